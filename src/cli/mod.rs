@@ -1,0 +1,83 @@
+//! The command line: parses arguments, runs library calls, reports. No business logic lives here.
+
+mod emulator;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, documented in README.md.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// Anything not covered below.
+    pub const OTHER: i32 = 1;
+    /// Bad flags, job file or configuration.
+    pub const USAGE: i32 = 2;
+}
+
+/// tsexport: export ThoughtSpot query results to Parquet, and a local ThoughtSpot emulator.
+#[derive(Debug, Parser)]
+#[command(name = "tsexport", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the embedded emulator and show how to reach it (the export joins this command soon).
+    Demo(emulator::DemoArgs),
+    /// Serve the ThoughtSpot v1 REST API from seeded data, until interrupted.
+    Emulator(emulator::EmulatorArgs),
+}
+
+/// A failure the CLI reports: a message for stderr and an exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CliError {
+    pub message: String,
+    pub exit_code: i32,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            exit_code: exit::USAGE,
+        }
+    }
+
+    pub fn other(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            exit_code: exit::OTHER,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Demo(args) => emulator::demo(args).await,
+        Command::Emulator(args) => emulator::serve(args).await,
+    }
+}
+
+/// Log to stderr at the level the `-v` flags ask for; `RUST_LOG` overrides.
+pub fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

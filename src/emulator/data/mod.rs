@@ -1,0 +1,166 @@
+//! The emulator's data sets: tables whose cells are computed on demand from `(seed, column, row)`.
+//!
+//! Nothing is stored per row, so memory does not grow with `--rows`, any page can be produced without
+//! the pages before it, and equal seeds give equal data.
+
+mod retail;
+mod stores;
+mod value;
+
+use std::sync::Arc;
+
+pub use retail::{RetailSales, LATE_NULL_ROWS};
+pub use stores::Stores;
+pub use value::{Cell, Value};
+
+/// ThoughtSpot column data types, as `metadata/details` spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataType {
+    Varchar,
+    Int32,
+    Int64,
+    Double,
+    Float,
+    Bool,
+    Date,
+    DateTime,
+    Time,
+}
+
+impl DataType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataType::Varchar => "VARCHAR",
+            DataType::Int32 => "INT32",
+            DataType::Int64 => "INT64",
+            DataType::Double => "DOUBLE",
+            DataType::Float => "FLOAT",
+            DataType::Bool => "BOOL",
+            DataType::Date => "DATE",
+            DataType::DateTime => "DATE_TIME",
+            DataType::Time => "TIME",
+        }
+    }
+
+    pub fn is_temporal(self) -> bool {
+        matches!(self, DataType::Date | DataType::DateTime | DataType::Time)
+    }
+}
+
+/// Whether a column groups (attribute) or is aggregated (measure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Attribute,
+    Measure,
+}
+
+/// How a measure is aggregated by default, which also decides its display-name prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregation {
+    None,
+    Sum,
+    Average,
+}
+
+impl Aggregation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregation::None => "NONE",
+            Aggregation::Sum => "SUM",
+            Aggregation::Average => "AVERAGE",
+        }
+    }
+
+    /// The name ThoughtSpot shows for an aggregated column: `Sales` -> `Total Sales`.
+    pub fn display_name(self, column: &str) -> String {
+        match self {
+            Aggregation::None => column.to_string(),
+            Aggregation::Sum => format!("Total {column}"),
+            Aggregation::Average => format!("Average {column}"),
+        }
+    }
+}
+
+/// One column of a table, with what `metadata/details` says about it.
+#[derive(Debug, Clone)]
+pub struct ColumnDef {
+    pub id: String,
+    pub name: &'static str,
+    pub description: Option<&'static str>,
+    pub data_type: DataType,
+    pub kind: ColumnKind,
+    pub aggregation: Aggregation,
+    pub nullable: bool,
+    /// Hidden columns appear in `metadata/details?showhidden=true` only and cannot be searched.
+    pub hidden: bool,
+}
+
+/// A searchable data source.
+pub trait Table: Send + Sync + std::fmt::Debug {
+    fn id(&self) -> &str;
+    fn name(&self) -> &str;
+    fn columns(&self) -> &[ColumnDef];
+    fn row_count(&self) -> u64;
+    /// The column whose values are unique per row: naming it in a search returns one row per row.
+    fn key_column(&self) -> Option<usize>;
+    /// The value at `(column, row)`; `row < row_count()`.
+    fn cell(&self, column: usize, row: u64) -> Cell<'_>;
+    /// The epoch second of local midnight on a calendar day, in the cluster's time zone, for date filters.
+    fn local_midnight(&self, year: i32, month: u32, day: u32) -> Option<i64>;
+}
+
+/// Every data set one emulator serves.
+#[derive(Debug, Clone)]
+pub struct DataSets {
+    pub retail: Arc<RetailSales>,
+    pub stores: Arc<Stores>,
+}
+
+impl DataSets {
+    pub fn new(seed: u64, rows: u64, timezone: chrono_tz::Tz) -> Self {
+        Self {
+            retail: Arc::new(RetailSales::new(seed, rows, timezone)),
+            stores: Arc::new(Stores::new(seed, timezone)),
+        }
+    }
+
+    /// The searchable table with this id.
+    pub fn table(&self, id: &str) -> Option<Arc<dyn Table>> {
+        if id == self.retail.id() {
+            Some(self.retail.clone())
+        } else if id == self.stores.id() {
+            Some(self.stores.clone())
+        } else {
+            None
+        }
+    }
+
+    pub fn tables(&self) -> [Arc<dyn Table>; 2] {
+        [self.retail.clone(), self.stores.clone()]
+    }
+}
+
+/// Epoch seconds of local midnight for `days` consecutive days from `start`, in `tz`.
+pub(crate) fn midnights(tz: chrono_tz::Tz, start: chrono::NaiveDate, days: u32) -> Vec<i64> {
+    (0..days)
+        .map(|d| {
+            let date = start + chrono::Days::new(u64::from(d));
+            midnight(tz, date)
+        })
+        .collect()
+}
+
+pub(crate) fn midnight(tz: chrono_tz::Tz, date: chrono::NaiveDate) -> i64 {
+    use chrono::TimeZone;
+    let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    // Midnight exists in every zone the emulator is likely to use; where a zone skips it, the first
+    // instant of the day is the next valid local time, which `earliest` of an hour later gives.
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| {
+            tz.from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|t| t.timestamp())
+        .unwrap_or_else(|| naive.and_utc().timestamp())
+}

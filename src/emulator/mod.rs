@@ -1,0 +1,392 @@
+//! An embedded ThoughtSpot: the v1 REST API of `docs/thoughtspot-api.md`, served over real HTTP from
+//! deterministic, seeded data, with switchable behaviour ([`Profile`]) and deliberate failures
+//! ([`FaultPlan`]).
+//!
+//! It is written from the wire spec alone and shares no code with the client, so that a
+//! misunderstanding in one cannot hide behind the same misunderstanding in the other.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use tsexport::emulator::{Emulator, Profile};
+//! let emulator = Emulator::builder().rows(10_000).seed(7).profile(Profile::modern()).start().await?;
+//! println!("ThoughtSpot at {} (login tsadmin / admin)", emulator.base_url());
+//! # Ok(()) }
+//! ```
+
+mod auth;
+pub mod catalog;
+pub mod clock;
+pub mod data;
+pub mod directory;
+mod error;
+pub mod faults;
+pub mod ids;
+mod params;
+pub mod pdf;
+pub mod profile;
+pub mod render;
+pub mod rng;
+mod routes;
+pub mod search;
+mod server;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use faults::{Fault, FaultPlan, FaultRule};
+pub use profile::Profile;
+
+/// The default login.
+pub const DEFAULT_USERNAME: &str = "tsadmin";
+/// The default login's password.
+pub const DEFAULT_PASSWORD: &str = "admin";
+/// The default trusted-authentication secret key.
+pub const DEFAULT_SECRET_KEY: &str = "6a8e3c1f-2b4d-4e5f-9a7b-0c1d2e3f4a5b";
+
+/// The v1 endpoints, by their path after `/callosum/v1/tspublic/v1/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    SessionLogin,
+    SessionLogout,
+    SessionInfo,
+    SessionAuthToken,
+    SessionLoginToken,
+    SearchData,
+    PinboardData,
+    ExportPinboardPdf,
+    ListObjectHeaders,
+    ListVizHeaders,
+    MetadataDetails,
+    TransferOwnership,
+    UserSync,
+    UpdatePassword,
+    UserList,
+    AddPrivilege,
+    RemovePrivilege,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 17] = [
+        Endpoint::SessionLogin,
+        Endpoint::SessionLogout,
+        Endpoint::SessionInfo,
+        Endpoint::SessionAuthToken,
+        Endpoint::SessionLoginToken,
+        Endpoint::SearchData,
+        Endpoint::PinboardData,
+        Endpoint::ExportPinboardPdf,
+        Endpoint::ListObjectHeaders,
+        Endpoint::ListVizHeaders,
+        Endpoint::MetadataDetails,
+        Endpoint::TransferOwnership,
+        Endpoint::UserSync,
+        Endpoint::UpdatePassword,
+        Endpoint::UserList,
+        Endpoint::AddPrivilege,
+        Endpoint::RemovePrivilege,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::SessionLogin => "session/login",
+            Endpoint::SessionLogout => "session/logout",
+            Endpoint::SessionInfo => "session/info",
+            Endpoint::SessionAuthToken => "session/auth/token",
+            Endpoint::SessionLoginToken => "session/login/token",
+            Endpoint::SearchData => "searchdata",
+            Endpoint::PinboardData => "pinboarddata",
+            Endpoint::ExportPinboardPdf => "export/pinboard/pdf",
+            Endpoint::ListObjectHeaders => "metadata/listobjectheaders",
+            Endpoint::ListVizHeaders => "metadata/listvizheaders",
+            Endpoint::MetadataDetails => "metadata/details",
+            Endpoint::TransferOwnership => "user/transfer/ownership",
+            Endpoint::UserSync => "user/sync",
+            Endpoint::UpdatePassword => "user/updatepassword",
+            Endpoint::UserList => "user/list",
+            Endpoint::AddPrivilege => "group/addprivilege",
+            Endpoint::RemovePrivilege => "group/removeprivilege",
+        }
+    }
+
+    pub fn from_path(path: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.path() == path)
+    }
+}
+
+/// Everything an emulator is started with. `Default` is the README's emulator: v2021 profile,
+/// 1,000,000 rows, seed 42.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub bind: SocketAddr,
+    pub profile: Profile,
+    pub rows: u64,
+    pub seed: u64,
+    pub faults: FaultPlan,
+    pub custom_calendar: bool,
+    /// The cluster time zone (`session/info.timezone`); DATE cells are local midnights in it.
+    pub timezone: String,
+    /// `None` switches trusted authentication off (`session/auth/token` answers 500).
+    pub secret_key: Option<String>,
+    /// Bearer tokens accepted from the start, `(token, user)`.
+    pub bearer_tokens: Vec<(String, String)>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            profile: Profile::v2021(),
+            rows: 1_000_000,
+            seed: 42,
+            faults: FaultPlan::default(),
+            custom_calendar: false,
+            timezone: "America/Chicago".into(),
+            secret_key: Some(DEFAULT_SECRET_KEY.into()),
+            bearer_tokens: Vec::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// Builds and starts an [`Emulator`].
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorBuilder {
+    config: EmulatorConfig,
+}
+
+impl EmulatorBuilder {
+    /// Address to listen on; the default `127.0.0.1:0` picks a free port.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.config.bind = addr;
+        self
+    }
+
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.config.profile = profile;
+        self
+    }
+
+    /// Rows of the Retail Sales worksheet (generated lazily: memory does not grow with it).
+    pub fn rows(mut self, rows: u64) -> Self {
+        self.config.rows = rows;
+        self
+    }
+
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    pub fn faults(mut self, faults: FaultPlan) -> Self {
+        self.config.faults = faults;
+        self
+    }
+
+    /// Serve DATE and DATE_TIME cells as `{"v":{"s":..}}`.
+    pub fn custom_calendar(mut self, on: bool) -> Self {
+        self.config.custom_calendar = on;
+        self
+    }
+
+    pub fn timezone(mut self, tz: impl Into<String>) -> Self {
+        self.config.timezone = tz.into();
+        self
+    }
+
+    /// The trusted-auth secret key; `None` switches trusted auth off.
+    pub fn secret_key(mut self, key: Option<String>) -> Self {
+        self.config.secret_key = key;
+        self
+    }
+
+    /// Accepts `token` as a bearer token for `user` (with a profile that allows bearer on v1).
+    pub fn bearer_token(mut self, token: impl Into<String>, user: impl Into<String>) -> Self {
+        self.config.bearer_tokens.push((token.into(), user.into()));
+        self
+    }
+
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.config.clock = clock;
+        self
+    }
+
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.config
+    }
+
+    /// Binds, starts serving on the current Tokio runtime, and returns the running emulator.
+    pub async fn start(self) -> Result<Emulator, EmulatorError> {
+        let state = Arc::new(State::new(self.config.clone())?);
+        let listener = tokio::net::TcpListener::bind(self.config.bind)
+            .await
+            .map_err(|source| EmulatorError::Bind {
+                addr: self.config.bind,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: self.config.bind,
+                source,
+            })?;
+        let (shutdown, task) = server::serve(listener, state.clone());
+        Ok(Emulator {
+            addr,
+            state,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
+    }
+}
+
+/// Why an emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("cannot listen on {addr}: {source} (is another process using the port? try --bind 127.0.0.1:0)")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("unknown time zone '{0}': use an IANA name such as America/Chicago or UTC")]
+    TimeZone(String),
+    #[error(transparent)]
+    Faults(#[from] faults::FaultPlanError),
+}
+
+/// A running emulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Emulator {
+    addr: SocketAddr,
+    state: Arc<State>,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Emulator {
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// `http://127.0.0.1:<port>`: what a client is configured with.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port>/callosum/v1/tspublic/v1`: where the v1 endpoints live.
+    pub fn v1_url(&self) -> String {
+        format!("{}/callosum/v1/tspublic/v1", self.base_url())
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.state.profile
+    }
+
+    /// Requests received so far by `endpoint`, failed and faulted ones included.
+    pub fn request_count(&self, endpoint: Endpoint) -> u64 {
+        self.state.faults.count(endpoint.path())
+    }
+
+    /// Requests received so far by all endpoints.
+    pub fn total_requests(&self) -> u64 {
+        self.state.faults.total()
+    }
+
+    /// A bearer token for `user`, accepted on v1 calls when the profile allows bearer auth.
+    pub fn issue_bearer_token(&self, user: &str) -> String {
+        self.state.sessions().bearer_for(user)
+    }
+
+    /// Stops accepting connections and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// State shared by all requests.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub profile: Profile,
+    pub clock: Arc<dyn Clock>,
+    pub data: data::DataSets,
+    pub catalog: Mutex<catalog::Catalog>,
+    pub directory: Mutex<directory::Directory>,
+    sessions: Mutex<auth::Sessions>,
+    pub faults: faults::FaultEngine,
+    pub cache: search::ResultCache,
+    pub secret_key: Option<String>,
+    pub custom_calendar: bool,
+    pub timezone: String,
+    pub tz: chrono_tz::Tz,
+    /// `(session, source + query)` pairs that have seen `pagenumber=1` (profile `require_first_page_one`).
+    pub first_pages: Mutex<std::collections::HashSet<(String, String)>>,
+}
+
+impl State {
+    fn new(config: EmulatorConfig) -> Result<Self, EmulatorError> {
+        config.faults.validate()?;
+        let tz: chrono_tz::Tz = config
+            .timezone
+            .parse()
+            .map_err(|_| EmulatorError::TimeZone(config.timezone.clone()))?;
+        let data = data::DataSets::new(config.seed, config.rows, tz);
+        let catalog = catalog::Catalog::fixture(&data);
+        let now = config.clock.now_ms();
+        let mut sessions = auth::Sessions::new(config.seed ^ now as u64);
+        for (token, user) in &config.bearer_tokens {
+            sessions.register_bearer(token, user);
+        }
+        Ok(Self {
+            profile: config.profile,
+            clock: config.clock,
+            data,
+            catalog: Mutex::new(catalog),
+            directory: Mutex::new(directory::Directory::fixture(1_577_836_800_000)),
+            sessions: Mutex::new(sessions),
+            faults: faults::FaultEngine::new(config.faults),
+            cache: search::ResultCache::new(16),
+            secret_key: config.secret_key,
+            custom_calendar: config.custom_calendar,
+            timezone: config.timezone,
+            tz,
+            first_pages: Mutex::new(Default::default()),
+        })
+    }
+
+    pub fn sessions(&self) -> std::sync::MutexGuard<'_, auth::Sessions> {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn directory(&self) -> std::sync::MutexGuard<'_, directory::Directory> {
+        self.directory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn catalog(&self) -> std::sync::MutexGuard<'_, catalog::Catalog> {
+        self.catalog.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

@@ -1,0 +1,425 @@
+//! Data pages as JSON, written straight from the result into the response body.
+//!
+//! A page is a list of [`Segment`]s: fixed bytes (keys, counters) and row ranges. [`BodyStream`] renders
+//! them into chunks of about [`CHUNK`] bytes as the client reads, so a 100,000-row page never exists as
+//! a whole `String`, and a slow reader holds back rendering instead of growing a buffer.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+
+use super::data::Cell;
+use super::profile::{BoolCells, FullDuplicates, Profile};
+use super::search::ResultSet;
+
+/// Target size of one body chunk: large enough that per-chunk costs (framing, a syscall) vanish, small
+/// enough to keep a page's memory flat.
+pub const CHUNK: usize = 128 * 1024;
+
+/// How cells are spelled, from the profile and the fixture switches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CellStyle {
+    /// Dates as `{"v":{"s":..}}` (custom calendar).
+    pub calendar: bool,
+    /// In calendar form, add `"e"`, the day's last second, to DATE cells.
+    pub calendar_end: bool,
+    /// DATE_TIME cells wrapped even without a custom calendar (old builds).
+    pub datetime_wrapped: bool,
+    pub bool_as_string: bool,
+    pub lowercase: bool,
+}
+
+impl CellStyle {
+    pub fn new(profile: &Profile, custom_calendar: bool) -> Self {
+        Self {
+            calendar: custom_calendar,
+            calendar_end: profile.calendar_end,
+            datetime_wrapped: profile.datetime_wrapped,
+            bool_as_string: profile.bool_cells == BoolCells::String,
+            lowercase: profile.lowercase_text,
+        }
+    }
+}
+
+/// COMPACT (arrays) or FULL (objects without null keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Compact,
+    Full,
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1F => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+fn write_int(out: &mut Vec<u8>, v: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// Appends one cell's JSON.
+#[inline]
+pub fn write_cell(out: &mut Vec<u8>, cell: Cell<'_>, style: &CellStyle) {
+    match cell {
+        Cell::Null => out.extend_from_slice(b"null"),
+        Cell::Int(v) | Cell::Time(v) => write_int(out, v),
+        Cell::Double(v) if v.is_finite() => {
+            out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes())
+        }
+        Cell::Float(v) if v.is_finite() => {
+            out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes())
+        }
+        Cell::Double(_) | Cell::Float(_) => out.extend_from_slice(b"null"),
+        Cell::Bool(v) => out.extend_from_slice(match (v, style.bool_as_string) {
+            (true, false) => b"true",
+            (false, false) => b"false",
+            (true, true) => b"\"true\"",
+            (false, true) => b"\"false\"",
+        }),
+        Cell::Text(s) if style.lowercase => write_str(out, &s.to_lowercase()),
+        Cell::Text(s) => write_str(out, s),
+        Cell::Code(prefix, n) => {
+            out.push(b'"');
+            out.extend_from_slice(prefix.as_bytes());
+            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+            out.push(b'"');
+        }
+        Cell::Date(v) if style.calendar => {
+            out.extend_from_slice(b"{\"v\":{\"s\":");
+            write_int(out, v);
+            if style.calendar_end {
+                out.extend_from_slice(b",\"e\":");
+                write_int(out, v + 86_399);
+            }
+            out.extend_from_slice(b"}}");
+        }
+        Cell::DateTime(v) if style.calendar || style.datetime_wrapped => {
+            out.extend_from_slice(b"{\"v\":{\"s\":");
+            write_int(out, v);
+            out.extend_from_slice(b"}}");
+        }
+        Cell::Date(v) | Cell::DateTime(v) => write_int(out, v),
+    }
+}
+
+/// Rows `next..end` of a result, rendered on demand.
+#[derive(Debug)]
+pub struct RowRange {
+    result: Arc<ResultSet>,
+    next: u64,
+    first: u64,
+    end: u64,
+    format: Format,
+    style: CellStyle,
+    /// FULL only: each column's `"name":` prefix, or `None` when a later duplicate replaces it.
+    keys: Vec<Option<Vec<u8>>>,
+}
+
+impl RowRange {
+    pub fn new(
+        result: Arc<ResultSet>,
+        start: u64,
+        end: u64,
+        format: Format,
+        style: CellStyle,
+        duplicates: FullDuplicates,
+    ) -> Self {
+        let names: Vec<&str> = result.columns.iter().map(|c| c.name.as_str()).collect();
+        let keys = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let replaced_later = names[i + 1..].contains(name);
+                (duplicates == FullDuplicates::KeepBoth || !replaced_later).then(|| {
+                    let mut key = Vec::new();
+                    write_str(&mut key, name);
+                    key.push(b':');
+                    key
+                })
+            })
+            .collect();
+        let end = end.min(result.len());
+        Self {
+            result,
+            next: start.min(end),
+            first: start.min(end),
+            end,
+            format,
+            style,
+            keys,
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.next >= self.end
+    }
+
+    /// Renders rows until `out` reaches `limit` bytes or the range ends.
+    fn render(&mut self, out: &mut Vec<u8>, limit: usize) {
+        let columns = self.result.columns.len();
+        while self.next < self.end && out.len() < limit {
+            let row = self.next;
+            if row != self.first {
+                out.push(b',');
+            }
+            match self.format {
+                Format::Compact => {
+                    out.push(b'[');
+                    for c in 0..columns {
+                        if c > 0 {
+                            out.push(b',');
+                        }
+                        write_cell(out, self.result.cell(c, row), &self.style);
+                    }
+                    out.push(b']');
+                }
+                Format::Full => {
+                    out.push(b'{');
+                    let mut first = true;
+                    for c in 0..columns {
+                        let Some(key) = &self.keys[c] else { continue };
+                        let cell = self.result.cell(c, row);
+                        if cell.is_null() {
+                            continue;
+                        }
+                        if !first {
+                            out.push(b',');
+                        }
+                        first = false;
+                        out.extend_from_slice(key);
+                        write_cell(out, cell, &self.style);
+                    }
+                    out.push(b'}');
+                }
+            }
+            self.next += 1;
+        }
+    }
+}
+
+/// A piece of a response body.
+#[derive(Debug)]
+pub enum Segment {
+    Fixed(Vec<u8>),
+    Rows(RowRange),
+}
+
+/// Renders segments chunk by chunk as the body is polled.
+#[derive(Debug)]
+pub struct BodyStream {
+    segments: VecDeque<Segment>,
+}
+
+impl BodyStream {
+    pub fn new(segments: Vec<Segment>) -> Self {
+        Self {
+            segments: segments.into(),
+        }
+    }
+
+    fn next_chunk(&mut self) -> Option<Vec<u8>> {
+        let mut buf = Vec::with_capacity(CHUNK + 4096);
+        while buf.len() < CHUNK {
+            match self.segments.front_mut() {
+                None => break,
+                Some(Segment::Fixed(bytes)) => {
+                    buf.extend_from_slice(bytes);
+                    self.segments.pop_front();
+                }
+                Some(Segment::Rows(rows)) => {
+                    rows.render(&mut buf, CHUNK);
+                    if rows.done() {
+                        self.segments.pop_front();
+                    }
+                }
+            }
+        }
+        (!buf.is_empty()).then_some(buf)
+    }
+
+    /// Renders everything at once (pre-rendered pages, tests and benchmarks).
+    pub fn render_all(mut self) -> Vec<u8> {
+        let mut all = Vec::new();
+        while let Some(chunk) = self.next_chunk() {
+            all.extend_from_slice(&chunk);
+        }
+        all
+    }
+}
+
+impl futures_util::Stream for BodyStream {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(self.next_chunk().map(|chunk| Ok(Bytes::from(chunk))))
+    }
+}
+
+/// The counters at the end of a data block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Counters {
+    pub sampling_ratio: f64,
+    pub total_row_count: u64,
+    pub row_count: u64,
+    pub page_size: i64,
+    pub offset: i64,
+}
+
+/// What goes around the rows of one data block.
+#[derive(Debug, Clone)]
+pub struct BlockOptions<'a> {
+    /// pinboarddata's `name`, and whether it comes first.
+    pub name: Option<(&'a str, bool)>,
+    /// 9.10+: `columnDetails`.
+    pub column_details: bool,
+}
+
+/// The segments of one searchdata object (or one viz block of pinboarddata).
+pub fn data_block(rows: RowRange, counters: Counters, options: &BlockOptions<'_>) -> Vec<Segment> {
+    let result = rows.result.clone();
+    let mut head = Vec::with_capacity(256);
+    head.push(b'{');
+    if let Some((name, true)) = options.name {
+        head.extend_from_slice(b"\"name\":");
+        write_str(&mut head, name);
+        head.push(b',');
+    }
+    head.extend_from_slice(b"\"columnNames\":[");
+    for (i, column) in result.columns.iter().enumerate() {
+        if i > 0 {
+            head.push(b',');
+        }
+        write_str(&mut head, &column.name);
+    }
+    head.extend_from_slice(b"],\"data\":[");
+
+    let mut tail = Vec::with_capacity(256);
+    tail.extend_from_slice(b"],\"samplingRatio\":");
+    if counters.sampling_ratio == 1.0 {
+        tail.push(b'1');
+    } else {
+        tail.extend_from_slice(
+            ryu::Buffer::new()
+                .format(counters.sampling_ratio)
+                .as_bytes(),
+        );
+    }
+    for (key, value) in [
+        ("totalRowCount", counters.total_row_count as i64),
+        ("rowCount", counters.row_count as i64),
+        ("pageSize", counters.page_size),
+        ("offset", counters.offset),
+    ] {
+        tail.extend_from_slice(format!(",\"{key}\":").as_bytes());
+        write_int(&mut tail, value);
+    }
+    if options.column_details {
+        tail.extend_from_slice(b",\"columnDetails\":[");
+        for (i, column) in result.columns.iter().enumerate() {
+            if i > 0 {
+                tail.push(b',');
+            }
+            tail.extend_from_slice(b"{\"name\":");
+            write_str(&mut tail, &column.name);
+            tail.extend_from_slice(b",\"data_type\":");
+            write_str(&mut tail, column.data_type.as_str());
+            tail.push(b'}');
+        }
+        tail.push(b']');
+    }
+    if let Some((name, false)) = options.name {
+        tail.extend_from_slice(b",\"name\":");
+        write_str(&mut tail, name);
+    }
+    tail.push(b'}');
+    vec![
+        Segment::Fixed(head),
+        Segment::Rows(rows),
+        Segment::Fixed(tail),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_like_serde_json() {
+        for s in [
+            "plain",
+            "q\"uote",
+            "back\\slash",
+            "tab\tnl\nnul\u{0}",
+            "Zoë 東京 🚀",
+            "",
+        ] {
+            let mut out = Vec::new();
+            write_str(&mut out, s);
+            let back: String = serde_json::from_slice(&out).unwrap();
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn cells_in_each_style() {
+        let render = |cell, style: CellStyle| {
+            let mut out = Vec::new();
+            write_cell(&mut out, cell, &style);
+            String::from_utf8(out).unwrap()
+        };
+        let plain = CellStyle::default();
+        let calendar = CellStyle {
+            calendar: true,
+            calendar_end: true,
+            ..plain
+        };
+        assert_eq!(
+            render(Cell::Double(0.1 + 0.2), plain),
+            "0.30000000000000004"
+        );
+        assert_eq!(render(Cell::Float(0.1), plain), "0.1");
+        assert_eq!(render(Cell::Date(86_400), plain), "86400");
+        assert_eq!(
+            render(Cell::Date(86_400), calendar),
+            r#"{"v":{"s":86400,"e":172799}}"#
+        );
+        assert_eq!(render(Cell::DateTime(5), calendar), r#"{"v":{"s":5}}"#);
+        assert_eq!(
+            render(
+                Cell::Bool(true),
+                CellStyle {
+                    bool_as_string: true,
+                    ..plain
+                }
+            ),
+            r#""true""#
+        );
+        assert_eq!(render(Cell::Code("SO-", 7), plain), r#""SO-7""#);
+        assert_eq!(render(Cell::Double(f64::NAN), plain), "null");
+    }
+}

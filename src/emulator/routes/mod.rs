@@ -1,0 +1,290 @@
+//! HTTP routes: one module per API group, and the gate every request passes first (counting, fault
+//! plan, `X-Requested-By`, authentication).
+
+mod data;
+mod groups;
+mod metadata;
+mod pdf;
+mod session;
+mod users;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use futures_util::StreamExt;
+
+use super::error::{ApiError, ErrorMarker};
+use super::faults::Fault;
+use super::server::ConnectionKill;
+use super::{Endpoint, State};
+
+/// What a handler returns: a response either way.
+pub type Reply = Result<Response, Response>;
+
+impl From<ApiError> for Response {
+    fn from(e: ApiError) -> Self {
+        e.into_response()
+    }
+}
+
+pub type AppState = Arc<State>;
+
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/session/login", post(session::login))
+        .route("/session/logout", post(session::logout))
+        .route("/session/info", get(session::info).post(session::info))
+        .route("/session/auth/token", post(session::auth_token))
+        .route(
+            "/session/login/token",
+            get(session::login_token).post(session::login_token),
+        )
+        .route("/searchdata", post(data::searchdata))
+        .route("/pinboarddata", post(data::pinboarddata))
+        .route("/export/pinboard/pdf", post(pdf::export))
+        .route(
+            "/metadata/listobjectheaders",
+            get(metadata::list_object_headers),
+        )
+        .route("/metadata/listvizheaders", get(metadata::list_viz_headers))
+        .route("/metadata/details", get(metadata::details))
+        .route("/user/transfer/ownership", post(users::transfer_ownership))
+        .route("/user/sync", post(users::sync))
+        .route("/user/updatepassword", post(users::update_password))
+        .route("/user/list", get(users::list))
+        .route("/group/addprivilege", post(groups::add_privilege))
+        .route("/group/removeprivilege", post(groups::remove_privilege));
+    // Pre-7.x trusted auth and the pre-public session/info lived outside tspublic (spec §1.1).
+    let legacy = Router::new()
+        .route("/session/auth/token", post(session::auth_token))
+        .route(
+            "/session/login/token",
+            get(session::login_token).post(session::login_token),
+        )
+        .route("/session/info", get(session::info).post(session::info));
+    Router::new()
+        .nest("/callosum/v1/tspublic/v1", v1)
+        .nest("/callosum/v1", legacy)
+        .fallback(any(not_found))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            strip_error_body,
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    ApiError::not_found("No such endpoint: v1 endpoints live under /callosum/v1/tspublic/v1/")
+        .into_response()
+}
+
+/// Profile switch `empty_error_bodies`: keep status and headers, drop the JSON (spec §7 Q7).
+async fn strip_error_body(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    response: Response,
+) -> Response {
+    if !state.profile.empty_error_bodies || response.extensions().get::<ErrorMarker>().is_none() {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+    Response::from_parts(parts, Body::empty())
+}
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No session needed (login and trusted auth).
+    Public,
+    /// A session cookie, or a bearer token where the profile allows it.
+    Session,
+}
+
+/// Fault effects that data endpoints apply to their pages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DataFaults {
+    pub sampling_ratio: Option<f64>,
+    pub shift_rows: i64,
+    pub wrong_total: Option<u64>,
+}
+
+/// A request that passed the gate.
+#[derive(Debug)]
+pub struct Ctx {
+    pub user: Option<String>,
+    pub session: Option<String>,
+    pub data: DataFaults,
+    truncate_after: Option<u64>,
+}
+
+impl Ctx {
+    pub fn user(&self) -> &str {
+        self.user.as_deref().unwrap_or_default()
+    }
+
+    /// Applies a `truncate` fault to the finished response: the body stops after N bytes and the
+    /// connection closes, so the client sees a cut-off message, not a short valid one.
+    pub fn finish(&self, response: Response) -> Response {
+        let Some(limit) = self.truncate_after else {
+            return response;
+        };
+        let (mut parts, body) = response.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        let mut remaining = limit;
+        let stream = body.into_data_stream().map(move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            if remaining == 0 {
+                return Err(std::io::Error::other("truncated by fault plan"));
+            }
+            if (chunk.len() as u64) < remaining {
+                remaining -= chunk.len() as u64;
+                return Ok(chunk);
+            }
+            let cut = chunk.slice(..remaining as usize);
+            remaining = 0;
+            Ok(cut)
+        });
+        // After the allowed bytes, one error ends the body abnormally.
+        let stream = stream.chain(futures_util::stream::once(async {
+            Err(std::io::Error::other("truncated by fault plan"))
+        }));
+        Response::from_parts(parts, Body::from_stream(stream))
+    }
+}
+
+fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn bearer(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+impl State {
+    /// Counts the request, applies the fault plan, checks `X-Requested-By` and the caller.
+    pub async fn gate(
+        &self,
+        endpoint: Endpoint,
+        parts: &Parts,
+        access: Access,
+    ) -> Result<Ctx, Response> {
+        let faults = self.faults.on_request(endpoint.path());
+        let session = cookie(parts, "JSESSIONID");
+        let mut ctx = Ctx {
+            user: None,
+            session: session.clone(),
+            data: DataFaults::default(),
+            truncate_after: None,
+        };
+        for fault in &faults {
+            if let Fault::Delay { millis } = fault {
+                tokio::time::sleep(std::time::Duration::from_millis(*millis)).await;
+            }
+        }
+        for fault in faults {
+            match fault {
+                Fault::Status {
+                    status,
+                    code,
+                    retry_after,
+                    debug,
+                } => {
+                    let mut e = ApiError::new(
+                        status,
+                        code.unwrap_or_else(|| ApiError::code_for(status)),
+                        debug.unwrap_or_else(|| format!("Injected failure: HTTP {status}")),
+                    );
+                    e.retry_after = retry_after;
+                    return Err(e.into_response());
+                }
+                Fault::Drop => {
+                    if let Some(kill) = parts.extensions.get::<ConnectionKill>() {
+                        kill.0.notify_one();
+                    }
+                    // The connection task drops this request with its connection.
+                    std::future::pending::<()>().await;
+                }
+                Fault::ExpireSession => {
+                    if let Some(id) = &session {
+                        self.sessions().close(id);
+                    }
+                    return Err(
+                        ApiError::unauthenticated("Session expired. Please log in again.")
+                            .into_response(),
+                    );
+                }
+                Fault::Truncate { after_bytes } => ctx.truncate_after = Some(after_bytes),
+                Fault::Sampling { ratio } => ctx.data.sampling_ratio = Some(ratio),
+                Fault::ShiftRows { rows } => ctx.data.shift_rows += rows,
+                Fault::WrongTotal { total } => ctx.data.wrong_total = Some(total),
+                Fault::Delay { .. } => {}
+            }
+        }
+        if !parts.headers.contains_key("x-requested-by") {
+            return Err(ApiError::new(
+                self.profile.missing_requested_by_status,
+                super::error::code::BAD_REQUEST,
+                "Missing header X-Requested-By: every v1 call must send it (any value, e.g. ThoughtSpot)",
+            )
+            .into_response());
+        }
+        if access == Access::Session {
+            let sessions = self.sessions();
+            let by_cookie = session.as_deref().and_then(|id| sessions.user_of(id));
+            let by_bearer = bearer(parts)
+                .filter(|_| self.profile.bearer_on_v1)
+                .and_then(|t| sessions.user_of_bearer(&t).map(String::from));
+            ctx.user = by_cookie.map(String::from).or(by_bearer);
+            if ctx.user.is_none() {
+                return Err(
+                    ApiError::unauthenticated("Not logged in: call session/login first")
+                        .into_response(),
+                );
+            }
+        }
+        Ok(ctx)
+    }
+
+    /// 403 unless the caller holds ADMINISTRATION.
+    pub fn require_admin(&self, ctx: &Ctx) -> Result<(), ApiError> {
+        if self.directory().is_admin(ctx.user()) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "User {} does not have the ADMINISTRATION privilege required for this call",
+                ctx.user()
+            )))
+        }
+    }
+}
+
+/// A JSON response.
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+/// An empty response with `status` (204 or 200).
+pub fn empty(status: u16) -> Response {
+    StatusCode::from_u16(status)
+        .unwrap_or(StatusCode::NO_CONTENT)
+        .into_response()
+}

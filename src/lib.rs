@@ -1,0 +1,13 @@
+//! tsexport: get query results out of ThoughtSpot and into a data lake.
+//!
+//! This release carries the foundation: the embedded ThoughtSpot emulator ([`emulator`]), which
+//! serves the v1 REST API over real HTTP so that every other part of tsexport, and users' own
+//! pipelines, can be tested without a cluster.
+
+#![warn(missing_debug_implementations)]
+
+#[cfg(feature = "emulator")]
+pub mod emulator;
+
+/// The version written into manifests and `User-Agent` headers.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
