@@ -47,6 +47,9 @@ pub struct EmulatorArgs {
     /// Switch trusted authentication off (session/auth/token answers 500).
     #[arg(long)]
     pub no_trusted_auth: bool,
+    /// Keep up to this many MB of rendered data pages in memory and serve repeats from there.
+    #[arg(long, value_name = "MB", default_value_t = 0)]
+    pub page_cache_mb: usize,
 }
 
 #[derive(Debug, Args)]
@@ -77,7 +80,8 @@ fn builder(args: &EmulatorArgs) -> Result<EmulatorBuilder, CliError> {
         .seed(args.seed)
         .faults(faults)
         .custom_calendar(args.custom_calendar)
-        .timezone(args.timezone.clone());
+        .timezone(args.timezone.clone())
+        .page_cache(args.page_cache_mb * 1024 * 1024);
     if args.no_trusted_auth {
         builder = builder.secret_key(None);
     }

@@ -26,6 +26,9 @@ pub const PRIVILEGES: [&str; 12] = [
 /// The all-users group; every user is in it whether or not it is listed.
 pub const ALL_GROUP: &str = "All";
 
+/// The built-in groups of spec §2.15; a sync never deletes them.
+const BUILTIN_GROUPS: [&str; 4] = [ALL_GROUP, "Administrator", "System", "Analyst"];
+
 /// The account that receives the objects of deleted users.
 pub const ADMIN_USER: &str = "tsadmin";
 
@@ -167,11 +170,13 @@ impl Directory {
             users: BTreeMap::new(),
             groups: BTreeMap::new(),
         };
+        // Only the spec's built-in groups are protected from a sync; the team's groups are ordinary
+        // principals that `removeDeleted` can delete, like the team's users.
         let group = |name: &str, display: &str, privileges: &[&str], parents: &[&str]| {
             let mut g = Principal::new(name, display, LocalGroup, created_ms);
             g.privileges = privileges.iter().map(|p| p.to_string()).collect();
             g.group_names = parents.iter().map(|p| p.to_string()).collect();
-            g.builtin = true;
+            g.builtin = BUILTIN_GROUPS.contains(&name);
             g
         };
         for g in [

@@ -21,6 +21,7 @@ pub mod directory;
 mod error;
 pub mod faults;
 pub mod ids;
+mod page_cache;
 mod params;
 pub mod pdf;
 pub mod profile;
@@ -131,6 +132,8 @@ pub struct EmulatorConfig {
     /// Bearer tokens accepted from the start, `(token, user)`.
     pub bearer_tokens: Vec<(String, String)>,
     pub clock: Arc<dyn Clock>,
+    /// Bytes of rendered data pages to keep in memory and serve again (0: always stream).
+    pub page_cache_bytes: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -146,6 +149,7 @@ impl Default for EmulatorConfig {
             secret_key: Some(DEFAULT_SECRET_KEY.into()),
             bearer_tokens: Vec::new(),
             clock: Arc::new(SystemClock),
+            page_cache_bytes: 0,
         }
     }
 }
@@ -209,6 +213,13 @@ impl EmulatorBuilder {
 
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.config.clock = clock;
+        self
+    }
+
+    /// Keep up to `bytes` of rendered data pages in memory and serve repeated requests from there,
+    /// so benchmarks measure the client rather than row generation.
+    pub fn page_cache(mut self, bytes: usize) -> Self {
+        self.config.page_cache_bytes = bytes;
         self
     }
 
@@ -335,6 +346,7 @@ pub(crate) struct State {
     sessions: Mutex<auth::Sessions>,
     pub faults: faults::FaultEngine,
     pub cache: search::ResultCache,
+    pub page_cache: Option<page_cache::PageCache>,
     pub secret_key: Option<String>,
     pub custom_calendar: bool,
     pub timezone: String,
@@ -366,6 +378,8 @@ impl State {
             sessions: Mutex::new(sessions),
             faults: faults::FaultEngine::new(config.faults),
             cache: search::ResultCache::new(16),
+            page_cache: (config.page_cache_bytes > 0)
+                .then(|| page_cache::PageCache::new(config.page_cache_bytes)),
             secret_key: config.secret_key,
             custom_calendar: config.custom_calendar,
             timezone: config.timezone,

@@ -2,7 +2,7 @@
 
 use super::{midnights, Aggregation, Cell, ColumnDef, ColumnKind, DataType, Table};
 use crate::emulator::ids;
-use crate::emulator::rng::{below, hash3, named_guid, unit_f64};
+use crate::emulator::rng::{below, mix64, named_guid, unit_f64};
 
 /// "Loyalty Points" is null for exactly these first rows, then never: a column whose first pages say
 /// nothing about its type.
@@ -97,12 +97,15 @@ mod col {
 /// The Retail Sales worksheet.
 #[derive(Debug)]
 pub struct RetailSales {
-    seed: u64,
     rows: u64,
     id: String,
     columns: Vec<ColumnDef>,
     customers: Vec<String>,
     day_midnights: Vec<i64>,
+    /// Days per order line, so a row's day is one multiply (a division per cell cost 10% of serving).
+    days_per_row: f64,
+    /// One key per column: a cell's randomness is a single mix of its column key and its index.
+    keys: Vec<u64>,
     tz: chrono_tz::Tz,
 }
 
@@ -116,13 +119,18 @@ impl RetailSales {
         }
         let start = chrono::NaiveDate::from_ymd_opt(FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2)
             .unwrap_or_default();
+        let columns = columns();
+        let keys = (0..columns.len() as u64)
+            .map(|c| mix64(seed ^ mix64(c.wrapping_mul(0xD6E8_FEB8_6659_FD93))))
+            .collect();
         Self {
-            seed,
             rows,
             id: ids::RETAIL_SALES.to_string(),
-            columns: columns(),
+            columns,
             customers,
             day_midnights: midnights(tz, start, DAYS),
+            days_per_row: f64::from(DAYS) / rows.max(1) as f64,
+            keys,
             tz,
         }
     }
@@ -132,19 +140,17 @@ impl RetailSales {
         row / 3
     }
 
+    /// The random bits of item `index` of `column`.
+    #[inline]
     fn random(&self, column: usize, index: u64) -> u64 {
-        hash3(self.seed, column as u64, index)
+        mix64(self.keys[column] ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15))
     }
 
-    /// True for about `per_mille`/1000 of rows: the column's null rows.
-    fn null_at(&self, column: usize, row: u64, per_mille: u64) -> bool {
-        below(hash3(self.seed, 1000 + column as u64, row), 1000) < per_mille
-    }
-
-    fn day_index(&self, row: u64) -> usize {
-        // Orders move forward in time with the row number, as an order-line key would.
-        let span = u128::from(DAYS);
-        ((u128::from(Self::order(row)) * 3 * span) / u128::from(self.rows.max(1))) as usize
+    /// Orders move forward in time with the row number, as an order-line key would.
+    #[inline]
+    fn day(&self, row: u64) -> i64 {
+        let day = ((Self::order(row) * 3) as f64 * self.days_per_row) as usize;
+        self.day_midnights[day.min(DAYS as usize - 1)]
     }
 }
 
@@ -220,14 +226,19 @@ impl Table for RetailSales {
 
     fn cell(&self, column: usize, row: u64) -> Cell<'_> {
         let order = Self::order(row);
+        // Order-level columns draw from the order number, line-level ones from the row. The low ten
+        // bits decide nulls, the high bits the value, so one mix serves both.
+        let line = || self.random(column, row);
+        let per_order = || self.random(column, order);
+        let null = |r: u64, per_mille: u64| (r & 1023) < per_mille * 1024 / 1000;
         match column {
             col::LINE_ID => Cell::Int(row as i64 + 1),
             col::ORDER_ID => Cell::Code("SO-", 1_000_000 + order),
             col::CUSTOMER => {
-                if self.null_at(column, order, 30) {
+                let r = per_order();
+                if null(r, 30) {
                     return Cell::Null;
                 }
-                let r = self.random(column, order);
                 // Every 50th order goes to a customer with a difficult name.
                 let i = if below(r, 50) == 0 {
                     below(r.rotate_left(17), SPECIAL_CUSTOMERS.len() as u64)
@@ -236,30 +247,31 @@ impl Table for RetailSales {
                 };
                 Cell::Text(&self.customers[i as usize])
             }
-            col::REGION => Cell::Text(REGIONS[below(self.random(column, order), 5) as usize]),
+            col::REGION => Cell::Text(REGIONS[below(per_order(), 5) as usize]),
             col::PRODUCT => {
-                if self.null_at(column, row, 10) {
+                let r = line();
+                if null(r, 10) {
                     return Cell::Null;
                 }
-                Cell::Text(
-                    PRODUCTS[below(self.random(column, row), PRODUCTS.len() as u64) as usize],
-                )
+                Cell::Text(PRODUCTS[below(r, PRODUCTS.len() as u64) as usize])
             }
-            col::STORE_ID => Cell::Int(1 + below(self.random(column, order), 40) as i64),
+            col::STORE_ID => Cell::Int(1 + below(per_order(), 40) as i64),
             col::QUANTITY => {
-                if self.null_at(column, row, 20) {
+                let r = line();
+                if null(r, 20) {
                     return Cell::Null;
                 }
-                Cell::Int(1 + below(self.random(column, row), 20) as i64)
+                Cell::Int(1 + below(r, 20) as i64)
             }
             col::LINE_CENTS => {
                 if row % 10_000 == 9_999 {
                     return Cell::Int(BEYOND_F64_INTEGER);
                 }
-                if self.null_at(column, row, 10) {
+                let r = line();
+                if null(r, 10) {
                     return Cell::Null;
                 }
-                Cell::Int(100 + below(self.random(column, row), 5_000_000) as i64)
+                Cell::Int(100 + below(r, 5_000_000) as i64)
             }
             col::SALES => {
                 match row % 1000 {
@@ -269,48 +281,49 @@ impl Table for RetailSales {
                     9 => return Cell::Double(123_456_789.123_456_79),
                     _ => {}
                 }
-                if self.null_at(column, row, 20) {
+                let r = line();
+                if null(r, 20) {
                     return Cell::Null;
                 }
                 // 53 random bits scaled: almost every value needs 16 or 17 significant digits.
-                Cell::Double(unit_f64(self.random(column, row)) * 2_000.0)
+                Cell::Double(unit_f64(r) * 2_000.0)
             }
             col::DISCOUNT => {
-                if self.null_at(column, row, 50) {
+                let r = line();
+                if null(r, 50) {
                     return Cell::Null;
                 }
-                Cell::Float(DISCOUNTS[below(self.random(column, row), 8) as usize])
+                Cell::Float(DISCOUNTS[below(r, 8) as usize])
             }
             col::RETURNED => {
-                if self.null_at(column, row, 10) {
+                let r = line();
+                if null(r, 10) {
                     return Cell::Null;
                 }
-                Cell::Bool(below(self.random(column, row), 100) < 4)
+                Cell::Bool(below(r, 100) < 4)
             }
-            col::ORDER_DATE => {
-                Cell::Date(self.day_midnights[self.day_index(row).min(DAYS as usize - 1)])
-            }
+            col::ORDER_DATE => Cell::Date(self.day(row)),
             col::SHIP_TIME => {
-                if self.null_at(column, row, 30) {
+                let r = line();
+                if null(r, 30) {
                     return Cell::Null;
                 }
-                let day = self.day_midnights[self.day_index(row).min(DAYS as usize - 1)];
-                let after = 86_400 + below(self.random(column, row), 6 * 86_400) as i64;
-                Cell::DateTime(day + after)
+                Cell::DateTime(self.day(row) + 86_400 + below(r, 6 * 86_400) as i64)
             }
             col::ORDER_TIME => {
-                if self.null_at(column, order, 20) {
+                let r = per_order();
+                if null(r, 20) {
                     return Cell::Null;
                 }
-                Cell::Time(below(self.random(column, order), 86_400) as i64)
+                Cell::Time(below(r, 86_400) as i64)
             }
             col::LOYALTY => {
                 if row < LATE_NULL_ROWS {
                     return Cell::Null;
                 }
-                Cell::Int(below(self.random(column, row), 5_000) as i64)
+                Cell::Int(below(line(), 5_000) as i64)
             }
-            col::INTERNAL_COST => Cell::Double(unit_f64(self.random(column, row)) * 900.0),
+            col::INTERNAL_COST => Cell::Double(unit_f64(line()) * 900.0),
             _ => Cell::Null,
         }
     }

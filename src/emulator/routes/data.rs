@@ -5,9 +5,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-use super::{Access, AppState, Ctx, Reply};
+use super::{Access, AppState, Ctx, DataFaults, Reply};
 use crate::emulator::catalog::{ObjectType, VizKind};
 use crate::emulator::data::Table;
 use crate::emulator::error::{code, ApiError};
@@ -225,6 +225,44 @@ fn run_query(
     })
 }
 
+/// Serves a page from the page cache when one is configured (and no fault changes the page), else
+/// streams it as it renders.
+async fn respond(
+    state: &AppState,
+    ctx: &Ctx,
+    endpoint: Endpoint,
+    params: &Params,
+    segments: Vec<Segment>,
+) -> Response {
+    let Some(cache) = state
+        .page_cache
+        .as_ref()
+        .filter(|_| ctx.data == DataFaults::default())
+    else {
+        return streaming_json(segments);
+    };
+    let key = format!("{}?{:?}{:?}", endpoint.path(), params.query, params.body);
+    let page = match cache.get(&key) {
+        Some(page) => page,
+        None => {
+            let rendered =
+                tokio::task::spawn_blocking(move || BodyStream::new(segments).render_all()).await;
+            let Ok(rendered) = rendered else {
+                return ApiError::internal("page rendering failed").into_response();
+            };
+            let page = bytes::Bytes::from(rendered);
+            cache.insert(key, page.clone());
+            page
+        }
+    };
+    let mut response = Response::new(Body::from(page));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json;charset=utf-8"),
+    );
+    response
+}
+
 fn streaming_json(segments: Vec<Segment>) -> Response {
     let mut response = Response::new(Body::from_stream(BodyStream::new(segments)));
     *response.status_mut() = StatusCode::OK;
@@ -303,7 +341,8 @@ pub async fn searchdata(State(state): State<AppState>, request: Request) -> Repl
     if block.past_end && state.profile.past_end == PastEnd::BadRequest {
         return Err(past_end_error(window.offset).into());
     }
-    Ok(ctx.finish(streaming_json(block.segments)))
+    let response = respond(&state, &ctx, Endpoint::SearchData, &params, block.segments).await;
+    Ok(ctx.finish(response))
 }
 
 pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Reply {
@@ -405,7 +444,8 @@ pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Re
     if all_past_end && state.profile.past_end == PastEnd::BadRequest {
         return Err(past_end_error(window.offset).into());
     }
-    Ok(ctx.finish(streaming_json(segments)))
+    let response = respond(&state, &ctx, Endpoint::PinboardData, &params, segments).await;
+    Ok(ctx.finish(response))
 }
 
 #[cfg(test)]

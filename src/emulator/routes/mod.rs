@@ -108,7 +108,7 @@ pub enum Access {
 }
 
 /// Fault effects that data endpoints apply to their pages.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct DataFaults {
     pub sampling_ratio: Option<f64>,
     pub shift_rows: i64,

@@ -20,18 +20,19 @@ const TABLE_ROWS: u64 = 120;
 fn options(params: &Params) -> Result<PdfOptions, ApiError> {
     let defaults = PdfOptions::default();
     let flag = |name: &str, default: bool| parse_bool(name, params.get(name), default);
-    let layout =
-        match params
-            .get("layout_type")
-            .map(str::to_ascii_uppercase)
-            .as_deref()
-        {
-            None | Some("") | Some("PINBOARD") => Layout::Pinboard,
-            Some("VISUALIZATION") => Layout::Visualization,
-            Some(other) => return Err(ApiError::bad_request(format!(
+    let layout = match params
+        .get("layout_type")
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        None | Some("") | Some("PINBOARD") => Layout::Pinboard,
+        Some("VISUALIZATION") => Layout::Visualization,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
                 "Invalid parameter value for layout_type: '{other}' (PINBOARD or VISUALIZATION)"
-            ))),
-        };
+            )))
+        }
+    };
     let orientation = match params
         .get("orientation")
         .map(str::to_ascii_uppercase)

@@ -243,9 +243,11 @@ pub fn parse(query: &str, table: &dyn Table) -> Result<Query, ParseError> {
                         Some(Token::Word(w)) if w == "true" || w == "false" => {
                             Literal::Bool(w == "true")
                         }
-                        _ => return Err(ParseError(format!(
+                        _ => {
+                            return Err(ParseError(format!(
                             "filter on '[{name}]' needs a value: a number or text in single quotes"
-                        ))),
+                        )))
+                        }
                     };
                     query.filters.push(Filter {
                         column: c,

@@ -1,0 +1,83 @@
+//! Shared test helpers: start an emulator, sign in over HTTP with reqwest.
+#![allow(dead_code)]
+
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use tsexport::emulator::{Emulator, EmulatorBuilder, Profile};
+
+/// A fresh emulator with `rows` rows and the given profile, on a free port.
+pub async fn start(rows: u64, profile: Profile) -> Emulator {
+    Emulator::builder()
+        .rows(rows)
+        .profile(profile)
+        .start()
+        .await
+        .expect("emulator starts")
+}
+
+pub async fn start_with(builder: EmulatorBuilder) -> Emulator {
+    builder.start().await.expect("emulator starts")
+}
+
+/// A client with a cookie store and no proxy.
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .no_proxy()
+        .build()
+        .expect("client")
+}
+
+/// A v1 endpoint URL.
+pub fn url(emulator: &Emulator, path: &str) -> String {
+    format!("{}/{}", emulator.v1_url(), path.trim_start_matches('/'))
+}
+
+/// Adds the headers every v1 call must carry.
+pub fn v1(request: RequestBuilder) -> RequestBuilder {
+    request
+        .header("X-Requested-By", "ThoughtSpot")
+        .header("Accept-Language", "en-US")
+}
+
+/// Logs in as `user` and returns a client holding the session cookie.
+pub async fn login_as(emulator: &Emulator, user: &str, password: &str) -> Client {
+    let client = client();
+    let response = v1(client.post(url(emulator, "session/login")))
+        .form(&[("username", user), ("password", password)])
+        .send()
+        .await
+        .expect("login request");
+    assert!(
+        response.status() == StatusCode::NO_CONTENT || response.status() == StatusCode::OK,
+        "login as {user} failed: {}",
+        response.status()
+    );
+    client
+}
+
+pub async fn login(emulator: &Emulator) -> Client {
+    login_as(emulator, "tsadmin", "admin").await
+}
+
+/// Reads a v1 error body and checks its shape (spec §1.8); returns (code, debug text).
+pub async fn error_body(response: Response) -> (i64, String) {
+    let incident = response
+        .headers()
+        .get("x-callosum-incident-id")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+        .expect("x-callosum-incident-id header");
+    let body: serde_json::Value = response.json().await.expect("error body is JSON");
+    assert_eq!(body["incident_id_guid"].as_str(), Some(incident.as_str()));
+    assert!(body["trace_id_guid"].is_string());
+    let debug = body["debug"]
+        .as_str()
+        .expect("debug is a string")
+        .to_string();
+    let lines: Vec<String> =
+        serde_json::from_str(&debug).expect("debug is a JSON array in a string");
+    (body["code"].as_i64().expect("code"), lines.join(" "))
+}
+
+pub const RETAIL: &str = tsexport::emulator::ids::RETAIL_SALES;
+pub const PINBOARD: &str = tsexport::emulator::ids::RETAIL_PINBOARD;
