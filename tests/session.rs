@@ -139,10 +139,28 @@ async fn login_v2021_is_204_with_session_cookies() {
         "clientId cookie: {:?}",
         set_cookies(&r)
     );
+    assert!(
+        !attributes.iter().any(|a| a.starts_with("Max-Age")),
+        "a session cookie without rememberme: {cookie}"
+    );
     assert!(r.bytes().await.unwrap().is_empty(), "204 has no body");
     // The cookie is a working session.
     let info = session_info_json(&emu, &client).await;
     assert_eq!(info["userName"], "tsadmin");
+    // rememberme=true makes the cookie persist.
+    let r = post_login(
+        &emu,
+        &client,
+        &[
+            ("username", "tsadmin"),
+            ("password", "admin"),
+            ("rememberme", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let cookie = jsessionid_cookie(&r);
+    assert!(cookie.contains("Max-Age="), "{cookie}");
 }
 
 #[tokio::test]
@@ -184,6 +202,18 @@ async fn login_with_bad_password_is_401_10003_with_array_debug() {
             .all(|c| !c.starts_with("JSESSIONID=")),
         "no session on failure"
     );
+    let trace = r.headers()["x-callosum-trace-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["trace_id_guid"], trace.as_str(), "{body}");
+    let r = post_login(
+        &emu,
+        &client,
+        &[("username", "tsadmin"), ("password", "wrong")],
+    )
+    .await;
     // error_body parses `debug` as a JSON array inside the string.
     let (code, debug) = error_body(r).await;
     assert_eq!(code, 10003);

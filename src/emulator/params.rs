@@ -38,8 +38,7 @@ const MAX_BODY: usize = 64 * 1024 * 1024;
 
 impl Params {
     /// Reads the query string and, by content type, the body.
-    pub async fn read(request: Request<Body>) -> Result<(Parts, Params), ApiError> {
-        let (parts, body) = request.into_parts();
+    pub async fn read(parts: &Parts, body: Body) -> Result<Params, ApiError> {
         let query = parts
             .uri
             .query()
@@ -84,13 +83,13 @@ impl Params {
                         .push((name, String::from_utf8_lossy(&bytes).into_owned()));
                 }
             }
-            return Ok((parts, params));
+            return Ok(params);
         }
         let bytes = axum::body::to_bytes(body, MAX_BODY)
             .await
             .map_err(|e| ApiError::bad_request(format!("unreadable request body: {e}")))?;
         if bytes.is_empty() {
-            return Ok((parts, params));
+            return Ok(params);
         }
         if content_type.starts_with("application/x-www-form-urlencoded") {
             params.body_kind = BodyKind::Form;
@@ -100,7 +99,7 @@ impl Params {
         } else {
             params.body_kind = BodyKind::Other;
         }
-        Ok((parts, params))
+        Ok(params)
     }
 
     /// The first value of `name` in the query string.

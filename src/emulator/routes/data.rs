@@ -309,10 +309,11 @@ fn past_end_error(offset: u64) -> ApiError {
 }
 
 pub async fn searchdata(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SearchData, &parts, Access::Session)
         .await?;
+    let params = Params::read(&parts, body).await?;
     let p = DataParams::read(&state, &params)?;
     let query = lookup(&state, &params, "query_string")
         .unwrap_or_default()
@@ -346,10 +347,11 @@ pub async fn searchdata(State(state): State<AppState>, request: Request) -> Repl
 }
 
 pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::PinboardData, &parts, Access::Session)
         .await?;
+    let params = Params::read(&parts, body).await?;
     let p = DataParams::read(&state, &params)?;
     let id = lookup(&state, &params, "id")
         .unwrap_or_default()

@@ -17,8 +17,9 @@ async fn change(state: AppState, request: Request, grant: bool) -> Reply {
     } else {
         Endpoint::RemovePrivilege
     };
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state.gate(endpoint, &parts, Access::Session).await?;
+    let params = Params::read(&parts, body).await?;
     state.require_admin(&ctx)?;
     check_multipart(&state, &params)?;
     let privilege = params

@@ -106,10 +106,11 @@ fn principal_header(p: &Principal) -> Value {
 }
 
 pub async fn list_object_headers(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::ListObjectHeaders, &parts, Access::Session)
         .await?;
+    let params = Params::read(&parts, body).await?;
     let type_name = params.get("type").unwrap_or_default();
     if type_name.is_empty() {
         return Err(ApiError::bad_request(
@@ -261,10 +262,11 @@ pub async fn list_object_headers(State(state): State<AppState>, request: Request
 }
 
 pub async fn list_viz_headers(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::ListVizHeaders, &parts, Access::Session)
         .await?;
+    let params = Params::read(&parts, body).await?;
     let id = params.get("id").unwrap_or_default().trim();
     let body = {
         let directory = state.directory();
@@ -322,10 +324,11 @@ fn column_json(c: &ColumnDef) -> Value {
 }
 
 pub async fn details(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::MetadataDetails, &parts, Access::Session)
         .await?;
+    let params = Params::read(&parts, body).await?;
     let type_name = params.get("type").unwrap_or_default();
     let object_type = ObjectType::parse(type_name).ok_or_else(|| {
         ApiError::bad_request(format!("Invalid request: unknown type '{type_name}'"))

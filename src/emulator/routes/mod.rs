@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/callosum/v1/tspublic/v1", v1)
         .nest("/callosum/v1", legacy)
         .fallback(any(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
             strip_error_body,
@@ -80,6 +81,10 @@ pub fn router(state: AppState) -> Router {
 async fn not_found() -> Response {
     ApiError::not_found("No such endpoint: v1 endpoints live under /callosum/v1/tspublic/v1/")
         .into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(405, super::error::code::BAD_REQUEST, "Method not allowed for this endpoint").into_response()
 }
 
 /// Profile switch `empty_error_bodies`: keep status and headers, drop the JSON (spec §7 Q7).
@@ -137,24 +142,29 @@ impl Ctx {
         };
         let (mut parts, body) = response.into_parts();
         parts.headers.remove(header::CONTENT_LENGTH);
-        let mut remaining = limit;
-        let stream = body.into_data_stream().map(move |chunk| {
-            let chunk = chunk.map_err(std::io::Error::other)?;
-            if remaining == 0 {
-                return Err(std::io::Error::other("truncated by fault plan"));
+        // States: `Some(n)` = n bytes may still pass; `None` = bytes were held back, so end in an error.
+        let state = (body.into_data_stream(), Some(limit), false);
+        let stream = futures_util::stream::unfold(state, |(mut body, remaining, done)| async move {
+            if done {
+                return None;
             }
-            if (chunk.len() as u64) < remaining {
-                remaining -= chunk.len() as u64;
-                return Ok(chunk);
+            let Some(remaining) = remaining else {
+                // An error aborts the connection. The pause first lets the server flush what it sent,
+                // so the client really gets headers and a partial body.
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                return Some((Err(std::io::Error::other("truncated by fault plan")), (body, None, true)));
+            };
+            let chunk = match body.next().await? {
+                Ok(chunk) => chunk,
+                Err(e) => return Some((Err(std::io::Error::other(e)), (body, None, true))),
+            };
+            if (chunk.len() as u64) <= remaining {
+                let left = remaining - chunk.len() as u64;
+                return Some((Ok(chunk), (body, Some(left), false)));
             }
-            let cut = chunk.slice(..remaining as usize);
-            remaining = 0;
-            Ok(cut)
+            let kept = chunk.slice(..remaining as usize);
+            Some((Ok(kept), (body, None, false)))
         });
-        // After the allowed bytes, one error ends the body abnormally.
-        let stream = stream.chain(futures_util::stream::once(async {
-            Err(std::io::Error::other("truncated by fault plan"))
-        }));
         Response::from_parts(parts, Body::from_stream(stream))
     }
 }

@@ -87,10 +87,11 @@ fn cell_text(state: &EmulatorState, cell: Cell<'_>) -> String {
 }
 
 pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::ExportPinboardPdf, &parts, Access::Session)
         .await?;
+    let params = Params::read(&parts, body).await?;
     let options = options(&params)?;
     let transient = params
         .get("transient_pinboard_content")

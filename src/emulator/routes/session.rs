@@ -43,10 +43,11 @@ fn with_session_cookies(
 }
 
 pub async fn login(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionLogin, &parts, Access::Public)
         .await?;
+    let params = Params::read(&parts, body).await?;
     let username = required(&params, "username")?;
     let password = params.get("password").unwrap_or_default();
     let remember = parse_bool("rememberme", params.get("rememberme"), false)?;
@@ -78,10 +79,11 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Reply {
 }
 
 pub async fn logout(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, _) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionLogout, &parts, Access::Session)
         .await?;
+    Params::read(&parts, body).await?;
     if let Some(session) = &ctx.session {
         state.sessions().close(session);
     }
@@ -90,12 +92,13 @@ pub async fn logout(State(state): State<AppState>, request: Request) -> Reply {
 
 pub async fn info(State(state): State<AppState>, request: Request) -> Reply {
     let is_post = request.method() == axum::http::Method::POST;
-    let (parts, _) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionInfo, &parts, Access::Session)
         .await?;
+    Params::read(&parts, body).await?;
     if is_post && !state.profile.session_info_accepts_post {
-        return Err(StatusCode::METHOD_NOT_ALLOWED.into_response());
+        return Err(ApiError::new(405, crate::emulator::error::code::BAD_REQUEST, "session/info answers GET only on this cluster").into());
     }
     let now = state.now_ms();
     let body = {
@@ -143,10 +146,11 @@ pub async fn info(State(state): State<AppState>, request: Request) -> Reply {
 }
 
 pub async fn auth_token(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionAuthToken, &parts, Access::Public)
         .await?;
+    let params = Params::read(&parts, body).await?;
     let Some(secret) = state.secret_key.as_deref() else {
         return Err(ApiError::internal("Token-based trusted authentication is not enabled").into());
     };
@@ -213,10 +217,11 @@ pub async fn auth_token(State(state): State<AppState>, request: Request) -> Repl
 }
 
 pub async fn login_token(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionLoginToken, &parts, Access::Public)
         .await?;
+    let params = Params::read(&parts, body).await?;
     let username = required(&params, "username")?;
     let token = required(&params, "auth_token")?;
     let no_redirect = parse_bool(

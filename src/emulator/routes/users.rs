@@ -22,10 +22,11 @@ pub(super) fn check_multipart(state: &EmulatorState, params: &Params) -> Result<
 }
 
 pub async fn list(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, _) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::UserList, &parts, Access::Session)
         .await?;
+    Params::read(&parts, body).await?;
     state.require_admin(&ctx)?;
     let body: Vec<Value> = state
         .directory()
@@ -36,10 +37,11 @@ pub async fn list(State(state): State<AppState>, request: Request) -> Reply {
 }
 
 pub async fn sync(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::UserSync, &parts, Access::Session)
         .await?;
+    let params = Params::read(&parts, body).await?;
     state.require_admin(&ctx)?;
     check_multipart(&state, &params)?;
     let Some(file) = params.file_or_field("principals") else {
@@ -73,10 +75,11 @@ pub async fn sync(State(state): State<AppState>, request: Request) -> Reply {
 }
 
 pub async fn update_password(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::UpdatePassword, &parts, Access::Session)
         .await?;
+    let params = Params::read(&parts, body).await?;
     let name = params
         .get("name")
         .filter(|v| !v.is_empty())
@@ -128,10 +131,11 @@ fn change_password(
 }
 
 pub async fn transfer_ownership(State(state): State<AppState>, request: Request) -> Reply {
-    let (parts, params) = Params::read(request).await?;
+    let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::TransferOwnership, &parts, Access::Session)
         .await?;
+    let params = Params::read(&parts, body).await?;
     state.require_admin(&ctx)?;
     let from = params.query("fromUserName").unwrap_or_default();
     let to = params.query("toUserName").unwrap_or_default();
