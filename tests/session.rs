@@ -943,3 +943,16 @@ async fn registered_bearer_token() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn form_endpoints_refuse_json_bodies_with_415() {
+    let emu = start(10, Profile::v2021()).await;
+    let response = v1(client().post(url(&emu, "session/login")))
+        .header("Content-Type", "application/json")
+        .body(r#"{"username":"tsadmin","password":"admin"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    assert_eq!(error_body(response).await.0, 10002);
+}

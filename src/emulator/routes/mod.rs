@@ -287,6 +287,18 @@ impl State {
     }
 }
 
+/// 415 for a JSON or other non-form body on endpoints that take a form (spec §1.2: "a wrong one can
+/// yield 415"). An empty body passes: parameters may come in the query string.
+pub fn expect_form(params: &super::params::Params) -> Result<(), ApiError> {
+    use super::params::BodyKind;
+    match params.body_kind {
+        BodyKind::Json | BodyKind::Other => Err(ApiError::unsupported_media_type(
+            "Invalid content type: send application/x-www-form-urlencoded",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A JSON response.
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     (status, axum::Json(value)).into_response()

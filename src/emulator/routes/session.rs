@@ -48,6 +48,7 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Reply {
         .gate(Endpoint::SessionLogin, &parts, Access::Public)
         .await?;
     let params = Params::read(&parts, body).await?;
+    super::expect_form(&params)?;
     let username = required(&params, "username")?;
     let password = params.get("password").unwrap_or_default();
     let remember = parse_bool("rememberme", params.get("rememberme"), false)?;
@@ -151,6 +152,7 @@ pub async fn auth_token(State(state): State<AppState>, request: Request) -> Repl
         .gate(Endpoint::SessionAuthToken, &parts, Access::Public)
         .await?;
     let params = Params::read(&parts, body).await?;
+    super::expect_form(&params)?;
     let Some(secret) = state.secret_key.as_deref() else {
         return Err(ApiError::internal("Token-based trusted authentication is not enabled").into());
     };
@@ -222,6 +224,7 @@ pub async fn login_token(State(state): State<AppState>, request: Request) -> Rep
         .gate(Endpoint::SessionLoginToken, &parts, Access::Public)
         .await?;
     let params = Params::read(&parts, body).await?;
+    super::expect_form(&params)?;
     let username = required(&params, "username")?;
     let token = required(&params, "auth_token")?;
     let no_redirect = parse_bool(

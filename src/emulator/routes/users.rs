@@ -80,6 +80,7 @@ pub async fn update_password(State(state): State<AppState>, request: Request) ->
         .gate(Endpoint::UpdatePassword, &parts, Access::Session)
         .await?;
     let params = Params::read(&parts, body).await?;
+    super::expect_form(&params)?;
     let name = params
         .get("name")
         .filter(|v| !v.is_empty())
