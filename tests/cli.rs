@@ -27,30 +27,54 @@ fn start(args: &[&str]) -> (Running, String) {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let first = lines.next().expect("a first line").expect("utf-8");
-    let url = first.split(" at ").nth(1).expect("the base URL on the first line").trim().to_string();
+    let url = first
+        .split(" at ")
+        .nth(1)
+        .expect("the base URL on the first line")
+        .trim()
+        .to_string();
     let rest: Vec<String> = lines.take(3).map(|l| l.expect("line")).collect();
-    assert!(rest.iter().any(|l| l.contains("tsadmin / admin")), "the login is printed: {rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("tsadmin / admin")),
+        "the login is printed: {rest:?}"
+    );
     (Running(child), url)
 }
 
 #[tokio::test]
 async fn emulator_command_prints_its_url_and_serves() {
-    let (_child, base) = start(&["emulator", "--bind", "127.0.0.1:0", "--rows", "50", "--profile", "modern"]);
+    let (_child, base) = start(&[
+        "emulator",
+        "--bind",
+        "127.0.0.1:0",
+        "--rows",
+        "50",
+        "--profile",
+        "modern",
+    ]);
     let client = common::client();
     let login = common::v1(client.post(format!("{base}/callosum/v1/tspublic/v1/session/login")))
         .form(&[("username", "tsadmin"), ("password", "admin")])
         .send()
         .await
         .unwrap();
-    assert_eq!(login.status(), 200, "the modern profile answers login with 200");
-    let page: serde_json::Value = common::v1(client.post(format!("{base}/callosum/v1/tspublic/v1/searchdata")))
-        .query(&[("query_string", "[Order Line ID]"), ("data_source_guid", common::RETAIL)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(
+        login.status(),
+        200,
+        "the modern profile answers login with 200"
+    );
+    let page: serde_json::Value =
+        common::v1(client.post(format!("{base}/callosum/v1/tspublic/v1/searchdata")))
+            .query(&[
+                ("query_string", "[Order Line ID]"),
+                ("data_source_guid", common::RETAIL),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     assert_eq!(page["totalRowCount"], 50);
 }
 
@@ -59,9 +83,21 @@ async fn settings_and_fault_plans_from_the_command_line() {
     let dir = std::env::temp_dir().join(format!("tsexport-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let plan = dir.join("faults.toml");
-    std::fs::write(&plan, "[[rule]]\nendpoint = \"searchdata\"\nnth = [1]\nkind = \"status\"\nstatus = 503\n").unwrap();
+    std::fs::write(
+        &plan,
+        "[[rule]]\nendpoint = \"searchdata\"\nnth = [1]\nkind = \"status\"\nstatus = 503\n",
+    )
+    .unwrap();
     let (_child, base) = start(&[
-        "emulator", "--bind", "127.0.0.1:0", "--rows", "10", "--set", "row_cap=4", "--faults", plan.to_str().unwrap(),
+        "emulator",
+        "--bind",
+        "127.0.0.1:0",
+        "--rows",
+        "10",
+        "--set",
+        "row_cap=4",
+        "--faults",
+        plan.to_str().unwrap(),
     ]);
     let client = common::client();
     common::v1(client.post(format!("{base}/callosum/v1/tspublic/v1/session/login")))
@@ -71,7 +107,10 @@ async fn settings_and_fault_plans_from_the_command_line() {
         .unwrap();
     let search = || {
         common::v1(client.post(format!("{base}/callosum/v1/tspublic/v1/searchdata")))
-            .query(&[("query_string", "[Order Line ID]"), ("data_source_guid", common::RETAIL)])
+            .query(&[
+                ("query_string", "[Order Line ID]"),
+                ("data_source_guid", common::RETAIL),
+            ])
             .send()
     };
     assert_eq!(search().await.unwrap().status(), 503);
@@ -80,19 +119,38 @@ async fn settings_and_fault_plans_from_the_command_line() {
 }
 
 fn fails(args: &[&str], expected: &str) {
-    let output = Command::new(BIN).args(args).output().expect("tsexport runs");
-    assert_eq!(output.status.code(), Some(2), "{args:?} should be a usage error");
+    let output = Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("tsexport runs");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{args:?} should be a usage error"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains(expected), "{args:?}: stderr lacks {expected:?}: {stderr}");
+    assert!(
+        stderr.contains(expected),
+        "{args:?}: stderr lacks {expected:?}: {stderr}"
+    );
 }
 
 #[test]
 fn bad_flags_are_usage_errors_that_say_what_to_do() {
-    fails(&["emulator", "--set", "nope=1"], "unknown emulator setting 'nope'");
+    fails(
+        &["emulator", "--set", "nope=1"],
+        "unknown emulator setting 'nope'",
+    );
     fails(&["emulator", "--set", "past_end"], "write it as key=value");
     fails(&["emulator", "--set", "past_end=sideways"], "past_end");
-    fails(&["emulator", "--faults", "/nonexistent/plan.toml"], "cannot read fault plan /nonexistent/plan.toml");
+    fails(
+        &["emulator", "--faults", "/nonexistent/plan.toml"],
+        "cannot read fault plan /nonexistent/plan.toml",
+    );
     fails(&["emulator", "--profile", "v1999"], "v1999");
-    fails(&["emulator", "--timezone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'");
+    fails(
+        &["emulator", "--timezone", "Mars/Olympus"],
+        "unknown time zone 'Mars/Olympus'",
+    );
     fails(&["emulator", "--bind", "not-an-address"], "not-an-address");
 }

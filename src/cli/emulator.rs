@@ -47,6 +47,9 @@ pub struct EmulatorArgs {
     /// Switch trusted authentication off (session/auth/token answers 500).
     #[arg(long)]
     pub no_trusted_auth: bool,
+    /// Print the profile's settings (after --set overrides) as TOML and exit.
+    #[arg(long)]
+    pub show_profile: bool,
     /// Keep up to this many MB of rendered data pages in memory and serve repeats from there.
     #[arg(long, value_name = "MB", default_value_t = 0)]
     pub page_cache_mb: usize,
@@ -124,6 +127,13 @@ async fn until_interrupted(emulator: Emulator) -> Result<(), CliError> {
 }
 
 pub async fn serve(args: EmulatorArgs) -> Result<(), CliError> {
+    if args.show_profile {
+        let profile = builder(&args)?.config().profile.clone();
+        let text = toml::to_string(&profile)
+            .map_err(|e| CliError::other(format!("cannot show the profile: {e}")))?;
+        print!("{text}");
+        return Ok(());
+    }
     let emulator = builder(&args)?
         .start()
         .await

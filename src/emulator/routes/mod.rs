@@ -84,7 +84,12 @@ async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    ApiError::new(405, super::error::code::BAD_REQUEST, "Method not allowed for this endpoint").into_response()
+    ApiError::new(
+        405,
+        super::error::code::BAD_REQUEST,
+        "Method not allowed for this endpoint",
+    )
+    .into_response()
 }
 
 /// Profile switch `empty_error_bodies`: keep status and headers, drop the JSON (spec §7 Q7).
@@ -144,27 +149,31 @@ impl Ctx {
         parts.headers.remove(header::CONTENT_LENGTH);
         // States: `Some(n)` = n bytes may still pass; `None` = bytes were held back, so end in an error.
         let state = (body.into_data_stream(), Some(limit), false);
-        let stream = futures_util::stream::unfold(state, |(mut body, remaining, done)| async move {
-            if done {
-                return None;
-            }
-            let Some(remaining) = remaining else {
-                // An error aborts the connection. The pause first lets the server flush what it sent,
-                // so the client really gets headers and a partial body.
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                return Some((Err(std::io::Error::other("truncated by fault plan")), (body, None, true)));
-            };
-            let chunk = match body.next().await? {
-                Ok(chunk) => chunk,
-                Err(e) => return Some((Err(std::io::Error::other(e)), (body, None, true))),
-            };
-            if (chunk.len() as u64) <= remaining {
-                let left = remaining - chunk.len() as u64;
-                return Some((Ok(chunk), (body, Some(left), false)));
-            }
-            let kept = chunk.slice(..remaining as usize);
-            Some((Ok(kept), (body, None, false)))
-        });
+        let stream =
+            futures_util::stream::unfold(state, |(mut body, remaining, done)| async move {
+                if done {
+                    return None;
+                }
+                let Some(remaining) = remaining else {
+                    // An error aborts the connection. The pause first lets the server flush what it sent,
+                    // so the client really gets headers and a partial body.
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    return Some((
+                        Err(std::io::Error::other("truncated by fault plan")),
+                        (body, None, true),
+                    ));
+                };
+                let chunk = match body.next().await? {
+                    Ok(chunk) => chunk,
+                    Err(e) => return Some((Err(std::io::Error::other(e)), (body, None, true))),
+                };
+                if (chunk.len() as u64) <= remaining {
+                    let left = remaining - chunk.len() as u64;
+                    return Some((Ok(chunk), (body, Some(left), false)));
+                }
+                let kept = chunk.slice(..remaining as usize);
+                Some((Ok(kept), (body, None, false)))
+            });
         Response::from_parts(parts, Body::from_stream(stream))
     }
 }

@@ -99,7 +99,12 @@ pub async fn info(State(state): State<AppState>, request: Request) -> Reply {
         .await?;
     Params::read(&parts, body).await?;
     if is_post && !state.profile.session_info_accepts_post {
-        return Err(ApiError::new(405, crate::emulator::error::code::BAD_REQUEST, "session/info answers GET only on this cluster").into());
+        return Err(ApiError::new(
+            405,
+            crate::emulator::error::code::BAD_REQUEST,
+            "session/info answers GET only on this cluster",
+        )
+        .into());
     }
     let now = state.now_ms();
     let body = {
