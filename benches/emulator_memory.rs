@@ -19,9 +19,17 @@ fn resident_mb() -> f64 {
 }
 
 async fn serve_last_page(rows: u64) -> u64 {
-    let emulator = Emulator::builder().rows(rows).start().await.expect("emulator");
+    let emulator = Emulator::builder()
+        .rows(rows)
+        .start()
+        .await
+        .expect("emulator");
     let v1 = emulator.v1_url();
-    let client = reqwest::Client::builder().cookie_store(true).no_proxy().build().expect("client");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .no_proxy()
+        .build()
+        .expect("client");
     client
         .post(format!("{v1}/session/login"))
         .header("X-Requested-By", "bench")
@@ -34,7 +42,10 @@ async fn serve_last_page(rows: u64) -> u64 {
         .post(format!("{v1}/searchdata"))
         .header("X-Requested-By", "bench")
         .query(&[
-            ("query_string", "[Order Line ID] [Customer] [Sales] [Order Date] [Ship Time] [Loyalty Points]"),
+            (
+                "query_string",
+                "[Order Line ID] [Customer] [Sales] [Order Date] [Ship Time] [Loyalty Points]",
+            ),
             ("data_source_guid", ids::RETAIL_SALES),
             ("batchsize", "100000"),
             ("offset", &offset),
@@ -51,11 +62,19 @@ async fn serve_last_page(rows: u64) -> u64 {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     println!("emulator memory: resident set after serving the last 100,000-row page");
     println!("{:<14} {:>10.1} MB", "baseline", resident_mb());
     for rows in [100_000u64, 1_000_000, 10_000_000, 1_000_000_000] {
         let bytes = runtime.block_on(serve_last_page(rows));
-        println!("{:<14} {:>10.1} MB  ({:.1} MB page)", format!("{rows} rows"), resident_mb(), bytes as f64 / 1e6);
+        println!(
+            "{:<14} {:>10.1} MB  ({:.1} MB page)",
+            format!("{rows} rows"),
+            resident_mb(),
+            bytes as f64 / 1e6
+        );
     }
 }

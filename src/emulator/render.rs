@@ -99,8 +99,49 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// The two ASCII digits of every value below 100, so integers are written two digits per division
+/// (the technique `itoa` uses).
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// The most decimal digits a `u64` has.
+const U64_DIGITS: usize = 20;
+
+/// Appends `v` in decimal.
 fn write_int(out: &mut Vec<u8>, v: i64) {
-    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    if v < 0 {
+        out.push(b'-');
+    }
+    write_u64(out, v.unsigned_abs());
+}
+
+/// Appends `n` in decimal, written in place: the Vec grows by a fixed [`U64_DIGITS`] bytes (a
+/// constant-size copy the compiler inlines), the digits are filled in from the right and the excess is
+/// truncated ("over-allocate, then truncate"). Unlike formatting into a temporary buffer and appending
+/// it, this needs no variable-length `memmove` call, which cost more than the digits themselves.
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let len = n.checked_ilog10().map_or(1, |d| d as usize + 1);
+    let start = out.len();
+    out.extend_from_slice(&[b'0'; U64_DIGITS]);
+    let digits = &mut out[start..start + len];
+    let mut end = len;
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        end -= 2;
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        digits[..2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        digits[0] = b'0' + n as u8;
+    }
+    out.truncate(start + len);
 }
 
 /// Appends one cell's JSON.
@@ -127,7 +168,7 @@ pub fn write_cell(out: &mut Vec<u8>, cell: Cell<'_>, style: &CellStyle) {
         Cell::Code(prefix, n) => {
             out.push(b'"');
             out.extend_from_slice(prefix.as_bytes());
-            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+            write_u64(out, n);
             out.push(b'"');
         }
         Cell::Date(v) if style.calendar => {
@@ -202,44 +243,51 @@ impl RowRange {
 
     /// Renders rows until `out` reaches `limit` bytes or the range ends.
     fn render(&mut self, out: &mut Vec<u8>, limit: usize) {
-        let columns = self.result.columns.len();
+        let mut cells = Vec::with_capacity(self.result.columns.len());
         while self.next < self.end && out.len() < limit {
             let row = self.next;
             if row != self.first {
                 out.push(b',');
             }
+            cells.clear();
+            self.result.row_cells(row, &mut cells);
             match self.format {
-                Format::Compact => {
-                    out.push(b'[');
-                    for c in 0..columns {
-                        if c > 0 {
-                            out.push(b',');
-                        }
-                        write_cell(out, self.result.cell(c, row), &self.style);
-                    }
-                    out.push(b']');
-                }
-                Format::Full => {
-                    out.push(b'{');
-                    let mut first = true;
-                    for c in 0..columns {
-                        let Some(key) = &self.keys[c] else { continue };
-                        let cell = self.result.cell(c, row);
-                        if cell.is_null() {
-                            continue;
-                        }
-                        if !first {
-                            out.push(b',');
-                        }
-                        first = false;
-                        out.extend_from_slice(key);
-                        write_cell(out, cell, &self.style);
-                    }
-                    out.push(b'}');
-                }
+                Format::Compact => self.write_compact(out, &cells),
+                Format::Full => self.write_full(out, &cells),
             }
             self.next += 1;
         }
+    }
+
+    /// One row as a JSON array.
+    fn write_compact(&self, out: &mut Vec<u8>, cells: &[Cell<'_>]) {
+        out.push(b'[');
+        for (c, &cell) in cells.iter().enumerate() {
+            if c > 0 {
+                out.push(b',');
+            }
+            write_cell(out, cell, &self.style);
+        }
+        out.push(b']');
+    }
+
+    /// One row as a JSON object, leaving out nulls and keys a later duplicate replaces.
+    fn write_full(&self, out: &mut Vec<u8>, cells: &[Cell<'_>]) {
+        out.push(b'{');
+        let mut first = true;
+        for (key, &cell) in self.keys.iter().zip(cells) {
+            let Some(key) = key else { continue };
+            if cell.is_null() {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(key);
+            write_cell(out, cell, &self.style);
+        }
+        out.push(b'}');
     }
 }
 
@@ -263,9 +311,10 @@ impl BodyStream {
         }
     }
 
-    fn next_chunk(&mut self) -> Option<Vec<u8>> {
-        let mut buf = Vec::with_capacity(CHUNK + 4096);
-        while buf.len() < CHUNK {
+    /// Renders segments into `buf` until it holds `limit` bytes (a row may overshoot it) or the body
+    /// ends.
+    fn fill(&mut self, buf: &mut Vec<u8>, limit: usize) {
+        while buf.len() < limit {
             match self.segments.front_mut() {
                 None => break,
                 Some(Segment::Fixed(bytes)) => {
@@ -273,22 +322,26 @@ impl BodyStream {
                     self.segments.pop_front();
                 }
                 Some(Segment::Rows(rows)) => {
-                    rows.render(&mut buf, CHUNK);
+                    rows.render(buf, limit);
                     if rows.done() {
                         self.segments.pop_front();
                     }
                 }
             }
         }
+    }
+
+    fn next_chunk(&mut self) -> Option<Vec<u8>> {
+        let mut buf = Vec::with_capacity(CHUNK + 4096);
+        self.fill(&mut buf, CHUNK);
         (!buf.is_empty()).then_some(buf)
     }
 
-    /// Renders everything at once (pre-rendered pages, tests and benchmarks).
+    /// Renders everything at once (pre-rendered pages, tests and benchmarks), straight into one
+    /// buffer rather than chunk by chunk and then copied.
     pub fn render_all(mut self) -> Vec<u8> {
         let mut all = Vec::new();
-        while let Some(chunk) = self.next_chunk() {
-            all.extend_from_slice(&chunk);
-        }
+        self.fill(&mut all, usize::MAX);
         all
     }
 }
@@ -442,5 +495,22 @@ mod tests {
         );
         assert_eq!(render(Cell::Code("SO-", 7), plain), r#""SO-7""#);
         assert_eq!(render(Cell::Double(f64::NAN), plain), "null");
+    }
+
+    #[test]
+    fn integers_match_the_standard_formatting() {
+        let mut edges = vec![0, i64::MIN, i64::MAX, -1];
+        for power in 0..19 {
+            let p = 10i64.pow(power);
+            edges.extend([p - 1, p, p + 1, -p]);
+        }
+        for v in edges {
+            let mut out = b"x".to_vec();
+            write_int(&mut out, v);
+            assert_eq!(out, format!("x{v}").into_bytes());
+        }
+        let mut out = Vec::new();
+        write_u64(&mut out, u64::MAX);
+        assert_eq!(out, u64::MAX.to_string().into_bytes());
     }
 }

@@ -105,6 +105,11 @@ pub trait Table: Send + Sync + std::fmt::Debug {
     fn key_column(&self) -> Option<usize>;
     /// The value at `(column, row)`; `row < row_count()`.
     fn cell(&self, column: usize, row: u64) -> Cell<'_>;
+    /// The values of `columns` in `row`, appended to `out`: one virtual call per row instead of one per
+    /// cell. Large tables override it with the same loop over a statically dispatched, inlined `cell`.
+    fn row_cells<'a>(&'a self, columns: &[usize], row: u64, out: &mut Vec<Cell<'a>>) {
+        out.extend(columns.iter().map(|&c| self.cell(c, row)));
+    }
     /// The epoch second of local midnight on a calendar day, in the cluster's time zone, for date filters.
     fn local_midnight(&self, year: i32, month: u32, day: u32) -> Option<i64>;
 }

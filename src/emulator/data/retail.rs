@@ -225,6 +225,22 @@ impl Table for RetailSales {
     }
 
     fn cell(&self, column: usize, row: u64) -> Cell<'_> {
+        self.generate(column, row)
+    }
+
+    fn row_cells<'a>(&'a self, columns: &[usize], row: u64, out: &mut Vec<Cell<'a>>) {
+        out.extend(columns.iter().map(|&c| self.generate(c, row)));
+    }
+
+    fn local_midnight(&self, year: i32, month: u32, day: u32) -> Option<i64> {
+        chrono::NaiveDate::from_ymd_opt(year, month, day).map(|d| super::midnight(self.tz, d))
+    }
+}
+
+impl RetailSales {
+    /// The value at `(column, row)`, statically dispatched so that [`Table::row_cells`] inlines it.
+    #[inline(always)]
+    fn generate(&self, column: usize, row: u64) -> Cell<'_> {
         let order = Self::order(row);
         // Order-level columns draw from the order number, line-level ones from the row. The low ten
         // bits decide nulls, the high bits the value, so one mix serves both.
@@ -326,9 +342,5 @@ impl Table for RetailSales {
             col::INTERNAL_COST => Cell::Double(unit_f64(line()) * 900.0),
             _ => Cell::Null,
         }
-    }
-
-    fn local_midnight(&self, year: i32, month: u32, day: u32) -> Option<i64> {
-        chrono::NaiveDate::from_ymd_opt(year, month, day).map(|d| super::midnight(self.tz, d))
     }
 }

@@ -70,6 +70,22 @@ impl ResultSet {
             Rows::Values(rows) => rows[row as usize][column].as_cell(),
         }
     }
+
+    /// Every output cell of result row `row` (`row < len()`), appended to `out`. Resolving the row kind
+    /// and the table row once per row, then one [`Table::row_cells`] call, keeps the per-cell work to
+    /// generating the value.
+    pub fn row_cells<'a>(&'a self, row: u64, out: &mut Vec<Cell<'a>>) {
+        let table_row = match &self.rows {
+            Rows::Range { descending, .. } if *descending => self.table.row_count() - 1 - row,
+            Rows::Range { .. } => row,
+            Rows::Indices(rows) => u64::from(rows[row as usize]),
+            Rows::Values(rows) => {
+                out.extend(rows[row as usize].iter().map(Value::as_cell));
+                return;
+            }
+        };
+        self.table.row_cells(&self.sources, table_row, out);
+    }
 }
 
 /// A filter with its literals converted once to what the column compares with.
@@ -488,6 +504,27 @@ mod tests {
         assert_eq!(total.cell(0, 0), Cell::Int(sum));
         assert_eq!(by_region.len(), 5);
         assert_eq!(by_region.columns[1].name, "Total Quantity");
+    }
+
+    #[test]
+    fn whole_rows_match_single_cells() {
+        for query in [
+            "[Order Line ID] [Customer] [Sales] [Order Date] [Customer]",
+            "[Order Line ID] [Sales] sort by [Order Line ID] descending",
+            "[Order Line ID] [Region] [Ship Time] [Region] = 'west'",
+            "[Region] [Quantity] [Discount]",
+        ] {
+            let result = run(query, 3000);
+            let mut cells = Vec::new();
+            for row in 0..result.len() {
+                cells.clear();
+                result.row_cells(row, &mut cells);
+                let single: Vec<Cell<'_>> = (0..result.columns.len())
+                    .map(|c| result.cell(c, row))
+                    .collect();
+                assert_eq!(cells, single, "{query}, row {row}");
+            }
+        }
     }
 
     #[test]
