@@ -933,3 +933,146 @@ async fn pinboard_viz_name_position_and_headline_switch() {
         Some(100_000)
     );
 }
+
+#[tokio::test]
+async fn date_buckets_group_by_local_periods() {
+    let emu = start(5000, Profile::v2021()).await;
+    let client = login(&emu).await;
+    let (status, body) = search(&client, &emu, "[Order Date].monthly [Quantity]", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["columnNames"],
+        json!(["Month(Order Date)", "Total Quantity"])
+    );
+    let starts: Vec<i64> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_i64().unwrap())
+        .collect();
+    assert_eq!(starts.len(), 48, "four years of months");
+    // 2021-01-01 and 2021-02-01, local midnight in America/Chicago (UTC-6).
+    assert_eq!(&starts[..2], &[1_609_480_800, 1_612_159_200]);
+    let (_, total) = search(&client, &emu, "[Quantity]", &[]).await;
+    let sum: i64 = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[1].as_i64().unwrap())
+        .sum();
+    assert_eq!(Some(sum), total["data"][0][0].as_i64());
+
+    let calendar = start_with(
+        Emulator::builder()
+            .rows(5000)
+            .custom_calendar(true)
+            .profile(
+                Profile::v2021()
+                    .with_overrides(["calendar_end=true"])
+                    .unwrap(),
+            ),
+    )
+    .await;
+    let (_, wrapped) = search(
+        &login(&calendar).await,
+        &calendar,
+        "[Order Date].yearly [Quantity]",
+        &[],
+    )
+    .await;
+    // 2021 in Chicago: from 2021-01-01 00:00 to 2021-12-31 23:59:59 local.
+    assert_eq!(
+        wrapped["data"][0][0],
+        json!({"v": {"s": 1_609_480_800_i64, "e": 1_641_016_799_i64}})
+    );
+    assert_eq!(wrapped["rowCount"], 4);
+}
+
+#[tokio::test]
+async fn explicit_aggregations() {
+    let emu = start(3000, Profile::v2021()).await;
+    let client = login(&emu).await;
+    let (_, body) = search(
+        &client,
+        &emu,
+        "[Region] max [Quantity] min [Quantity] count [Customer] average [Quantity]",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        body["columnNames"],
+        json!([
+            "Region",
+            "Max Quantity",
+            "Min Quantity",
+            "Count Customer",
+            "Average Quantity"
+        ])
+    );
+    for row in body["data"].as_array().unwrap() {
+        assert_eq!(
+            (row[1].as_i64(), row[2].as_i64()),
+            (Some(20), Some(1)),
+            "{row}"
+        );
+        assert!(row[3].as_i64().unwrap() > 100 && row[4].as_f64().unwrap() > 1.0);
+    }
+    let (_, lines) = search(
+        &client,
+        &emu,
+        "[Order Line ID] count [Customer] [Customer]",
+        &[("batchsize", "3000")],
+    )
+    .await;
+    for row in lines["data"].as_array().unwrap() {
+        assert_eq!(
+            row[2].as_i64(),
+            Some(i64::from(!row[1].is_null())),
+            "one row, counted: {row}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn full_rows_with_duplicate_column_names() {
+    let query = "[Region] [Quantity] sum [Quantity]";
+    let last = start(500, Profile::v2021()).await;
+    let (_, body) = search(&login(&last).await, &last, query, &[("formattype", "FULL")]).await;
+    assert_eq!(
+        body["columnNames"],
+        json!(["Region", "Total Quantity", "Total Quantity"])
+    );
+    assert_eq!(
+        body["data"][0].as_object().unwrap().len(),
+        2,
+        "the later column overwrites the earlier one"
+    );
+
+    let both = start(
+        500,
+        Profile::v2021()
+            .with_overrides(["full_duplicates=keep_both"])
+            .unwrap(),
+    )
+    .await;
+    let client = login(&both).await;
+    let text = v1(client.post(url(&both, "searchdata")))
+        .query(&[
+            ("query_string", query),
+            ("data_source_guid", RETAIL),
+            ("formattype", "FULL"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let first_row = &text[text.find("\"data\":[{").unwrap()..];
+    let first_row = &first_row[..first_row.find('}').unwrap()];
+    assert_eq!(
+        first_row.matches("\"Total Quantity\":").count(),
+        2,
+        "{first_row}"
+    );
+}

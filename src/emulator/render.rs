@@ -185,7 +185,16 @@ pub fn write_cell(out: &mut Vec<u8>, cell: Cell<'_>, style: &CellStyle) {
             write_int(out, v);
             out.extend_from_slice(b"}}");
         }
-        Cell::Date(v) | Cell::DateTime(v) => write_int(out, v),
+        Cell::Period(start, end) if style.calendar => {
+            out.extend_from_slice(b"{\"v\":{\"s\":");
+            write_int(out, start);
+            if style.calendar_end {
+                out.extend_from_slice(b",\"e\":");
+                write_int(out, end);
+            }
+            out.extend_from_slice(b"}}");
+        }
+        Cell::Date(v) | Cell::DateTime(v) | Cell::Period(v, _) => write_int(out, v),
     }
 }
 

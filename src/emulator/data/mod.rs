@@ -3,6 +3,7 @@
 //! Nothing is stored per row, so memory does not grow with `--rows`, any page can be produced without
 //! the pages before it, and equal seeds give equal data.
 
+pub mod calendar;
 mod retail;
 mod stores;
 mod value;
@@ -54,12 +55,17 @@ pub enum ColumnKind {
     Measure,
 }
 
-/// How a measure is aggregated by default, which also decides its display-name prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a measure is aggregated: by default per column, or as the search asks (`max [Sales]`). It also
+/// decides the display-name prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Aggregation {
     None,
     Sum,
     Average,
+    Min,
+    Max,
+    /// Non-null values.
+    Count,
 }
 
 impl Aggregation {
@@ -68,7 +74,22 @@ impl Aggregation {
             Aggregation::None => "NONE",
             Aggregation::Sum => "SUM",
             Aggregation::Average => "AVERAGE",
+            Aggregation::Min => "MIN",
+            Aggregation::Max => "MAX",
+            Aggregation::Count => "COUNT",
         }
+    }
+
+    /// The search keyword that asks for it (`sum [Sales]`).
+    pub fn from_keyword(word: &str) -> Option<Self> {
+        Some(match word {
+            "sum" => Aggregation::Sum,
+            "average" | "avg" => Aggregation::Average,
+            "min" => Aggregation::Min,
+            "max" => Aggregation::Max,
+            "count" => Aggregation::Count,
+            _ => return None,
+        })
     }
 
     /// The name ThoughtSpot shows for an aggregated column: `Sales` -> `Total Sales`.
@@ -77,6 +98,9 @@ impl Aggregation {
             Aggregation::None => column.to_string(),
             Aggregation::Sum => format!("Total {column}"),
             Aggregation::Average => format!("Average {column}"),
+            Aggregation::Min => format!("Min {column}"),
+            Aggregation::Max => format!("Max {column}"),
+            Aggregation::Count => format!("Count {column}"),
         }
     }
 }
@@ -110,8 +134,8 @@ pub trait Table: Send + Sync + std::fmt::Debug {
     fn row_cells<'a>(&'a self, columns: &[usize], row: u64, out: &mut Vec<Cell<'a>>) {
         out.extend(columns.iter().map(|&c| self.cell(c, row)));
     }
-    /// The epoch second of local midnight on a calendar day, in the cluster's time zone, for date filters.
-    fn local_midnight(&self, year: i32, month: u32, day: u32) -> Option<i64>;
+    /// The cluster's time zone, in which DATE cells are local midnights.
+    fn time_zone(&self) -> chrono_tz::Tz;
 }
 
 /// Every data set one emulator serves.
@@ -143,29 +167,4 @@ impl DataSets {
     pub fn tables(&self) -> [Arc<dyn Table>; 2] {
         [self.retail.clone(), self.stores.clone()]
     }
-}
-
-/// Epoch seconds of local midnight for `days` consecutive days from `start`, in `tz`.
-pub(crate) fn midnights(tz: chrono_tz::Tz, start: chrono::NaiveDate, days: u32) -> Vec<i64> {
-    (0..days)
-        .map(|d| {
-            let date = start + chrono::Days::new(u64::from(d));
-            midnight(tz, date)
-        })
-        .collect()
-}
-
-pub(crate) fn midnight(tz: chrono_tz::Tz, date: chrono::NaiveDate) -> i64 {
-    use chrono::TimeZone;
-    let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    // Midnight exists in every zone the emulator is likely to use; where a zone skips it, the first
-    // instant of the day is the next valid local time, which `earliest` of an hour later gives.
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .or_else(|| {
-            tz.from_local_datetime(&(naive + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .map(|t| t.timestamp())
-        .unwrap_or_else(|| naive.and_utc().timestamp())
 }

@@ -1,6 +1,7 @@
 //! "Retail Sales": a worksheet at order-line grain with every ThoughtSpot data type.
 
-use super::{midnights, Aggregation, Cell, ColumnDef, ColumnKind, DataType, Table};
+use super::calendar::midnights;
+use super::{Aggregation, Cell, ColumnDef, ColumnKind, DataType, Table};
 use crate::emulator::ids;
 use crate::emulator::rng::{below, mix64, named_guid, unit_f64};
 
@@ -232,8 +233,8 @@ impl Table for RetailSales {
         out.extend(columns.iter().map(|&c| self.generate(c, row)));
     }
 
-    fn local_midnight(&self, year: i32, month: u32, day: u32) -> Option<i64> {
-        chrono::NaiveDate::from_ymd_opt(year, month, day).map(|d| super::midnight(self.tz, d))
+    fn time_zone(&self) -> chrono_tz::Tz {
+        self.tz
     }
 }
 

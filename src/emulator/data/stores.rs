@@ -1,6 +1,7 @@
 //! "Stores": a small dimension table that Retail Sales joins to by Store ID.
 
-use super::{midnight, Aggregation, Cell, ColumnDef, ColumnKind, DataType, Table};
+use super::calendar::midnight;
+use super::{Aggregation, Cell, ColumnDef, ColumnKind, DataType, Table};
 use crate::emulator::ids;
 use crate::emulator::rng::{below, hash3, named_guid};
 
@@ -109,7 +110,7 @@ impl Table for Stores {
         }
     }
 
-    fn local_midnight(&self, year: i32, month: u32, day: u32) -> Option<i64> {
-        chrono::NaiveDate::from_ymd_opt(year, month, day).map(|d| midnight(self.tz, d))
+    fn time_zone(&self) -> chrono_tz::Tz {
+        self.tz
     }
 }

@@ -21,6 +21,8 @@ pub enum Cell<'a> {
     DateTime(i64),
     /// Seconds since midnight.
     Time(i64),
+    /// A date bucket: the epoch seconds of its first local midnight and of its last second.
+    Period(i64, i64),
 }
 
 impl Cell<'_> {
@@ -31,7 +33,11 @@ impl Cell<'_> {
     /// The numeric value of number, date and time cells.
     pub fn as_f64(&self) -> Option<f64> {
         match *self {
-            Cell::Int(v) | Cell::Date(v) | Cell::DateTime(v) | Cell::Time(v) => Some(v as f64),
+            Cell::Int(v)
+            | Cell::Date(v)
+            | Cell::DateTime(v)
+            | Cell::Time(v)
+            | Cell::Period(v, _) => Some(v as f64),
             Cell::Double(v) => Some(v),
             Cell::Float(v) => Some(f64::from(v)),
             _ => None,
@@ -50,6 +56,7 @@ impl Cell<'_> {
             Cell::Date(v) => Value::Date(v),
             Cell::DateTime(v) => Value::DateTime(v),
             Cell::Time(v) => Value::Time(v),
+            Cell::Period(start, end) => Value::Period(start, end),
         }
     }
 
@@ -93,6 +100,7 @@ pub enum Value {
     Date(i64),
     DateTime(i64),
     Time(i64),
+    Period(i64, i64),
 }
 
 impl Value {
@@ -107,6 +115,7 @@ impl Value {
             Value::Date(v) => Cell::Date(*v),
             Value::DateTime(v) => Cell::DateTime(*v),
             Value::Time(v) => Cell::Time(*v),
+            Value::Period(start, end) => Cell::Period(*start, *end),
         }
     }
 }

@@ -80,7 +80,7 @@ fn cell_text(state: &EmulatorState, cell: Cell<'_>) -> String {
         Cell::Bool(v) => v.to_string(),
         Cell::Text(s) => s.to_string(),
         Cell::Code(p, n) => format!("{p}{n}"),
-        Cell::Date(v) => local(v, "%Y-%m-%d"),
+        Cell::Date(v) | Cell::Period(v, _) => local(v, "%Y-%m-%d"),
         Cell::DateTime(v) => local(v, "%Y-%m-%d %H:%M"),
         Cell::Time(v) => format!("{:02}:{:02}:{:02}", v / 3600, v / 60 % 60, v % 60),
     }

@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::parse::{Filter, FilterOp, Literal, ParseError, Query};
+use super::parse::{Filter, FilterOp, Literal, ParseError, Query, Selection};
+use crate::emulator::data::calendar::{midnight, DateBucket};
 use crate::emulator::data::{Aggregation, Cell, ColumnKind, DataType, Table, Value};
 
 /// One output column.
@@ -30,11 +31,46 @@ enum Rows {
     Values(Vec<Vec<Value>>),
 }
 
+/// How a table cell becomes an output cell when every row is its own group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Derive {
+    Raw,
+    Bucket(DateBucket),
+    /// `count [col]` over one row: 1, or 0 for a null.
+    CountOne,
+}
+
+impl Derive {
+    fn of(selection: &Selection) -> Self {
+        match (selection.bucket, selection.aggregation) {
+            (Some(bucket), _) => Derive::Bucket(bucket),
+            (None, Some(Aggregation::Count)) => Derive::CountOne,
+            _ => Derive::Raw,
+        }
+    }
+
+    #[inline]
+    fn apply<'a>(self, tz: chrono_tz::Tz, cell: Cell<'a>) -> Cell<'a> {
+        match (self, cell) {
+            (Derive::Raw, cell) => cell,
+            (Derive::CountOne, cell) => Cell::Int(i64::from(!cell.is_null())),
+            (Derive::Bucket(bucket), Cell::Date(t) | Cell::DateTime(t)) => {
+                let (start, end) = bucket.bounds(tz, t);
+                Cell::Period(start, end)
+            }
+            (Derive::Bucket(_), cell) => cell,
+        }
+    }
+}
+
 /// The full result of a search, addressable by row for paging.
 #[derive(Debug)]
 pub struct ResultSet {
     pub columns: Vec<OutColumn>,
+    /// For table-backed rows: each output column's table column and how its cells are derived.
     sources: Vec<usize>,
+    derive: Vec<Derive>,
+    derived: bool,
     rows: Rows,
     table: Arc<dyn Table>,
 }
@@ -52,22 +88,27 @@ impl ResultSet {
         self.len() == 0
     }
 
+    fn table_row(&self, row: u64) -> Option<u64> {
+        match &self.rows {
+            Rows::Range {
+                descending: true, ..
+            } => Some(self.table.row_count() - 1 - row),
+            Rows::Range { .. } => Some(row),
+            Rows::Indices(rows) => Some(u64::from(rows[row as usize])),
+            Rows::Values(_) => None,
+        }
+    }
+
     /// The value of output column `column` in result row `row` (`row < len()`).
     #[inline]
     pub fn cell(&self, column: usize, row: u64) -> Cell<'_> {
-        match &self.rows {
-            Rows::Range { descending, .. } => {
-                let row = if *descending {
-                    self.table.row_count() - 1 - row
-                } else {
-                    row
-                };
-                self.table.cell(self.sources[column], row)
+        match (self.table_row(row), &self.rows) {
+            (Some(table_row), _) => {
+                let cell = self.table.cell(self.sources[column], table_row);
+                self.derive[column].apply(self.table.time_zone(), cell)
             }
-            Rows::Indices(rows) => self
-                .table
-                .cell(self.sources[column], u64::from(rows[row as usize])),
-            Rows::Values(rows) => rows[row as usize][column].as_cell(),
+            (None, Rows::Values(rows)) => rows[row as usize][column].as_cell(),
+            (None, _) => Cell::Null,
         }
     }
 
@@ -75,16 +116,20 @@ impl ResultSet {
     /// and the table row once per row, then one [`Table::row_cells`] call, keeps the per-cell work to
     /// generating the value.
     pub fn row_cells<'a>(&'a self, row: u64, out: &mut Vec<Cell<'a>>) {
-        let table_row = match &self.rows {
-            Rows::Range { descending, .. } if *descending => self.table.row_count() - 1 - row,
-            Rows::Range { .. } => row,
-            Rows::Indices(rows) => u64::from(rows[row as usize]),
-            Rows::Values(rows) => {
+        let Some(table_row) = self.table_row(row) else {
+            if let Rows::Values(rows) = &self.rows {
                 out.extend(rows[row as usize].iter().map(Value::as_cell));
-                return;
             }
+            return;
         };
+        let first = out.len();
         self.table.row_cells(&self.sources, table_row, out);
+        if self.derived {
+            let tz = self.table.time_zone();
+            for (cell, derive) in out[first..].iter_mut().zip(&self.derive) {
+                *cell = derive.apply(tz, *cell);
+            }
+        }
     }
 }
 
@@ -157,11 +202,7 @@ fn operand(
         (DataType::Date | DataType::DateTime, Literal::Text(t)) => {
             let date =
                 chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").map_err(|_| bad(t))?;
-            use chrono::Datelike;
-            let epoch = table
-                .local_midnight(date.year(), date.month(), date.day())
-                .ok_or_else(|| bad(t))?;
-            Operand::Number(epoch as f64)
+            Operand::Number(midnight(table.time_zone(), date) as f64)
         }
         (_, Literal::Number(n)) => Operand::Number(*n),
         (_, Literal::Text(t)) => Operand::Number(t.trim().parse().map_err(|_| bad(t))?),
@@ -235,6 +276,7 @@ impl Prepared {
 fn aggregated_type(aggregation: Aggregation, data_type: DataType) -> DataType {
     match (aggregation, data_type) {
         (Aggregation::Average, _) => DataType::Double,
+        (Aggregation::Count, _) => DataType::Int64,
         (Aggregation::Sum, DataType::Int32 | DataType::Int64) => DataType::Int64,
         (Aggregation::Sum, DataType::Float | DataType::Double) => DataType::Double,
         (_, t) => t,
@@ -243,20 +285,25 @@ fn aggregated_type(aggregation: Aggregation, data_type: DataType) -> DataType {
 
 /// A running aggregate. Integer sums saturate rather than wrap, so an overflow is visible as i64::MAX
 /// instead of a plausible wrong number.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Accumulator {
     IntSum { sum: i64, any: bool },
     FloatSum { sum: f64, any: bool },
     Average { sum: f64, count: u64 },
+    Extreme { best: Option<Value>, max: bool },
+    Count(u64),
 }
 
 impl Accumulator {
     fn new(aggregation: Aggregation, data_type: DataType) -> Self {
-        match aggregated_type(aggregation, data_type) {
-            DataType::Int64 if aggregation == Aggregation::Sum => {
-                Accumulator::IntSum { sum: 0, any: false }
-            }
-            _ if aggregation == Aggregation::Average => Accumulator::Average { sum: 0.0, count: 0 },
+        match (aggregation, aggregated_type(aggregation, data_type)) {
+            (Aggregation::Sum, DataType::Int64) => Accumulator::IntSum { sum: 0, any: false },
+            (Aggregation::Average, _) => Accumulator::Average { sum: 0.0, count: 0 },
+            (Aggregation::Min | Aggregation::Max, _) => Accumulator::Extreme {
+                best: None,
+                max: aggregation == Aggregation::Max,
+            },
+            (Aggregation::Count, _) => Accumulator::Count(0),
             _ => Accumulator::FloatSum {
                 sum: 0.0,
                 any: false,
@@ -265,21 +312,38 @@ impl Accumulator {
     }
 
     fn add(&mut self, cell: Cell<'_>) {
-        match (self, cell) {
-            (_, Cell::Null) => {}
-            (Accumulator::IntSum { sum, any }, Cell::Int(v)) => {
-                *sum = sum.saturating_add(v);
+        if cell.is_null() {
+            return;
+        }
+        match self {
+            Accumulator::IntSum { sum, any } => {
+                if let Cell::Int(v) = cell {
+                    *sum = sum.saturating_add(v);
+                    *any = true;
+                }
+            }
+            Accumulator::FloatSum { sum, any } => {
+                *sum += cell.as_f64().unwrap_or(0.0);
                 *any = true;
             }
-            (Accumulator::FloatSum { sum, any }, c) => {
-                *sum += c.as_f64().unwrap_or(0.0);
-                *any = true;
-            }
-            (Accumulator::Average { sum, count }, c) => {
-                *sum += c.as_f64().unwrap_or(0.0);
+            Accumulator::Average { sum, count } => {
+                *sum += cell.as_f64().unwrap_or(0.0);
                 *count += 1;
             }
-            _ => {}
+            Accumulator::Extreme { best, max } => {
+                let better = best.as_ref().is_none_or(|b| {
+                    let order = cell.total_cmp(&b.as_cell());
+                    if *max {
+                        order.is_gt()
+                    } else {
+                        order.is_lt()
+                    }
+                });
+                if better {
+                    *best = Some(cell.to_value());
+                }
+            }
+            Accumulator::Count(n) => *n += 1,
         }
     }
 
@@ -288,6 +352,8 @@ impl Accumulator {
             Accumulator::IntSum { sum, any: true } => Value::Int(sum),
             Accumulator::FloatSum { sum, any: true } => Value::Double(sum),
             Accumulator::Average { sum, count } if count > 0 => Value::Double(sum / count as f64),
+            Accumulator::Extreme { best: Some(v), .. } => v,
+            Accumulator::Count(n) => Value::Int(n as i64),
             _ => Value::Null,
         }
     }
@@ -299,70 +365,86 @@ pub fn execute(
     query: &Query,
     extra: &[Filter],
 ) -> Result<ResultSet, ParseError> {
-    let defs = table.columns();
+    let t = table.as_ref();
     let filters: Vec<Prepared> = query
         .filters
         .iter()
         .chain(extra)
-        .map(|f| prepare(table.as_ref(), f))
+        .map(|f| prepare(t, f))
         .collect::<Result<_, _>>()?;
     let key = table.key_column();
-    let row_level = key.is_some_and(|k| query.columns.contains(&k));
-    let measures: Vec<usize> = query
-        .columns
-        .iter()
-        .copied()
-        .filter(|&c| defs[c].kind == ColumnKind::Measure)
-        .collect();
+    let row_level = key.is_some_and(|k| query.columns.contains(&Selection::plain(k)));
     let columns: Vec<OutColumn> = query
         .columns
         .iter()
-        .map(|&c| {
-            let def = &defs[c];
-            let data_type = match (def.kind, row_level) {
-                (ColumnKind::Measure, false) => aggregated_type(def.aggregation, def.data_type),
-                _ => def.data_type,
+        .map(|s| {
+            let source = t.columns()[s.column].data_type;
+            let data_type = match (s.bucket, s.is_measure(t), row_level) {
+                (Some(_), _, _) => DataType::Date,
+                (None, true, false) => aggregated_type(s.effective_aggregation(t), source),
+                (None, true, true) if s.aggregation == Some(Aggregation::Count) => DataType::Int64,
+                _ => source,
             };
             OutColumn {
-                name: def.aggregation.display_name(def.name),
+                name: s.display_name(t),
                 data_type,
             }
         })
         .collect();
     // Without an explicit sort, `top n` ranks by the first measure, as the search bar does.
-    let sort = query.sort.or_else(|| {
-        let (_, top) = query.limit?;
-        measures.first().map(|&m| (m, top))
-    });
-    let limit = query.limit.map(|(n, _)| n);
-
-    let rows = if row_level {
-        row_level_rows(table.as_ref(), &filters, sort, key, limit)
-    } else {
-        aggregate(table.as_ref(), &query.columns, &filters, sort, limit)
+    let sort = match query.sort {
+        Some((selection, descending)) => query
+            .columns
+            .iter()
+            .position(|c| *c == selection)
+            .map(|i| (i, descending)),
+        None => query.limit.and_then(|(_, top)| {
+            query
+                .columns
+                .iter()
+                .position(|c| c.is_measure(t))
+                .map(|i| (i, top))
+        }),
     };
-    Ok(ResultSet {
+    let limit = query.limit.map(|(n, _)| n);
+    let derive: Vec<Derive> = query.columns.iter().map(Derive::of).collect();
+    let mut result = ResultSet {
         columns,
-        sources: query.columns.clone(),
-        rows,
-        table,
-    })
+        sources: query.columns.iter().map(|s| s.column).collect(),
+        derived: derive.iter().any(|d| *d != Derive::Raw),
+        derive,
+        rows: Rows::Values(Vec::new()),
+        table: table.clone(),
+    };
+    result.rows = if row_level {
+        let by_key = match sort {
+            None => Some(false),
+            Some((i, descending))
+                if query.columns[i] == Selection::plain(key.unwrap_or(usize::MAX)) =>
+            {
+                Some(descending)
+            }
+            _ => None,
+        };
+        row_level_rows(&result, &filters, by_key, sort, limit)
+    } else {
+        aggregate(t, &query.columns, &filters, sort, limit)
+    };
+    Ok(result)
 }
 
+/// Row-level results: a lazy range when no filter applies and the order is the key's, else the
+/// matching table rows in result order.
 fn row_level_rows(
-    table: &dyn Table,
+    result: &ResultSet,
     filters: &[Prepared],
+    by_key: Option<bool>,
     sort: Option<(usize, bool)>,
-    key: Option<usize>,
     limit: Option<u64>,
 ) -> Rows {
+    let table = result.table.as_ref();
     let total = table.row_count();
-    let sorted_by_key = match sort {
-        None => Some(false),
-        Some((c, descending)) if Some(c) == key => Some(descending),
-        _ => None,
-    };
-    if let (true, Some(descending)) = (filters.is_empty(), sorted_by_key) {
+    if let (true, Some(descending)) = (filters.is_empty(), by_key) {
         return Rows::Range {
             len: limit.map_or(total, |n| n.min(total)),
             descending,
@@ -372,13 +454,16 @@ fn row_level_rows(
         .filter(|&r| filters.iter().all(|f| f.matches(table.cell(f.column, r))))
         .map(|r| r as u32)
         .collect();
-    if let Some((column, descending)) = sort {
+    if let (Some((i, descending)), None) = (sort, by_key) {
+        let tz = table.time_zone();
+        let value =
+            |row: u32| result.derive[i].apply(tz, table.cell(result.sources[i], u64::from(row)));
         rows.sort_by(|&a, &b| {
-            let order = table
-                .cell(column, u64::from(a))
-                .total_cmp(&table.cell(column, u64::from(b)));
+            let order = value(a).total_cmp(&value(b));
             if descending { order.reverse() } else { order }.then(a.cmp(&b))
         });
+    } else if by_key == Some(true) {
+        rows.reverse();
     }
     if let Some(n) = limit {
         rows.truncate(n.min(rows.len() as u64) as usize);
@@ -386,32 +471,40 @@ fn row_level_rows(
     Rows::Indices(rows)
 }
 
+/// Grouped results: one row per distinct combination of the attribute selections, measures
+/// aggregated, measure filters applied to the aggregates (ThoughtSpot's HAVING), then sorted.
 fn aggregate(
     table: &dyn Table,
-    columns: &[usize],
+    selections: &[Selection],
     filters: &[Prepared],
     sort: Option<(usize, bool)>,
     limit: Option<u64>,
 ) -> Rows {
     let defs = table.columns();
-    let is_measure = |c: usize| defs[c].kind == ColumnKind::Measure;
-    let attributes: Vec<usize> = columns
+    let tz = table.time_zone();
+    let attributes: Vec<Selection> = selections
         .iter()
         .copied()
-        .filter(|&c| !is_measure(c))
+        .filter(|s| !s.is_measure(table))
         .collect();
-    let (having, where_): (Vec<&Prepared>, Vec<&Prepared>) =
-        filters.iter().partition(|f| is_measure(f.column));
-    // Measures filtered on but not shown are aggregated too, then dropped after the HAVING step.
-    let mut aggregated: Vec<usize> = columns.iter().copied().filter(|&c| is_measure(c)).collect();
+    let (having, where_): (Vec<&Prepared>, Vec<&Prepared>) = filters
+        .iter()
+        .partition(|f| defs[f.column].kind == ColumnKind::Measure);
+    // Measures filtered on but not shown are aggregated too (with their default), then dropped.
+    let mut measures: Vec<(usize, Aggregation)> = selections
+        .iter()
+        .filter(|s| s.is_measure(table))
+        .map(|s| (s.column, s.effective_aggregation(table)))
+        .collect();
     for f in &having {
-        if !aggregated.contains(&f.column) {
-            aggregated.push(f.column);
+        let default = (f.column, defs[f.column].aggregation);
+        if !measures.contains(&default) {
+            measures.push(default);
         }
     }
-    let fresh: Vec<Accumulator> = aggregated
+    let fresh: Vec<Accumulator> = measures
         .iter()
-        .map(|&c| Accumulator::new(defs[c].aggregation, defs[c].data_type))
+        .map(|&(c, aggregation)| Accumulator::new(aggregation, defs[c].data_type))
         .collect();
 
     let mut groups: HashMap<Vec<Value>, Vec<Accumulator>> = HashMap::new();
@@ -421,10 +514,14 @@ fn aggregate(
         }
         let key: Vec<Value> = attributes
             .iter()
-            .map(|&c| table.cell(c, row).to_value())
+            .map(|s| {
+                Derive::of(s)
+                    .apply(tz, table.cell(s.column, row))
+                    .to_value()
+            })
             .collect();
         let accumulators = groups.entry(key).or_insert_with(|| fresh.clone());
-        for (acc, &c) in accumulators.iter_mut().zip(&aggregated) {
+        for (acc, &(c, _)) in accumulators.iter_mut().zip(&measures) {
             acc.add(table.cell(c, row));
         }
     }
@@ -432,13 +529,14 @@ fn aggregate(
         // A headline over no rows still has its one row, of nulls.
         groups.insert(Vec::new(), fresh.clone());
     }
-    let shown = columns.len();
+    let shown = selections.len();
     let mut rows: Vec<Vec<Value>> = groups
         .into_iter()
         .filter_map(|(mut key, accumulators)| {
             let values: Vec<Value> = accumulators.into_iter().map(Accumulator::finish).collect();
             let passes = having.iter().all(|f| {
-                let i = aggregated.iter().position(|&c| c == f.column).unwrap_or(0);
+                let default = (f.column, defs[f.column].aggregation);
+                let i = measures.iter().position(|m| *m == default).unwrap_or(0);
                 f.matches(values[i].as_cell())
             });
             key.extend(values);
@@ -447,16 +545,14 @@ fn aggregate(
         })
         .collect();
     rows.sort();
-    if let Some((column, descending)) = sort {
-        if let Some(i) = columns.iter().position(|&c| c == column) {
-            rows.sort_by(|a, b| {
-                if descending {
-                    b[i].cmp(&a[i])
-                } else {
-                    a[i].cmp(&b[i])
-                }
-            });
-        }
+    if let Some((i, descending)) = sort {
+        rows.sort_by(|a, b| {
+            if descending {
+                b[i].cmp(&a[i])
+            } else {
+                a[i].cmp(&b[i])
+            }
+        });
     }
     if let Some(n) = limit {
         rows.truncate(n.min(rows.len() as u64) as usize);

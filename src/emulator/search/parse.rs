@@ -1,16 +1,20 @@
 //! The subset of ThoughtSpot's search language the emulator understands.
 //!
 //! ```text
-//! query   := item*
-//! item    := column | column op literal | "top" N | "bottom" N | "sort by" column ["ascending"|"descending"]
-//! column  := "[" name "]"              (case-insensitive)
-//! op      := = | != | > | >= | < | <=
-//! literal := 'text' | number | true | false
+//! query     := item*
+//! item      := [aggregate] column | column op literal | "top" N | "bottom" N
+//!            | "sort by" column ["ascending"|"descending"]
+//! column    := "[" name "]" ["." bucket]     (names case-insensitive)
+//! aggregate := sum | average | min | max | count
+//! bucket    := daily | weekly | monthly | quarterly | yearly   (DATE and DATE_TIME columns)
+//! op        := = | != | > | >= | < | <=
+//! literal   := 'text' | number | true | false
 //! ```
 //! Anything else is rejected with the offending token named, as ThoughtSpot answers 400 for a query it
 //! cannot parse.
 
-use crate::emulator::data::{ColumnDef, ColumnKind, Table};
+use crate::emulator::data::calendar::DateBucket;
+use crate::emulator::data::{Aggregation, ColumnDef, ColumnKind, DataType, Table};
 
 /// A literal on the right of a filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,14 +110,53 @@ pub struct Filter {
     pub values: Vec<Literal>,
 }
 
+/// One output column: a table column, bucketed (dates) or with an explicit aggregation if asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Selection {
+    pub column: usize,
+    pub bucket: Option<DateBucket>,
+    pub aggregation: Option<Aggregation>,
+}
+
+impl Selection {
+    pub fn plain(column: usize) -> Self {
+        Self {
+            column,
+            bucket: None,
+            aggregation: None,
+        }
+    }
+
+    /// Measures are aggregated; so is an attribute with an explicit aggregation (`count [Order ID]`).
+    pub fn is_measure(&self, table: &dyn Table) -> bool {
+        self.aggregation.is_some() || table.columns()[self.column].kind == ColumnKind::Measure
+    }
+
+    /// The aggregation applied when results are grouped.
+    pub fn effective_aggregation(&self, table: &dyn Table) -> Aggregation {
+        self.aggregation
+            .unwrap_or(table.columns()[self.column].aggregation)
+    }
+
+    /// The display name: `Total Sales`, `Max Sales`, `Month(Order Date)`.
+    pub fn display_name(&self, table: &dyn Table) -> String {
+        let name = table.columns()[self.column].name;
+        match self.bucket {
+            Some(bucket) => bucket.display_name(name),
+            None if self.is_measure(table) => self.effective_aggregation(table).display_name(name),
+            None => name.to_string(),
+        }
+    }
+}
+
 /// A parsed search over one table.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Query {
-    /// Output columns as table positions: attributes first, then measures, each in query order.
-    pub columns: Vec<usize>,
+    /// Output columns: attributes first, then measures, each in query order.
+    pub columns: Vec<Selection>,
     pub filters: Vec<Filter>,
-    /// `(column, descending)`.
-    pub sort: Option<(usize, bool)>,
+    /// `(output column, descending)`; the column is also in `columns`.
+    pub sort: Option<(Selection, bool)>,
     /// `(n, top)`: `top n` keeps the n largest, `bottom n` the n smallest.
     pub limit: Option<(u64, bool)>,
 }
@@ -125,7 +168,8 @@ pub struct ParseError(pub String);
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
-    Column(String),
+    /// `[name]`, with the bucket word after a `.` if any.
+    Column(String, Option<String>),
     Text(String),
     Number(f64),
     Word(String),
@@ -152,12 +196,20 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                         }
                     }
                 }
+                let mut bucket = None;
                 if let Some(&(_, '.')) = chars.peek() {
-                    return Err(ParseError(format!(
-                        "date buckets such as '[{name}].monthly' are not supported by the emulator"
-                    )));
+                    chars.next();
+                    let mut word = String::new();
+                    while let Some(&(_, c)) = chars.peek() {
+                        if c.is_whitespace() || matches!(c, '[' | '=' | '!' | '<' | '>') {
+                            break;
+                        }
+                        word.push(c);
+                        chars.next();
+                    }
+                    bucket = Some(word);
                 }
-                tokens.push(Token::Column(name.trim().to_string()));
+                tokens.push(Token::Column(name.trim().to_string(), bucket));
             }
             '\'' => {
                 chars.next();
@@ -218,49 +270,87 @@ pub fn find_column(table: &dyn Table, name: &str) -> Option<usize> {
         .position(|c: &ColumnDef| !c.hidden && c.name.eq_ignore_ascii_case(name))
 }
 
+/// Reads `[name]` or `[name].bucket` as a selection.
+fn selection(table: &dyn Table, name: &str, bucket: Option<&str>) -> Result<Selection, ParseError> {
+    let column = find_column(table, name).ok_or_else(|| {
+        ParseError(format!(
+            "Search did not find '[{name}]' in data source '{}'",
+            table.name()
+        ))
+    })?;
+    let Some(word) = bucket else {
+        return Ok(Selection::plain(column));
+    };
+    let bucket = DateBucket::parse(word).ok_or_else(|| {
+        ParseError(format!(
+            "'[{name}].{word}' is not a supported date bucket: use daily, weekly, monthly, quarterly or yearly"
+        ))
+    })?;
+    if !matches!(
+        table.columns()[column].data_type,
+        DataType::Date | DataType::DateTime
+    ) {
+        return Err(ParseError(format!(
+            "'[{name}].{word}': only DATE and DATE_TIME columns have buckets"
+        )));
+    }
+    Ok(Selection {
+        column,
+        bucket: Some(bucket),
+        aggregation: None,
+    })
+}
+
 /// Parses `query` against `table`'s columns.
 pub fn parse(query: &str, table: &dyn Table) -> Result<Query, ParseError> {
     let tokens = tokenize(query)?;
-    let column = |name: &str| {
-        find_column(table, name).ok_or_else(|| {
-            ParseError(format!(
-                "Search did not find '[{name}]' in data source '{}'",
-                table.name()
-            ))
-        })
-    };
-    let mut named = Vec::new();
+    let mut named: Vec<Selection> = Vec::new();
+    fn name(named: &mut Vec<Selection>, s: Selection) {
+        if !named.contains(&s) {
+            named.push(s);
+        }
+    }
     let mut query = Query::default();
     let mut i = 0;
     while i < tokens.len() {
         match &tokens[i] {
-            Token::Column(name) => {
-                let c = column(name)?;
+            Token::Column(column, bucket) => {
+                let selected = selection(table, column, bucket.as_deref())?;
                 if let Some(Token::Op(op)) = tokens.get(i + 1) {
+                    if selected.bucket.is_some() {
+                        return Err(ParseError(format!(
+                            "filters on date buckets such as '[{column}]' are not supported"
+                        )));
+                    }
                     let value = match tokens.get(i + 2) {
                         Some(Token::Text(t)) => Literal::Text(t.clone()),
                         Some(Token::Number(n)) => Literal::Number(*n),
-                        Some(Token::Word(w)) if w == "true" || w == "false" => {
-                            Literal::Bool(w == "true")
-                        }
+                        Some(Token::Word(w)) if w == "true" || w == "false" => Literal::Bool(w == "true"),
                         _ => {
                             return Err(ParseError(format!(
-                            "filter on '[{name}]' needs a value: a number or text in single quotes"
-                        )))
+                                "filter on '[{column}]' needs a value: a number or text in single quotes"
+                            )))
                         }
                     };
                     query.filters.push(Filter {
-                        column: c,
+                        column: selected.column,
                         op: *op,
                         values: vec![value],
                     });
                     i += 3;
                 } else {
-                    if !named.contains(&c) {
-                        named.push(c);
-                    }
+                    name(&mut named, selected);
                     i += 1;
                 }
+            }
+            Token::Word(w) if Aggregation::from_keyword(w).is_some() => {
+                let Some(Token::Column(column, None)) = tokens.get(i + 1) else {
+                    return Err(ParseError(format!("'{w}' must be followed by a [column]")));
+                };
+                let mut selected = selection(table, column, None)?;
+                selected.aggregation = Aggregation::from_keyword(w);
+                name(&mut named, selected);
+                i += 2;
             }
             Token::Word(w) if w == "top" || w == "bottom" => {
                 let n = match tokens.get(i + 1) {
@@ -275,8 +365,8 @@ pub fn parse(query: &str, table: &dyn Table) -> Result<Query, ParseError> {
                 i += 2;
             }
             Token::Word(w) if w == "sort" => match (tokens.get(i + 1), tokens.get(i + 2)) {
-                (Some(Token::Word(by)), Some(Token::Column(name))) if by == "by" => {
-                    let c = column(name)?;
+                (Some(Token::Word(by)), Some(Token::Column(column, bucket))) if by == "by" => {
+                    let selected = selection(table, column, bucket.as_deref())?;
                     let mut descending = false;
                     i += 3;
                     if let Some(Token::Word(dir)) = tokens.get(i) {
@@ -285,7 +375,7 @@ pub fn parse(query: &str, table: &dyn Table) -> Result<Query, ParseError> {
                             i += 1;
                         }
                     }
-                    query.sort = Some((c, descending));
+                    query.sort = Some((selected, descending));
                 }
                 _ => {
                     return Err(ParseError(
@@ -299,15 +389,21 @@ pub fn parse(query: &str, table: &dyn Table) -> Result<Query, ParseError> {
                     Token::Text(t) => format!("'{t}'"),
                     Token::Number(n) => n.to_string(),
                     Token::Op(op) => format!("{op:?}"),
-                    Token::Column(c) => c.clone(),
+                    Token::Column(c, _) => c.clone(),
                 };
                 return Err(ParseError(format!("Search did not understand '{shown}'")));
             }
         }
     }
-    if let Some((sort, _)) = query.sort {
-        if !named.contains(&sort) {
-            named.push(sort);
+    if let Some((sort, descending)) = query.sort {
+        // Sorting by a column shown with an aggregation sorts by that output column.
+        let shown = named
+            .iter()
+            .find(|s| s.column == sort.column && s.bucket == sort.bucket)
+            .copied();
+        match shown {
+            Some(s) => query.sort = Some((s, descending)),
+            None => name(&mut named, sort),
         }
     }
     if named.is_empty() {
@@ -315,18 +411,9 @@ pub fn parse(query: &str, table: &dyn Table) -> Result<Query, ParseError> {
             "the search names no columns: add at least one [column]".into(),
         ));
     }
-    let kinds = table.columns();
-    query.columns = named
-        .iter()
-        .copied()
-        .filter(|&c| kinds[c].kind == ColumnKind::Attribute)
-        .collect();
-    query.columns.extend(
-        named
-            .iter()
-            .copied()
-            .filter(|&c| kinds[c].kind == ColumnKind::Measure),
-    );
+    let (measures, attributes): (Vec<Selection>, Vec<Selection>) =
+        named.into_iter().partition(|s| s.is_measure(table));
+    query.columns = attributes.into_iter().chain(measures).collect();
     Ok(query)
 }
 
@@ -342,12 +429,8 @@ mod tests {
     #[test]
     fn attributes_come_first_and_names_ignore_case() {
         let q = parse("[sales] [REGION] [Order Date]", &table()).unwrap();
-        let names: Vec<_> = q
-            .columns
-            .iter()
-            .map(|&c| table().columns()[c].name)
-            .collect();
-        assert_eq!(names, ["Region", "Order Date", "Sales"]);
+        let names: Vec<_> = q.columns.iter().map(|s| s.display_name(&table())).collect();
+        assert_eq!(names, ["Region", "Order Date", "Total Sales"]);
     }
 
     #[test]
@@ -361,7 +444,7 @@ mod tests {
         assert_eq!(q.filters[1].op, FilterOp::Ge);
         assert_eq!(q.filters[1].values, vec![Literal::Number(3.0)]);
         assert_eq!(q.limit, Some((5, true)));
-        assert_eq!(q.sort, Some((8, true)));
+        assert_eq!(q.sort, Some((Selection::plain(8), true)));
     }
 
     #[test]
@@ -378,5 +461,35 @@ mod tests {
             parse("[Internal Cost]", &t).is_err(),
             "hidden columns are not searchable"
         );
+    }
+
+    #[test]
+    fn buckets_and_explicit_aggregations() {
+        let t = table();
+        let q = parse(
+            "max [Sales] [Order Date].monthly [Sales] count [Order ID]",
+            &t,
+        )
+        .unwrap();
+        let names: Vec<_> = q.columns.iter().map(|s| s.display_name(&t)).collect();
+        assert_eq!(
+            names,
+            [
+                "Month(Order Date)",
+                "Max Sales",
+                "Total Sales",
+                "Count Order ID"
+            ]
+        );
+        assert!(parse("[Order Date].fortnightly", &t)
+            .unwrap_err()
+            .0
+            .contains("fortnightly"));
+        assert!(parse("[Region].monthly", &t)
+            .unwrap_err()
+            .0
+            .contains("DATE"));
+        assert!(parse("[Region] max", &t).unwrap_err().0.contains("max"));
+        assert!(parse("[Order Date].monthly = 3", &t).is_err());
     }
 }
