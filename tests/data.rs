@@ -1076,3 +1076,42 @@ async fn full_rows_with_duplicate_column_names() {
         "{first_row}"
     );
 }
+
+#[tokio::test]
+async fn absurd_paging_values_are_past_the_end_not_a_crash() {
+    let emu = start(100, Profile::v2021()).await;
+    let client = login(&emu).await;
+    let huge = i64::MAX.to_string();
+    for params in [
+        [("pagenumber", huge.as_str()), ("batchsize", "100000")],
+        [("offset", huge.as_str()), ("batchsize", "-1")],
+    ] {
+        let (status, body) = search(&client, &emu, "[Order Line ID]", &params).await;
+        assert_eq!(
+            (status, body["rowCount"].as_i64()),
+            (200, Some(0)),
+            "{params:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn billions_of_rows_page_lazily_and_refuse_row_lists() {
+    let emu = start(5_000_000_000, Profile::v2021()).await;
+    let client = login(&emu).await;
+    let (status, body) = search(
+        &client,
+        &emu,
+        "[Order Line ID] [Sales]",
+        &[("batchsize", "2"), ("offset", "4999999998")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(keys(&body), [4_999_999_999, 5_000_000_000]);
+    assert_eq!(body["totalRowCount"].as_i64(), Some(5_000_000_000));
+    let (status, _) = search(&client, &emu, "[Order Line ID] [Region] = 'West'", &[]).await;
+    assert_eq!(
+        status, 400,
+        "a filtered row list past u32 rows is refused, not wrapped"
+    );
+}

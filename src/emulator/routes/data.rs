@@ -121,7 +121,8 @@ fn window(p: &DataParams, cap: u64, one_based_offset: bool) -> Result<Window, Ap
                 "Invalid parameter value for pagenumber: pages are numbered from 1",
             ))
         }
-        (n, _) if n > 0 => (n as u64 - 1) * size,
+        // Saturating: an absurd page number is past the end, not an overflow.
+        (n, _) if n > 0 => (n as u64 - 1).saturating_mul(size).min(i64::MAX as u64),
         (-1, -1) => 0,
         (-1, o) if o >= 0 => {
             if one_based_offset {
@@ -162,11 +163,11 @@ fn block(
     let total = result.len();
     // A shift of k rows means k rows were inserted before this page since the last one.
     let shift = ctx.data.shift_rows;
-    let start = (window.offset as i64 - shift).max(0) as u64;
+    let start = (window.offset as i64).saturating_sub(shift).max(0) as u64;
     let end = start.saturating_add(window.size).min(total);
     let rows_here = end.saturating_sub(start);
     let past_end = window.offset > 0 && window.offset >= total;
-    let reported_total = (total as i64 + shift).max(0) as u64;
+    let reported_total = (total as i64).saturating_add(shift).max(0) as u64;
     let reported_total = match state.profile.total_row_count {
         TotalRowCount::Exact => reported_total,
         TotalRowCount::Capped => reported_total.min(state.profile.row_cap),

@@ -416,6 +416,16 @@ pub fn execute(
         rows: Rows::Values(Vec::new()),
         table: table.clone(),
     };
+    // Row lists hold `u32` row numbers: 4 bytes a row rather than 8, which caps them.
+    let needs_list = !filters.is_empty()
+        || sort
+            .is_some_and(|(i, _)| query.columns[i] != Selection::plain(key.unwrap_or(usize::MAX)));
+    if row_level && needs_list && table.row_count() > u64::from(u32::MAX) {
+        return Err(ParseError(format!(
+            "the emulator filters or re-sorts at most {} rows; search fewer rows or drop the filter",
+            u32::MAX
+        )));
+    }
     result.rows = if row_level {
         let by_key = match sort {
             None => Some(false),
