@@ -208,9 +208,10 @@ async fn the_row_cap_applies_per_call() {
 
     let capped = start(
         20_000,
-        Profile::v2021()
-            .with_overrides(["row_cap=5000", "total_row_count=capped"])
-            .unwrap(),
+        with_settings(
+            Profile::v2021(),
+            &["row_cap=5000", "total_row_count=capped"],
+        ),
     )
     .await;
     let client = login(&capped).await;
@@ -229,9 +230,7 @@ async fn the_row_cap_applies_per_call() {
 async fn past_the_end_can_be_a_400() {
     let emu = start(
         100,
-        Profile::v2021()
-            .with_overrides(["past_end=bad_request"])
-            .unwrap(),
+        with_settings(Profile::v2021(), &["past_end=bad_request"]),
     )
     .await;
     let client = login(&emu).await;
@@ -257,9 +256,7 @@ async fn past_the_end_can_be_a_400() {
 async fn first_page_must_be_one_when_the_profile_says_so() {
     let emu = start(
         100,
-        Profile::v2021()
-            .with_overrides(["require_first_page_one=true"])
-            .unwrap(),
+        with_settings(Profile::v2021(), &["require_first_page_one=true"]),
     )
     .await;
     let client = login(&emu).await;
@@ -282,9 +279,7 @@ async fn first_page_must_be_one_when_the_profile_says_so() {
 async fn one_based_offset_switch() {
     let emu = start(
         100,
-        Profile::v2021()
-            .with_overrides(["offset_one_based=true"])
-            .unwrap(),
+        with_settings(Profile::v2021(), &["offset_one_based=true"]),
     )
     .await;
     let client = login(&emu).await;
@@ -350,11 +345,7 @@ async fn dates_as_epoch_seconds_or_calendar_objects() {
         tsexport::emulator::Emulator::builder()
             .rows(10)
             .custom_calendar(true)
-            .profile(
-                Profile::v2021()
-                    .with_overrides(["calendar_end=true"])
-                    .unwrap(),
-            ),
+            .profile(with_settings(Profile::v2021(), &["calendar_end=true"])),
     )
     .await;
     let (_, p) = search(&login(&plain).await, &plain, query, &[]).await;
@@ -685,9 +676,7 @@ async fn form_parameters_are_a_fallback_and_the_query_string_wins() {
     for (profile, expected) in [
         (Profile::v2021(), 200),
         (
-            Profile::v2021()
-                .with_overrides(["data_form_params=false"])
-                .unwrap(),
+            with_settings(Profile::v2021(), &["data_form_params=false"]),
             400,
         ),
     ] {
@@ -719,9 +708,10 @@ async fn form_parameters_are_a_fallback_and_the_query_string_wins() {
 async fn cell_encoding_switches_and_column_details() {
     let emu = start(
         200,
-        Profile::modern()
-            .with_overrides(["bool_cells=string", "lowercase_text=true"])
-            .unwrap(),
+        with_settings(
+            Profile::modern(),
+            &["bool_cells=string", "lowercase_text=true"],
+        ),
     )
     .await;
     let client = login(&emu).await;
@@ -910,9 +900,7 @@ async fn pinboard_viz_name_position_and_headline_switch() {
     );
     let last = start(
         10,
-        Profile::modern()
-            .with_overrides(["headline_echoes_unset=false"])
-            .unwrap(),
+        with_settings(Profile::modern(), &["headline_echoes_unset=false"]),
     )
     .await;
     let text = raw(&last, login(&last).await).await;
@@ -966,11 +954,7 @@ async fn date_buckets_group_by_local_periods() {
         Emulator::builder()
             .rows(5000)
             .custom_calendar(true)
-            .profile(
-                Profile::v2021()
-                    .with_overrides(["calendar_end=true"])
-                    .unwrap(),
-            ),
+            .profile(with_settings(Profile::v2021(), &["calendar_end=true"])),
     )
     .await;
     let (_, wrapped) = search(
@@ -1050,9 +1034,7 @@ async fn full_rows_with_duplicate_column_names() {
 
     let both = start(
         500,
-        Profile::v2021()
-            .with_overrides(["full_duplicates=keep_both"])
-            .unwrap(),
+        with_settings(Profile::v2021(), &["full_duplicates=keep_both"]),
     )
     .await;
     let client = login(&both).await;

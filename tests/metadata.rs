@@ -178,9 +178,7 @@ async fn description_presence_follows_the_fixture() {
 
 #[tokio::test]
 async fn rich_object_headers_switch_adds_fields() {
-    let profile = Profile::v2021()
-        .with_overrides(["rich_object_headers=true"])
-        .unwrap();
+    let profile = with_settings(Profile::v2021(), &["rich_object_headers=true"]);
     let emu = start(1000, profile).await;
     let client = login(&emu).await;
     let guids = user_guids(&emu, &client).await;
@@ -635,9 +633,7 @@ async fn viz_headers_of_an_answer() {
 
 #[tokio::test]
 async fn basic_viz_headers_without_rich_switch() {
-    let profile = Profile::v2021()
-        .with_overrides(["rich_viz_headers=false"])
-        .unwrap();
+    let profile = with_settings(Profile::v2021(), &["rich_viz_headers=false"]);
     let emu = start(1000, profile).await;
     let client = login(&emu).await;
     let items = vizzes(&emu, &client, PINBOARD).await;

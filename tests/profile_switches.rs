@@ -8,9 +8,7 @@ use serde_json::Value;
 use tsexport::emulator::{ids, Emulator, Profile};
 
 fn v2021(settings: &[&str]) -> Profile {
-    Profile::v2021()
-        .with_overrides(settings.iter().copied())
-        .expect("valid settings")
+    with_settings(Profile::v2021(), settings)
 }
 
 async fn status_of(request: reqwest::RequestBuilder) -> StatusCode {

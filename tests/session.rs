@@ -487,9 +487,7 @@ async fn missing_requested_by_is_400_10002() {
 
 #[tokio::test]
 async fn missing_requested_by_status_follows_the_profile() {
-    let profile = Profile::v2021()
-        .with_overrides(["missing_requested_by_status=403"])
-        .unwrap();
+    let profile = with_settings(Profile::v2021(), &["missing_requested_by_status=403"]);
     let emu = start(1000, profile).await;
     let client = login(&emu).await;
     let r = client.get(url(&emu, "session/info")).send().await.unwrap();
@@ -499,9 +497,7 @@ async fn missing_requested_by_status_follows_the_profile() {
 
 #[tokio::test]
 async fn empty_error_bodies_keep_status_and_headers() {
-    let profile = Profile::v2021()
-        .with_overrides(["empty_error_bodies=true"])
-        .unwrap();
+    let profile = with_settings(Profile::v2021(), &["empty_error_bodies=true"]);
     let emu = start(1000, profile).await;
     let r = session_info(&emu, &client()).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -657,9 +653,10 @@ async fn trusted_auth_token_expires_after_300_seconds() {
 #[tokio::test]
 async fn trusted_auth_token_lifetime_and_reuse_follow_the_profile() {
     let clock = ManualClock::new(1_700_000_000_000);
-    let profile = Profile::v2021()
-        .with_overrides(["login_token_ttl_secs=60", "login_token_single_use=false"])
-        .unwrap();
+    let profile = with_settings(
+        Profile::v2021(),
+        &["login_token_ttl_secs=60", "login_token_single_use=false"],
+    );
     let emu = start_with(
         Emulator::builder()
             .rows(1000)

@@ -14,6 +14,13 @@ pub async fn start(rows: u64, profile: Profile) -> Emulator {
         .expect("emulator starts")
 }
 
+/// `profile` with `settings` (`key=value`) applied.
+pub fn with_settings(profile: Profile, settings: &[&str]) -> Profile {
+    profile
+        .with_overrides(settings.iter().copied())
+        .expect("valid emulator settings")
+}
+
 pub async fn start_with(builder: EmulatorBuilder) -> Emulator {
     builder.start().await.expect("emulator starts")
 }
