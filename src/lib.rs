@@ -12,3 +12,5 @@ pub mod emulator;
 
 /// The version written into manifests and `User-Agent` headers.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub mod api;

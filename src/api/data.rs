@@ -1,0 +1,154 @@
+//! `searchdata` and `pinboarddata` (spec §2.6, §2.7, §3): one page per call, returned as the raw JSON
+//! bytes plus its counters. Turning pages into Arrow is the decoder's job.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::transport::Call;
+use super::{Client, Error};
+
+/// `formattype`. The client should use COMPACT (spec §3.3); FULL exists for completeness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DataFormat {
+    #[default]
+    Compact,
+    Full,
+}
+
+impl DataFormat {
+    fn as_str(self) -> &'static str {
+        match self {
+            DataFormat::Compact => "COMPACT",
+            DataFormat::Full => "FULL",
+        }
+    }
+}
+
+/// A search over one data source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    /// Search-language text, e.g. `[Region] [Sales] sort by [Region]`.
+    pub query: String,
+    /// The worksheet, view or table GUID.
+    pub data_source: String,
+    pub format: DataFormat,
+    /// Runtime filters `(column, operator, values)`, sent as `col<n>`/`op<n>`/`val<n>`.
+    pub filters: Vec<(String, String, Vec<String>)>,
+}
+
+impl SearchRequest {
+    pub fn new(query: impl Into<String>, data_source: impl Into<String>) -> Self {
+        Self { query: query.into(), data_source: data_source.into(), format: DataFormat::Compact, filters: Vec::new() }
+    }
+}
+
+/// A pinboard's vizzes (all, or those listed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PinboardRequest {
+    pub pinboard: String,
+    pub vizzes: Vec<String>,
+    pub format: DataFormat,
+    pub filters: Vec<(String, String, Vec<String>)>,
+}
+
+impl PinboardRequest {
+    pub fn new(pinboard: impl Into<String>) -> Self {
+        Self { pinboard: pinboard.into(), vizzes: Vec::new(), format: DataFormat::Compact, filters: Vec::new() }
+    }
+}
+
+/// A page's counters (spec §3.2), read by key in any order; numbers as integers or floats.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counters {
+    #[serde(default)]
+    pub column_names: Vec<String>,
+    #[serde(default)]
+    pub row_count: Option<f64>,
+    /// Effective page size; headline vizzes may echo -1.
+    #[serde(default)]
+    pub page_size: Option<f64>,
+    /// Effective 0-based offset; headline vizzes may echo -1.
+    #[serde(default)]
+    pub offset: Option<f64>,
+    /// Rows in the whole result as the server reports it: a floor, not a stop rule.
+    #[serde(default)]
+    pub total_row_count: Option<f64>,
+    /// 1 = complete; below 1 the data was sampled.
+    #[serde(default)]
+    pub sampling_ratio: Option<f64>,
+    /// pinboarddata's viz name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// One page: the response's bytes, untouched, and its counters.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub bytes: Bytes,
+    pub counters: Counters,
+}
+
+/// One viz block of a pinboarddata page.
+#[derive(Debug, Clone)]
+pub struct VizPage {
+    pub viz: String,
+    /// The viz block's JSON bytes (the same shape as a searchdata page plus `name`).
+    pub bytes: Bytes,
+    pub counters: Counters,
+}
+
+fn paging(call: Call, format: DataFormat, offset: u64, size: u64) -> Call {
+    call.query("batchsize", size.to_string())
+        .query("offset", offset.to_string())
+        .query("formattype", format.as_str())
+}
+
+fn with_filters(mut call: Call, filters: &[(String, String, Vec<String>)]) -> Call {
+    for (i, (column, op, values)) in filters.iter().enumerate() {
+        let n = i + 1;
+        call = call.query(&format!("col{n}"), column.clone()).query(&format!("op{n}"), op.clone());
+        for value in values {
+            call = call.query(&format!("val{n}"), value.clone());
+        }
+    }
+    call
+}
+
+impl Client {
+    /// One `searchdata` page of `size` rows (at most 100,000) from the 0-based `offset`.
+    pub async fn search_page(&self, request: &SearchRequest, offset: u64, size: u64) -> Result<Page, Error> {
+        let call = Call::read(Method::POST, "searchdata")
+            .query("query_string", request.query.clone())
+            .query("data_source_guid", request.data_source.clone());
+        let call = with_filters(paging(call, request.format, offset, size), &request.filters);
+        let (_, _, bytes) = self.inner.send_for_bytes(&call).await?;
+        let counters = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Decode { endpoint: "searchdata".into(), reason: e.to_string() })?;
+        Ok(Page { bytes, counters })
+    }
+
+    /// One `pinboarddata` page: each viz paged with the same `offset` and `size`, keyed by viz id.
+    pub async fn pinboard_page(&self, request: &PinboardRequest, offset: u64, size: u64) -> Result<Vec<VizPage>, Error> {
+        let mut call = Call::read(Method::POST, "pinboarddata").query("id", request.pinboard.clone());
+        if !request.vizzes.is_empty() {
+            let list = serde_json::to_string(&request.vizzes).unwrap_or_default();
+            call = call.query("vizid", list);
+        }
+        let call = with_filters(paging(call, request.format, offset, size), &request.filters);
+        let (_, _, bytes) = self.inner.send_for_bytes(&call).await?;
+        let decode = |e: serde_json::Error| Error::Decode { endpoint: "pinboarddata".into(), reason: e.to_string() };
+        let blocks: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(&bytes).map_err(decode)?;
+        blocks
+            .into_iter()
+            .map(|(viz, raw)| {
+                let counters = serde_json::from_str(raw.get()).map_err(decode)?;
+                Ok(VizPage { viz, bytes: Bytes::copy_from_slice(raw.get().as_bytes()), counters })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,162 @@
+//! One error type for every client call. It keeps what ThoughtSpot said (status, error code, incident
+//! and trace ids, debug text) and says in plain words what to check. It never holds a secret: request
+//! bodies, cookies and tokens are not part of any variant.
+
+use std::time::Duration;
+
+/// What went wrong talking to ThoughtSpot.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// ThoughtSpot answered with an error status.
+    #[error("{endpoint}: HTTP {status}{}{}: {}. {}", code_text(.code), incident_text(.incident_id), .debug.as_deref().unwrap_or("no details in the response"), hint(*.status))]
+    Api {
+        endpoint: String,
+        status: u16,
+        /// ThoughtSpot's error code (10000, 10002, 10003, ...), when the body had one.
+        code: Option<i64>,
+        incident_id: Option<String>,
+        trace_id: Option<String>,
+        /// The `debug` text, unwrapped from its JSON-array form.
+        debug: Option<String>,
+    },
+    /// Sign-in was refused: wrong credentials, MFA, a bad trusted-auth key or token.
+    #[error("sign-in as {user} failed: HTTP {status}{}: {}. Check the username and password (or secret key / token); users with MFA cannot use password sign-in", code_text(.code), .debug.as_deref().unwrap_or("no details in the response"))]
+    Auth { user: String, status: u16, code: Option<i64>, debug: Option<String> },
+    /// The cluster could not be reached.
+    #[error("cannot reach ThoughtSpot at {url}: {reason}. Check the URL, the network, and proxy settings (HTTPS_PROXY, NO_PROXY)")]
+    Connect { url: String, reason: String },
+    /// No answer in time.
+    #[error("{endpoint}: no answer within {timeout:?}. The cluster may be overloaded; raise the timeout or ask for fewer rows per page")]
+    Timeout { endpoint: String, timeout: Duration },
+    /// The answer broke off or could not be read.
+    #[error("{endpoint}: the response broke off or could not be read: {reason}")]
+    Transfer { endpoint: String, reason: String },
+    /// The answer was not what the API documents.
+    #[error("{endpoint}: unexpected response: {reason}")]
+    Decode { endpoint: String, reason: String },
+    /// A read kept failing.
+    #[error("{endpoint}: gave up after {attempts} attempts in {elapsed:?}; last error: {last}")]
+    RetriesExhausted { endpoint: String, attempts: u32, elapsed: Duration, last: Box<Error> },
+    /// The client was configured wrongly.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+    /// Writing an export (e.g. a PDF) to its destination failed.
+    #[error("cannot write {path}: {reason}")]
+    Output { path: String, reason: String },
+}
+
+fn code_text(code: &Option<i64>) -> String {
+    code.map(|c| format!(" (ThoughtSpot code {c})")).unwrap_or_default()
+}
+
+fn incident_text(incident: &Option<String>) -> String {
+    incident.as_ref().map(|i| format!(" [incident {i}]")).unwrap_or_default()
+}
+
+/// What to check, by status.
+fn hint(status: u16) -> &'static str {
+    match status {
+        400 => "Check the parameters: an id, name, query or option the cluster does not accept",
+        401 => "The session is missing or expired; check the credentials",
+        403 => "The user lacks the privilege or access this call needs; ask a ThoughtSpot administrator",
+        404 => "Check the object id: it does not exist or is not visible to this user",
+        415 => "The request's content type was refused; this cluster version may expect another form",
+        429 => "The cluster is rate-limiting; wait and try again",
+        500 => "ThoughtSpot rejected or failed the request; the message above says why",
+        502..=504 => "The cluster or a proxy in front of it is unavailable; try again later",
+        _ => "See the ThoughtSpot message above",
+    }
+}
+
+impl Error {
+    /// The HTTP status, if the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } | Error::Auth { status, .. } => Some(*status),
+            Error::RetriesExhausted { last, .. } => last.status(),
+            _ => None,
+        }
+    }
+
+    /// ThoughtSpot's error code, if the body carried one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            Error::Api { code, .. } | Error::Auth { code, .. } => *code,
+            Error::RetriesExhausted { last, .. } => last.code(),
+            _ => None,
+        }
+    }
+
+    /// Whether retrying a read may help: connection failures, timeouts, broken transfers, 429, 502-504.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Connect { .. } | Error::Timeout { .. } | Error::Transfer { .. } => true,
+            Error::Api { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+}
+
+/// Reads a v1 error body `{code, incident_id_guid, trace_id_guid, debug}` leniently: any of it may be
+/// missing, the body may be empty or not JSON, and `debug` may be plain text or a JSON array of strings
+/// inside a string (spec §1.8, §6). Headers fill in the ids when the body has none.
+pub(crate) fn parse_error_body(
+    body: &[u8],
+    incident_header: Option<String>,
+    trace_header: Option<String>,
+) -> (Option<i64>, Option<String>, Option<String>, Option<String>) {
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let field = |name: &str| json.as_ref().and_then(|j| j.get(name)).and_then(|v| v.as_str()).map(String::from);
+    let code = json.as_ref().and_then(|j| j.get("code")).and_then(|v| v.as_i64());
+    let debug = match json.as_ref().and_then(|j| j.get("debug")) {
+        Some(serde_json::Value::String(text)) => Some(unwrap_debug(text)),
+        Some(other) if !other.is_null() => Some(other.to_string()),
+        _ if json.is_none() && !body.is_empty() => {
+            Some(String::from_utf8_lossy(&body[..body.len().min(500)]).trim().to_string())
+        }
+        _ => None,
+    };
+    (code, field("incident_id_guid").or(incident_header), field("trace_id_guid").or(trace_header), debug)
+}
+
+/// `"[\"a\", \"b\"]"` -> `a; b`; anything else as it is.
+fn unwrap_debug(text: &str) -> String {
+    match serde_json::from_str::<Vec<String>>(text) {
+        Ok(lines) => lines.join("; "),
+        Err(_) => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_in_every_shape() {
+        let (code, incident, _, debug) =
+            parse_error_body(br#"{"code":10003,"incident_id_guid":"i-1","debug":"[\"Authentication failed\"]"}"#, None, None);
+        assert_eq!((code, incident.as_deref(), debug.as_deref()), (Some(10003), Some("i-1"), Some("Authentication failed")));
+        let (code, incident, trace, debug) = parse_error_body(b"", Some("h-1".into()), Some("t-1".into()));
+        assert_eq!((code, incident.as_deref(), trace.as_deref(), debug), (None, Some("h-1"), Some("t-1"), None));
+        let (_, _, _, debug) = parse_error_body(br#"{"debug":"plain words"}"#, None, None);
+        assert_eq!(debug.as_deref(), Some("plain words"));
+        let (_, _, _, debug) = parse_error_body(b"<html>Bad Gateway</html>", None, None);
+        assert_eq!(debug.as_deref(), Some("<html>Bad Gateway</html>"));
+    }
+
+    #[test]
+    fn messages_say_what_to_check() {
+        let e = Error::Api {
+            endpoint: "searchdata".into(),
+            status: 400,
+            code: Some(10002),
+            incident_id: Some("abc".into()),
+            trace_id: None,
+            debug: Some("Search did not find '[Nope]'".into()),
+        };
+        let text = e.to_string();
+        assert!(text.contains("HTTP 400 (ThoughtSpot code 10002) [incident abc]: Search did not find"), "{text}");
+        assert!(text.contains("Check the parameters"), "{text}");
+        assert!(!e.is_transient());
+    }
+}

@@ -1,0 +1,1 @@
+//! `groups` endpoints of the v1 API (written next).

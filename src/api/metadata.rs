@@ -1,0 +1,1 @@
+//! `metadata` endpoints of the v1 API (written next).

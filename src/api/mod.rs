@@ -1,0 +1,251 @@
+//! The ThoughtSpot REST client (v1 `tspublic/v1`, spec `docs/thoughtspot-api.md` §2).
+//!
+//! One [`Client`] holds the connection settings, the credentials and the session. The session is
+//! established lazily on the first call, kept, and renewed once when a call is refused with 401
+//! (ThoughtSpot expires idle sessions). Reads are retried on transient failures ([`RetryConfig`]);
+//! writes (sign-in, user sync, passwords, ownership, privileges) are sent once.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), tsexport::api::Error> {
+//! use tsexport::api::{Client, Credentials, Secret};
+//! let client = Client::builder("https://example.thoughtspot.cloud")
+//!     .credentials(Credentials::password("analyst", Secret::new("from-a-vault")))
+//!     .build()?;
+//! let me = client.session_info().await?;
+//! println!("signed in as {} on {}", me.user_name, me.release_version.unwrap_or_default());
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod data;
+mod error;
+mod groups;
+mod metadata;
+mod pdf;
+mod retry;
+mod session;
+mod transport;
+mod users;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use data::{DataFormat, Page, PinboardRequest, SearchRequest, VizPage};
+pub use error::Error;
+pub use retry::{Jitter, RetryConfig};
+pub use session::SessionInfo;
+// Types of the metadata, users, groups and pdf modules are re-exported below this line.
+
+/// A secret string: passwords, secret keys, tokens. Its `Debug` shows `***` and it has no `Display`,
+/// so it cannot end up in logs or error messages by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How the client signs in.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// `session/login` with a username and password: a cookie session.
+    Password { username: String, password: Secret },
+    /// Trusted authentication: `session/auth/token` with the cluster's secret key, then
+    /// `session/login/token`: a cookie session for `username` without its password.
+    TrustedAuth { username: String, secret_key: Secret },
+    /// A bearer token sent on every call (clusters from about 2024 accept one on v1).
+    Bearer { token: Secret },
+}
+
+impl Credentials {
+    pub fn password(username: impl Into<String>, password: Secret) -> Self {
+        Credentials::Password { username: username.into(), password }
+    }
+
+    pub fn trusted(username: impl Into<String>, secret_key: Secret) -> Self {
+        Credentials::TrustedAuth { username: username.into(), secret_key }
+    }
+
+    pub fn bearer(token: Secret) -> Self {
+        Credentials::Bearer { token }
+    }
+
+    /// Who the credentials sign in as, for messages.
+    pub fn user(&self) -> &str {
+        match self {
+            Credentials::Password { username, .. } | Credentials::TrustedAuth { username, .. } => username,
+            Credentials::Bearer { .. } => "the bearer token's user",
+        }
+    }
+}
+
+/// A retry about to happen, for progress reporting and tests.
+#[derive(Debug, Clone)]
+pub struct RetryEvent {
+    pub endpoint: String,
+    /// The attempt that failed, from 1.
+    pub attempt: u32,
+    pub wait: Duration,
+    pub error: String,
+}
+
+/// Called before each retry's wait.
+pub type RetryObserver = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
+
+/// Settings for a [`Client`]; `Client::builder(url)` starts one with defaults.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    ca_certificate_pem: Option<Vec<u8>>,
+    retry: RetryConfig,
+    on_retry: Option<RetryObserver>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("credentials", &self.credentials)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Sign-in method; without one, only calls that need no session work.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Longest wait for one whole response (default 5 minutes, as ThoughtSpot's tools use for data).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Trust this PEM certificate (a private CA) in addition to the system's web roots.
+    pub fn ca_certificate_pem(mut self, pem: Vec<u8>) -> Self {
+        self.ca_certificate_pem = Some(pem);
+        self
+    }
+
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn on_retry(mut self, observer: RetryObserver) -> Self {
+        self.on_retry = Some(observer);
+        self
+    }
+
+    /// Checks the settings and builds the client. Proxies come from the environment (`HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `NO_PROXY`).
+    pub fn build(self) -> Result<Client, Error> {
+        let root = normalize_base_url(&self.base_url)?;
+        let mut http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(concat!("tsexport/", env!("CARGO_PKG_VERSION")))
+            // Sign-in answers with a redirect unless told not to; the client must see it, not follow it.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = &self.ca_certificate_pem {
+            let certificate = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| Error::Config(format!("the CA certificate is not valid PEM: {e}")))?;
+            http = http.add_root_certificate(certificate);
+        }
+        let http = http.build().map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(transport::Transport::new(
+                http,
+                root,
+                self.credentials,
+                self.retry,
+                self.on_retry,
+                self.timeout,
+            )),
+        })
+    }
+}
+
+/// `https://host`, `https://host/`, `https://host/callosum/v1/` all mean `https://host/callosum/v1`.
+fn normalize_base_url(url: &str) -> Result<String, Error> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let parsed = reqwest::Url::parse(trimmed).map_err(|e| {
+        Error::Config(format!("'{url}' is not a URL ({e}); give the cluster address, e.g. https://example.thoughtspot.cloud"))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::Config(format!("'{url}' must start with https:// (or http:// for a local emulator)")));
+    }
+    let root = trimmed.strip_suffix("/callosum/v1").unwrap_or(trimmed);
+    Ok(format!("{root}/callosum/v1"))
+}
+
+/// A ThoughtSpot v1 client. Cheap to clone; clones share the session.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<transport::Transport>,
+}
+
+impl Client {
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.into(),
+            credentials: None,
+            timeout: Duration::from_secs(300),
+            connect_timeout: Duration::from_secs(30),
+            ca_certificate_pem: None,
+            retry: RetryConfig::default(),
+            on_retry: None,
+        }
+    }
+
+    /// `https://host/callosum/v1`.
+    pub fn root_url(&self) -> &str {
+        self.inner.root()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_with_or_without_callosum_and_slash() {
+        for url in ["https://ts.example", "https://ts.example/", "https://ts.example/callosum/v1", "https://ts.example/callosum/v1/"] {
+            assert_eq!(normalize_base_url(url).unwrap(), "https://ts.example/callosum/v1", "{url}");
+        }
+        assert!(normalize_base_url("ts.example").is_err());
+        assert!(normalize_base_url("ftp://ts.example").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = Credentials::password("me", Secret::new("hunter2"));
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

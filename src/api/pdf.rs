@@ -1,0 +1,1 @@
+//! `pdf` endpoints of the v1 API (written next).

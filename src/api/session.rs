@@ -1,0 +1,59 @@
+//! `session/*`: who is signed in, signing in and out (spec §2.1–§2.5).
+
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::transport::{Auth, Call};
+use super::{Client, Error};
+
+/// What `session/info` tells about the signed-in user and the cluster. Unknown keys are ignored and
+/// every field but the user name may be missing.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub user_name: String,
+    #[serde(default)]
+    pub user_display_name: Option<String>,
+    #[serde(default)]
+    pub user_email: Option<String>,
+    #[serde(default, rename = "userGUID")]
+    pub user_guid: Option<String>,
+    #[serde(default)]
+    pub privileges: Vec<String>,
+    /// The zone data epochs are to be read in (spec §3.4).
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub release_version: Option<String>,
+    /// Session expiry, epoch **seconds**.
+    #[serde(default)]
+    pub expiration_time: Option<f64>,
+    /// Account creation, epoch **milliseconds**.
+    #[serde(default)]
+    pub user_created_time: Option<f64>,
+    #[serde(default)]
+    pub api_version: Option<String>,
+}
+
+impl Client {
+    /// Signs in now rather than on the first call (e.g. to check credentials).
+    pub async fn sign_in(&self) -> Result<(), Error> {
+        self.session_info().await.map(|_| ())
+    }
+
+    /// `GET session/info`.
+    pub async fn session_info(&self) -> Result<SessionInfo, Error> {
+        self.inner.send_for_json(&Call::read(Method::GET, "session/info")).await
+    }
+
+    /// `POST session/logout`, then forgets the session. Without a session this does nothing.
+    pub async fn logout(&self) -> Result<(), Error> {
+        let Some(session) = self.inner.take_session().await else {
+            return Ok(());
+        };
+        let call = Call { auth: Auth::None, ..Call::write(Method::POST, "session/logout") };
+        self.inner.send_once(&call, Some(&session)).await.map(|_| ()).map_err(|f| f.error)
+    }
+}

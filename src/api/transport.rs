@@ -1,0 +1,293 @@
+//! Sending one call: headers, the session, 401 renewal, retries for reads, error decoding.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, ACCEPT, COOKIE};
+use reqwest::{Method, Response, StatusCode};
+use tokio::sync::Mutex;
+
+use super::error::{parse_error_body, Error};
+use super::retry::{parse_retry_after, Backoff, RetryConfig};
+use super::{Credentials, RetryEvent, RetryObserver, Secret};
+
+/// What a call needs from the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Auth {
+    /// Sign-in calls themselves.
+    None,
+    /// Everything else: a session cookie, or the bearer token.
+    Session,
+}
+
+/// A request body.
+pub(crate) enum Body {
+    Empty,
+    Form(Vec<(String, String)>),
+    /// Built anew for each send (a multipart form can be sent only once).
+    Multipart(Box<dyn Fn() -> reqwest::multipart::Form + Send + Sync>),
+}
+
+/// One API call, described once and sent as often as retries and renewal need.
+pub(crate) struct Call {
+    /// The path after `tspublic/v1/` (or after `callosum/v1/` when `outside_tspublic`).
+    pub endpoint: &'static str,
+    pub method: Method,
+    pub query: Vec<(String, String)>,
+    pub body: Body,
+    /// Reads are retried on transient failures; writes never.
+    pub read: bool,
+    pub auth: Auth,
+    pub accept: &'static str,
+}
+
+impl Call {
+    pub fn read(method: Method, endpoint: &'static str) -> Self {
+        Self { endpoint, method, query: Vec::new(), body: Body::Empty, read: true, auth: Auth::Session, accept: "application/json" }
+    }
+
+    pub fn write(method: Method, endpoint: &'static str) -> Self {
+        Self { read: false, ..Self::read(method, endpoint) }
+    }
+
+    pub fn query(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.query.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn form(mut self, fields: Vec<(String, String)>) -> Self {
+        self.body = Body::Form(fields);
+        self
+    }
+}
+
+/// Connection settings, credentials and the current session.
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    root: String,
+    credentials: Option<Credentials>,
+    /// The `JSESSIONID` of the current session, once signed in.
+    session: Mutex<Option<Secret>>,
+    retry: RetryConfig,
+    on_retry: Option<RetryObserver>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport").field("root", &self.root).field("credentials", &self.credentials).finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    pub fn new(
+        http: reqwest::Client,
+        root: String,
+        credentials: Option<Credentials>,
+        retry: RetryConfig,
+        on_retry: Option<RetryObserver>,
+        timeout: Duration,
+    ) -> Self {
+        Self { http, root, credentials, session: Mutex::new(None), retry, on_retry, timeout }
+    }
+
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    pub fn url(&self, endpoint: &str) -> String {
+        format!("{}/tspublic/v1/{endpoint}", self.root)
+    }
+
+    /// Sends `call` and returns the successful response, with its body unread.
+    pub async fn send(&self, call: &Call) -> Result<Response, Error> {
+        self.with_retries(call, |response| async move { Ok(response) }).await
+    }
+
+    /// Sends `call` and reads the whole body, retrying reads whose body breaks off.
+    pub async fn send_for_bytes(&self, call: &Call) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+        let (endpoint, root, timeout) = (call.endpoint, self.root.as_str(), self.timeout);
+        self.with_retries(call, move |response| async move {
+            let (status, headers) = (response.status(), response.headers().clone());
+            let body = response.bytes().await.map_err(|e| classify(endpoint, root, timeout, e))?;
+            Ok((status, headers, body))
+        })
+        .await
+    }
+
+    /// Sends `call` and decodes a JSON body.
+    pub async fn send_for_json<T: serde::de::DeserializeOwned>(&self, call: &Call) -> Result<T, Error> {
+        let (_, _, body) = self.send_for_bytes(call).await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::Decode { endpoint: call.endpoint.to_string(), reason: e.to_string() })
+    }
+
+    async fn with_retries<T, F, Fut>(&self, call: &Call, finish: F) -> Result<T, Error>
+    where
+        F: Fn(Response) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        let started = Instant::now();
+        let mut backoff = Backoff::new(&self.retry);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = match self.send_renewing(call).await {
+                Ok(response) => finish(response).await.map_err(Failure::from),
+                Err(failure) => Err(failure),
+            };
+            let (error, retry_after) = match outcome {
+                Ok(value) => return Ok(value),
+                Err(Failure { error, retry_after }) if call.read && error.is_transient() => (error, retry_after),
+                Err(Failure { error, .. }) => return Err(error),
+            };
+            let wait = backoff.next(retry_after);
+            let too_long = retry_after.is_some_and(|w| w > self.retry.max_retry_after);
+            if attempt > self.retry.max_retries || too_long || started.elapsed() + wait > self.retry.retry_timeout {
+                if attempt == 1 {
+                    return Err(error);
+                }
+                return Err(Error::RetriesExhausted {
+                    endpoint: call.endpoint.to_string(),
+                    attempts: attempt,
+                    elapsed: started.elapsed(),
+                    last: Box::new(error),
+                });
+            }
+            let event = RetryEvent { endpoint: call.endpoint.to_string(), attempt, wait, error: error.to_string() };
+            tracing::warn!(endpoint = call.endpoint, attempt, wait_ms = wait.as_millis() as u64, "{}; retrying", event.error);
+            if let Some(observer) = &self.on_retry {
+                observer(&event);
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One send, plus one renewal and resend if a session call is refused with 401. A 401 means
+    /// nothing was done, so even a write may be sent again after signing in.
+    async fn send_renewing(&self, call: &Call) -> Result<Response, Failure> {
+        let session = match call.auth {
+            Auth::Session => self.session().await.map_err(Failure::from)?,
+            Auth::None => None,
+        };
+        match self.send_once(call, session.as_ref()).await {
+            Err(Failure { error, .. }) if error.status() == Some(401) && session.is_some() && self.can_renew() => {
+                tracing::info!(endpoint = call.endpoint, "session refused (expired?); signing in again");
+                self.forget_session(session.as_ref()).await;
+                let renewed = self.session().await.map_err(Failure::from)?;
+                self.send_once(call, renewed.as_ref()).await
+            }
+            other => other,
+        }
+    }
+
+    fn can_renew(&self) -> bool {
+        matches!(self.credentials, Some(Credentials::Password { .. } | Credentials::TrustedAuth { .. }))
+    }
+
+    /// The session cookie, signing in first if there is none yet. Bearer credentials need none.
+    async fn session(&self) -> Result<Option<Secret>, Error> {
+        match &self.credentials {
+            None | Some(Credentials::Bearer { .. }) => Ok(None),
+            Some(credentials) => {
+                let mut session = self.session.lock().await;
+                if session.is_none() {
+                    *session = Some(super::auth::sign_in(self, credentials).await?);
+                }
+                Ok(session.clone())
+            }
+        }
+    }
+
+    /// Drops `stale` if it is still the current session (another call may have renewed it already).
+    async fn forget_session(&self, stale: Option<&Secret>) {
+        let mut session = self.session.lock().await;
+        if session.as_ref() == stale {
+            *session = None;
+        }
+    }
+
+    /// Ends the local session; the next call signs in again.
+    pub async fn take_session(&self) -> Option<Secret> {
+        self.session.lock().await.take()
+    }
+
+    pub async fn send_once(&self, call: &Call, session: Option<&Secret>) -> Result<Response, Failure> {
+        let mut request = self
+            .http
+            .request(call.method.clone(), self.url(call.endpoint))
+            .query(&call.query)
+            .header("X-Requested-By", "ThoughtSpot")
+            .header("Accept-Language", "en-US")
+            .header(ACCEPT, call.accept);
+        if let Some(cookie) = session {
+            request = request.header(COOKIE, format!("JSESSIONID={}", cookie.expose()));
+        }
+        if let (Auth::Session, Some(Credentials::Bearer { token })) = (call.auth, &self.credentials) {
+            request = request.bearer_auth(token.expose());
+        }
+        request = match &call.body {
+            Body::Empty => request,
+            Body::Form(fields) => request.form(fields),
+            Body::Multipart(build) => request.multipart(build()),
+        };
+        let response = request.send().await.map_err(|e| Failure::from(classify(call.endpoint, &self.root, self.timeout, e)))?;
+        if response.status().is_success() || response.status().is_redirection() {
+            return Ok(response);
+        }
+        Err(api_error(call.endpoint, response).await)
+    }
+}
+
+/// An error plus the server's `Retry-After`, if it sent one.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: Error,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self { error, retry_after: None }
+    }
+}
+
+/// Turns a non-success response into an [`Error::Api`], reading the body leniently.
+async fn api_error(endpoint: &str, response: Response) -> Failure {
+    let status = response.status().as_u16();
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
+    let retry_after = parse_retry_after(header("retry-after").as_deref());
+    let (incident, trace) = (header("x-callosum-incident-id"), header("x-callosum-trace-id"));
+    let body = response.bytes().await.unwrap_or_default();
+    let (code, incident_id, trace_id, debug) = parse_error_body(&body, incident, trace);
+    Failure { error: Error::Api { endpoint: endpoint.to_string(), status, code, incident_id, trace_id, debug }, retry_after }
+}
+
+/// Sorts a transport error into connect, timeout or broken transfer, without the URL (which may hold a
+/// query the user considers sensitive) and never with a header.
+fn classify(endpoint: &str, root: &str, timeout: Duration, error: reqwest::Error) -> Error {
+    let (timed_out, connect) = (error.is_timeout(), error.is_connect());
+    let reason = error_chain(&error.without_url());
+    if timed_out {
+        Error::Timeout { endpoint: endpoint.to_string(), timeout }
+    } else if connect {
+        Error::Connect { url: root.to_string(), reason }
+    } else {
+        Error::Transfer { endpoint: endpoint.to_string(), reason }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

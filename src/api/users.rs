@@ -1,0 +1,1 @@
+//! `users` endpoints of the v1 API (written next).
