@@ -142,7 +142,9 @@ impl Transport {
             };
             let (error, retry_after) = match outcome {
                 Ok(value) => return Ok(value),
-                Err(Failure { error, retry_after }) if call.read && error.is_transient() => (error, retry_after),
+                Err(Failure { error, retry_after, sign_in: false }) if call.read && error.is_transient() => {
+                    (error, retry_after)
+                }
                 Err(Failure { error, .. }) => return Err(error),
             };
             let wait = backoff.next(retry_after);
@@ -171,14 +173,14 @@ impl Transport {
     /// nothing was done, so even a write may be sent again after signing in.
     async fn send_renewing(&self, call: &Call) -> Result<Response, Failure> {
         let session = match call.auth {
-            Auth::Session => self.session().await.map_err(Failure::from)?,
+            Auth::Session => self.session().await.map_err(Failure::sign_in)?,
             Auth::None => None,
         };
         match self.send_once(call, session.as_ref()).await {
             Err(Failure { error, .. }) if error.status() == Some(401) && session.is_some() && self.can_renew() => {
                 tracing::info!(endpoint = call.endpoint, "session refused (expired?); signing in again");
                 self.forget_session(session.as_ref()).await;
-                let renewed = self.session().await.map_err(Failure::from)?;
+                let renewed = self.session().await.map_err(Failure::sign_in)?;
                 self.send_once(call, renewed.as_ref()).await
             }
             other => other,
@@ -248,11 +250,19 @@ impl Transport {
 pub(crate) struct Failure {
     pub error: Error,
     pub retry_after: Option<Duration>,
+    /// The failure was signing in: a write, so the read that needed it is not retried either.
+    pub sign_in: bool,
+}
+
+impl Failure {
+    fn sign_in(error: Error) -> Self {
+        Self { error, retry_after: None, sign_in: true }
+    }
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Self { error, retry_after: None }
+        Self { error, retry_after: None, sign_in: false }
     }
 }
 
@@ -264,7 +274,8 @@ async fn api_error(endpoint: &str, response: Response) -> Failure {
     let (incident, trace) = (header("x-callosum-incident-id"), header("x-callosum-trace-id"));
     let body = response.bytes().await.unwrap_or_default();
     let (code, incident_id, trace_id, debug) = parse_error_body(&body, incident, trace);
-    Failure { error: Error::Api { endpoint: endpoint.to_string(), status, code, incident_id, trace_id, debug }, retry_after }
+    let error = Error::Api { endpoint: endpoint.to_string(), status, code, incident_id, trace_id, debug };
+    Failure { error, retry_after, sign_in: false }
 }
 
 /// Sorts a transport error into connect, timeout or broken transfer, without the URL (which may hold a
