@@ -1,14 +1,14 @@
 //! `session/*`: who is signed in, signing in and out (spec §2.1–§2.5).
 
 use reqwest::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::transport::{Auth, Call};
 use super::{Client, Error};
 
 /// What `session/info` tells about the signed-in user and the cluster. Unknown keys are ignored and
 /// every field but the user name may be missing.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionInfo {
     pub user_name: String,
@@ -45,7 +45,9 @@ impl Client {
 
     /// `GET session/info`.
     pub async fn session_info(&self) -> Result<SessionInfo, Error> {
-        self.inner.send_for_json(&Call::read(Method::GET, "session/info")).await
+        self.inner
+            .send_for_json(&Call::read(Method::GET, "session/info"))
+            .await
     }
 
     /// `POST session/logout`, then forgets the session. Without a session this does nothing.
@@ -53,7 +55,14 @@ impl Client {
         let Some(session) = self.inner.take_session().await else {
             return Ok(());
         };
-        let call = Call { auth: Auth::None, ..Call::write(Method::POST, "session/logout") };
-        self.inner.send_once(&call, Some(&session)).await.map(|_| ()).map_err(|f| f.error)
+        let call = Call {
+            auth: Auth::None,
+            ..Call::write(Method::POST, "session/logout")
+        };
+        self.inner
+            .send_once(&call, Some(&session))
+            .await
+            .map(|_| ())
+            .map_err(|f| f.error)
     }
 }

@@ -43,11 +43,22 @@ pub(crate) struct Call {
 
 impl Call {
     pub fn read(method: Method, endpoint: &'static str) -> Self {
-        Self { endpoint, method, query: Vec::new(), body: Body::Empty, read: true, auth: Auth::Session, accept: "application/json" }
+        Self {
+            endpoint,
+            method,
+            query: Vec::new(),
+            body: Body::Empty,
+            read: true,
+            auth: Auth::Session,
+            accept: "application/json",
+        }
     }
 
     pub fn write(method: Method, endpoint: &'static str) -> Self {
-        Self { read: false, ..Self::read(method, endpoint) }
+        Self {
+            read: false,
+            ..Self::read(method, endpoint)
+        }
     }
 
     pub fn query(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -75,7 +86,10 @@ pub(crate) struct Transport {
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transport").field("root", &self.root).field("credentials", &self.credentials).finish_non_exhaustive()
+        f.debug_struct("Transport")
+            .field("root", &self.root)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,15 +102,19 @@ impl Transport {
         on_retry: Option<RetryObserver>,
         timeout: Duration,
     ) -> Self {
-        Self { http, root, credentials, session: Mutex::new(None), retry, on_retry, timeout }
+        Self {
+            http,
+            root,
+            credentials,
+            session: Mutex::new(None),
+            retry,
+            on_retry,
+            timeout,
+        }
     }
 
     pub fn root(&self) -> &str {
         &self.root
-    }
-
-    pub fn credentials(&self) -> Option<&Credentials> {
-        self.credentials.as_ref()
     }
 
     pub fn url(&self, endpoint: &str) -> String {
@@ -105,25 +123,37 @@ impl Transport {
 
     /// Sends `call` and returns the successful response, with its body unread.
     pub async fn send(&self, call: &Call) -> Result<Response, Error> {
-        self.with_retries(call, |response| async move { Ok(response) }).await
+        self.with_retries(call, |response| async move { Ok(response) })
+            .await
     }
 
     /// Sends `call` and reads the whole body, retrying reads whose body breaks off.
-    pub async fn send_for_bytes(&self, call: &Call) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+    pub async fn send_for_bytes(
+        &self,
+        call: &Call,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
         let (endpoint, root, timeout) = (call.endpoint, self.root.as_str(), self.timeout);
         self.with_retries(call, move |response| async move {
             let (status, headers) = (response.status(), response.headers().clone());
-            let body = response.bytes().await.map_err(|e| classify(endpoint, root, timeout, e))?;
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| classify(endpoint, root, timeout, e))?;
             Ok((status, headers, body))
         })
         .await
     }
 
     /// Sends `call` and decodes a JSON body.
-    pub async fn send_for_json<T: serde::de::DeserializeOwned>(&self, call: &Call) -> Result<T, Error> {
+    pub async fn send_for_json<T: serde::de::DeserializeOwned>(
+        &self,
+        call: &Call,
+    ) -> Result<T, Error> {
         let (_, _, body) = self.send_for_bytes(call).await?;
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::Decode { endpoint: call.endpoint.to_string(), reason: e.to_string() })
+        serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            endpoint: call.endpoint.to_string(),
+            reason: e.to_string(),
+        })
     }
 
     async fn with_retries<T, F, Fut>(&self, call: &Call, finish: F) -> Result<T, Error>
@@ -142,14 +172,19 @@ impl Transport {
             };
             let (error, retry_after) = match outcome {
                 Ok(value) => return Ok(value),
-                Err(Failure { error, retry_after, sign_in: false }) if call.read && error.is_transient() => {
-                    (error, retry_after)
-                }
+                Err(Failure {
+                    error,
+                    retry_after,
+                    sign_in: false,
+                }) if call.read && error.is_transient() => (error, retry_after),
                 Err(Failure { error, .. }) => return Err(error),
             };
             let wait = backoff.next(retry_after);
             let too_long = retry_after.is_some_and(|w| w > self.retry.max_retry_after);
-            if attempt > self.retry.max_retries || too_long || started.elapsed() + wait > self.retry.retry_timeout {
+            if attempt > self.retry.max_retries
+                || too_long
+                || started.elapsed() + wait > self.retry.retry_timeout
+            {
                 if attempt == 1 {
                     return Err(error);
                 }
@@ -160,8 +195,19 @@ impl Transport {
                     last: Box::new(error),
                 });
             }
-            let event = RetryEvent { endpoint: call.endpoint.to_string(), attempt, wait, error: error.to_string() };
-            tracing::warn!(endpoint = call.endpoint, attempt, wait_ms = wait.as_millis() as u64, "{}; retrying", event.error);
+            let event = RetryEvent {
+                endpoint: call.endpoint.to_string(),
+                attempt,
+                wait,
+                error: error.to_string(),
+            };
+            tracing::warn!(
+                endpoint = call.endpoint,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "{}; retrying",
+                event.error
+            );
             if let Some(observer) = &self.on_retry {
                 observer(&event);
             }
@@ -177,8 +223,13 @@ impl Transport {
             Auth::None => None,
         };
         match self.send_once(call, session.as_ref()).await {
-            Err(Failure { error, .. }) if error.status() == Some(401) && session.is_some() && self.can_renew() => {
-                tracing::info!(endpoint = call.endpoint, "session refused (expired?); signing in again");
+            Err(Failure { error, .. })
+                if error.status() == Some(401) && session.is_some() && self.can_renew() =>
+            {
+                tracing::info!(
+                    endpoint = call.endpoint,
+                    "session refused (expired?); signing in again"
+                );
                 self.forget_session(session.as_ref()).await;
                 let renewed = self.session().await.map_err(Failure::sign_in)?;
                 self.send_once(call, renewed.as_ref()).await
@@ -188,7 +239,10 @@ impl Transport {
     }
 
     fn can_renew(&self) -> bool {
-        matches!(self.credentials, Some(Credentials::Password { .. } | Credentials::TrustedAuth { .. }))
+        matches!(
+            self.credentials,
+            Some(Credentials::Password { .. } | Credentials::TrustedAuth { .. })
+        )
     }
 
     /// The session cookie, signing in first if there is none yet. Bearer credentials need none.
@@ -218,7 +272,11 @@ impl Transport {
         self.session.lock().await.take()
     }
 
-    pub async fn send_once(&self, call: &Call, session: Option<&Secret>) -> Result<Response, Failure> {
+    pub async fn send_once(
+        &self,
+        call: &Call,
+        session: Option<&Secret>,
+    ) -> Result<Response, Failure> {
         let mut request = self
             .http
             .request(call.method.clone(), self.url(call.endpoint))
@@ -229,7 +287,8 @@ impl Transport {
         if let Some(cookie) = session {
             request = request.header(COOKIE, format!("JSESSIONID={}", cookie.expose()));
         }
-        if let (Auth::Session, Some(Credentials::Bearer { token })) = (call.auth, &self.credentials) {
+        if let (Auth::Session, Some(Credentials::Bearer { token })) = (call.auth, &self.credentials)
+        {
             request = request.bearer_auth(token.expose());
         }
         request = match &call.body {
@@ -237,7 +296,10 @@ impl Transport {
             Body::Form(fields) => request.form(fields),
             Body::Multipart(build) => request.multipart(build()),
         };
-        let response = request.send().await.map_err(|e| Failure::from(classify(call.endpoint, &self.root, self.timeout, e)))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Failure::from(classify(call.endpoint, &self.root, self.timeout, e)))?;
         if response.status().is_success() || response.status().is_redirection() {
             return Ok(response);
         }
@@ -256,26 +318,54 @@ pub(crate) struct Failure {
 
 impl Failure {
     fn sign_in(error: Error) -> Self {
-        Self { error, retry_after: None, sign_in: true }
+        Self {
+            error,
+            retry_after: None,
+            sign_in: true,
+        }
     }
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Self { error, retry_after: None, sign_in: false }
+        Self {
+            error,
+            retry_after: None,
+            sign_in: false,
+        }
     }
 }
 
 /// Turns a non-success response into an [`Error::Api`], reading the body leniently.
 async fn api_error(endpoint: &str, response: Response) -> Failure {
     let status = response.status().as_u16();
-    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
     let retry_after = parse_retry_after(header("retry-after").as_deref());
-    let (incident, trace) = (header("x-callosum-incident-id"), header("x-callosum-trace-id"));
+    let (incident, trace) = (
+        header("x-callosum-incident-id"),
+        header("x-callosum-trace-id"),
+    );
     let body = response.bytes().await.unwrap_or_default();
     let (code, incident_id, trace_id, debug) = parse_error_body(&body, incident, trace);
-    let error = Error::Api { endpoint: endpoint.to_string(), status, code, incident_id, trace_id, debug };
-    Failure { error, retry_after, sign_in: false }
+    let error = Error::Api {
+        endpoint: endpoint.to_string(),
+        status,
+        code,
+        incident_id,
+        trace_id,
+        debug,
+    };
+    Failure {
+        error,
+        retry_after,
+        sign_in: false,
+    }
 }
 
 /// Sorts a transport error into connect, timeout or broken transfer, without the URL (which may hold a
@@ -284,11 +374,20 @@ fn classify(endpoint: &str, root: &str, timeout: Duration, error: reqwest::Error
     let (timed_out, connect) = (error.is_timeout(), error.is_connect());
     let reason = error_chain(&error.without_url());
     if timed_out {
-        Error::Timeout { endpoint: endpoint.to_string(), timeout }
+        Error::Timeout {
+            endpoint: endpoint.to_string(),
+            timeout,
+        }
     } else if connect {
-        Error::Connect { url: root.to_string(), reason }
+        Error::Connect {
+            url: root.to_string(),
+            reason,
+        }
     } else {
-        Error::Transfer { endpoint: endpoint.to_string(), reason }
+        Error::Transfer {
+            endpoint: endpoint.to_string(),
+            reason,
+        }
     }
 }
 

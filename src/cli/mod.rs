@@ -1,5 +1,7 @@
 //! The command line: parses arguments, runs library calls, reports. No business logic lives here.
 
+mod check;
+mod connect;
 mod emulator;
 
 use clap::{Parser, Subcommand};
@@ -10,8 +12,12 @@ pub mod exit {
     pub const OK: i32 = 0;
     /// Anything not covered below.
     pub const OTHER: i32 = 1;
-    /// Bad flags, job file or configuration.
+    /// Bad flags, job file or configuration, or a request the cluster refused as invalid (400/404).
     pub const USAGE: i32 = 2;
+    /// Sign-in failed or the user lacks a privilege (401/403).
+    pub const AUTH: i32 = 3;
+    /// The cluster or the network failed, after retries (5xx, timeouts, connection errors).
+    pub const SERVER: i32 = 5;
 }
 
 /// tsexport: export ThoughtSpot query results to Parquet, and a local ThoughtSpot emulator.
@@ -28,6 +34,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Reach the cluster, sign in, and show the user, version facts and privileges.
+    Check(check::CheckArgs),
     /// Start the embedded emulator and show how to reach it (the export joins this command soon).
     Demo(emulator::DemoArgs),
     /// Serve the ThoughtSpot v1 REST API from seeded data, until interrupted.
@@ -58,9 +66,34 @@ impl CliError {
     }
 }
 
+impl From<tsexport::api::Error> for CliError {
+    fn from(error: tsexport::api::Error) -> Self {
+        use tsexport::api::Error as E;
+        let exit_code = match &error {
+            E::Auth { .. } => exit::AUTH,
+            E::Config(_) => exit::USAGE,
+            E::Connect { .. }
+            | E::Timeout { .. }
+            | E::Transfer { .. }
+            | E::RetriesExhausted { .. } => exit::SERVER,
+            E::Api {
+                status: 401 | 403, ..
+            } => exit::AUTH,
+            E::Api { status, .. } if *status >= 500 || *status == 429 => exit::SERVER,
+            E::Api { .. } => exit::USAGE,
+            E::Decode { .. } | E::Output { .. } => exit::OTHER,
+        };
+        Self {
+            message: error.to_string(),
+            exit_code,
+        }
+    }
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
+        Command::Check(args) => check::run(args).await,
         Command::Demo(args) => emulator::demo(args).await,
         Command::Emulator(args) => emulator::serve(args).await,
     }

@@ -1,0 +1,51 @@
+//! `tsexport check`: reach the cluster, sign in, print who and what.
+
+use clap::Args;
+
+use super::connect::ConnectionArgs;
+use super::CliError;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Print the session facts as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(args: CheckArgs) -> Result<(), CliError> {
+    let client = args.connection.client()?;
+    let info = client.session_info().await?;
+    if args.json {
+        let text =
+            serde_json::to_string_pretty(&info).map_err(|e| CliError::other(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let rows = [
+        ("cluster", client.root_url().to_string()),
+        (
+            "user",
+            format!("{} ({})", info.user_name, or_dash(&info.user_display_name)),
+        ),
+        ("user id", or_dash(&info.user_guid)),
+        ("release", or_dash(&info.release_version)),
+        ("api version", or_dash(&info.api_version)),
+        ("time zone", or_dash(&info.timezone)),
+        ("locale", or_dash(&info.locale)),
+        (
+            "privileges",
+            if info.privileges.is_empty() {
+                "-".into()
+            } else {
+                info.privileges.join(", ")
+            },
+        ),
+    ];
+    for (key, value) in rows {
+        println!("{key:<12} {value}");
+    }
+    Ok(())
+}

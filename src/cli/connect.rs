@@ -1,0 +1,226 @@
+//! Connection settings for the commands that talk to a cluster: flags, environment, or a named profile
+//! in a config file, in that order. Secrets come from the environment, a file, or a terminal prompt;
+//! none has a command-line flag, so none ends up in shell history or `ps`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Deserialize;
+use tsexport::api::{Client, Credentials, Secret};
+
+use super::CliError;
+
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Cluster address, e.g. https://example.thoughtspot.cloud (with or without /callosum/v1).
+    #[arg(long, env = "TSEXPORT_URL", global = true)]
+    pub url: Option<String>,
+    /// User to sign in as (password from TSEXPORT_PASSWORD, TSEXPORT_PASSWORD_FILE or a prompt).
+    #[arg(long, env = "TSEXPORT_USERNAME", global = true)]
+    pub username: Option<String>,
+    /// File holding the password (first line).
+    #[arg(
+        long,
+        env = "TSEXPORT_PASSWORD_FILE",
+        value_name = "FILE",
+        global = true
+    )]
+    pub password_file: Option<PathBuf>,
+    /// File holding the trusted-authentication secret key (or set TSEXPORT_SECRET_KEY).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub secret_key_file: Option<PathBuf>,
+    /// File holding a bearer token (or set TSEXPORT_TOKEN).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub token_file: Option<PathBuf>,
+    /// Named connection in the config file.
+    #[arg(
+        long = "connection",
+        env = "TSEXPORT_CONNECTION",
+        value_name = "NAME",
+        global = true
+    )]
+    pub connection: Option<String>,
+    /// Config file with [connections.NAME] tables (default ~/.config/tsexport/config.toml).
+    #[arg(long, env = "TSEXPORT_CONFIG", value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Seconds to wait for one response.
+    #[arg(long, value_name = "SECS", global = true)]
+    pub timeout: Option<u64>,
+    /// PEM file of a private CA to trust.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// One `[connections.NAME]` table of the config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Connection {
+    url: Option<String>,
+    username: Option<String>,
+    password_file: Option<PathBuf>,
+    secret_key_file: Option<PathBuf>,
+    token_file: Option<PathBuf>,
+    timeout: Option<u64>,
+    ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    connections: std::collections::BTreeMap<String, Connection>,
+}
+
+fn default_config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("tsexport").join("config.toml"))
+}
+
+fn read_secret_file(path: &Path, what: &str) -> Result<Secret, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::usage(format!(
+            "cannot read the {what} file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('\r');
+    if first.is_empty() {
+        return Err(CliError::usage(format!(
+            "the {what} file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(first))
+}
+
+fn env_secret(name: &str) -> Option<Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+}
+
+impl ConnectionArgs {
+    /// The named connection from the config file, if one was asked for.
+    fn profile(&self) -> Result<Connection, CliError> {
+        let Some(name) = &self.connection else {
+            return Ok(Connection::default());
+        };
+        let path = self
+            .config
+            .clone()
+            .or_else(default_config_path)
+            .ok_or_else(|| {
+                CliError::usage("no config file: give --config FILE or set TSEXPORT_CONFIG")
+            })?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            CliError::usage(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        let config: ConfigFile = toml::from_str(&text).map_err(|e| {
+            CliError::usage(format!("config file {} is not valid: {e}", path.display()))
+        })?;
+        config.connections.get(name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = config.connections.keys().map(String::as_str).collect();
+            CliError::usage(format!(
+                "no connection '{name}' in {}; it has: {}",
+                path.display(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })
+    }
+
+    /// Builds a client from flags, environment and the named connection.
+    pub fn client(&self) -> Result<Client, CliError> {
+        let profile = self.profile()?;
+        let url = self
+            .url
+            .clone()
+            .or_else(|| profile.url.clone())
+            .ok_or_else(|| {
+                CliError::usage(
+                    "no cluster address: give --url, set TSEXPORT_URL, or use --connection NAME",
+                )
+            })?;
+        let username = self.username.clone().or_else(|| profile.username.clone());
+        let credentials = self.credentials(username, &profile)?;
+        let mut builder = Client::builder(url).credentials(credentials);
+        if let Some(secs) = self.timeout.or(profile.timeout) {
+            builder = builder.timeout(Duration::from_secs(secs));
+        }
+        if let Some(path) = self.ca_cert.clone().or_else(|| profile.ca_cert.clone()) {
+            let pem = std::fs::read(&path).map_err(|e| {
+                CliError::usage(format!(
+                    "cannot read CA certificate {}: {e}",
+                    path.display()
+                ))
+            })?;
+            builder = builder.ca_certificate_pem(pem);
+        }
+        builder.build().map_err(|e| CliError::usage(e.to_string()))
+    }
+
+    /// A token wins over a secret key, which wins over a password; a missing password is asked for
+    /// on a terminal.
+    fn credentials(
+        &self,
+        username: Option<String>,
+        profile: &Connection,
+    ) -> Result<Credentials, CliError> {
+        let token = match self.token_file.as_ref().or(profile.token_file.as_ref()) {
+            Some(path) => Some(read_secret_file(path, "token")?),
+            None => env_secret("TSEXPORT_TOKEN"),
+        };
+        if let Some(token) = token {
+            return Ok(Credentials::bearer(token));
+        }
+        let username = username.ok_or_else(|| {
+            CliError::usage("no user: give --username or set TSEXPORT_USERNAME (or TSEXPORT_TOKEN for a bearer token)")
+        })?;
+        let secret_key = match self
+            .secret_key_file
+            .as_ref()
+            .or(profile.secret_key_file.as_ref())
+        {
+            Some(path) => Some(read_secret_file(path, "secret key")?),
+            None => env_secret("TSEXPORT_SECRET_KEY"),
+        };
+        if let Some(key) = secret_key {
+            return Ok(Credentials::trusted(username, key));
+        }
+        let password = match self
+            .password_file
+            .as_ref()
+            .or(profile.password_file.as_ref())
+        {
+            Some(path) => read_secret_file(path, "password")?,
+            None => match env_secret("TSEXPORT_PASSWORD") {
+                Some(password) => password,
+                None => prompt_password(&username)?,
+            },
+        };
+        Ok(Credentials::password(username, password))
+    }
+}
+
+fn prompt_password(username: &str) -> Result<Secret, CliError> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(format!(
+            "no password for {username}: set TSEXPORT_PASSWORD or TSEXPORT_PASSWORD_FILE (no terminal to ask on)"
+        )));
+    }
+    rpassword::prompt_password(format!("Password for {username}: "))
+        .map(Secret::new)
+        .map_err(|e| CliError::usage(format!("cannot read the password: {e}")))
+}
