@@ -9,48 +9,88 @@ use super::{Credentials, Secret};
 
 /// Signs in with `credentials` and returns the new session's `JSESSIONID`. Sign-in is a write: it is
 /// sent once, never retried.
-pub(crate) async fn sign_in(transport: &Transport, credentials: &Credentials) -> Result<Secret, Error> {
+pub(crate) async fn sign_in(
+    transport: &Transport,
+    credentials: &Credentials,
+) -> Result<Secret, Error> {
     let user = credentials.user().to_string();
     let refused = |e: Error| match e {
-        Error::Api { status: status @ (400 | 401 | 403 | 500), code, debug, .. } => {
-            Error::Auth { user: user.clone(), status, code, debug }
-        }
+        Error::Api {
+            status: status @ (400 | 401 | 403 | 500),
+            code,
+            debug,
+            ..
+        } => Error::Auth {
+            user: user.clone(),
+            status,
+            code,
+            debug,
+        },
         other => other,
     };
     let response = match credentials {
         Credentials::Password { username, password } => {
-            let call = Call { auth: Auth::None, ..Call::write(Method::POST, "session/login") }.form(vec![
+            let call = Call {
+                auth: Auth::None,
+                ..Call::write(Method::POST, "session/login")
+            }
+            .form(vec![
                 ("username".into(), username.clone()),
                 ("password".into(), password.expose().to_string()),
                 ("rememberme".into(), "false".into()),
             ]);
-            transport.send_once(&call, None).await.map_err(|f| refused(f.error))?
+            transport
+                .send_once(&call, None)
+                .await
+                .map_err(|f| refused(f.error))?
         }
-        Credentials::TrustedAuth { username, secret_key } => {
-            let token_call = Call { auth: Auth::None, accept: "text/plain", ..Call::write(Method::POST, "session/auth/token") }
-                .form(vec![
-                    ("secret_key".into(), secret_key.expose().to_string()),
-                    ("username".into(), username.clone()),
-                    ("access_level".into(), "FULL".into()),
-                ]);
-            let token = transport.send_once(&token_call, None).await.map_err(|f| refused(f.error))?;
+        Credentials::TrustedAuth {
+            username,
+            secret_key,
+        } => {
+            let token_call = Call {
+                auth: Auth::None,
+                accept: "text/plain",
+                ..Call::write(Method::POST, "session/auth/token")
+            }
+            .form(vec![
+                ("secret_key".into(), secret_key.expose().to_string()),
+                ("username".into(), username.clone()),
+                ("access_level".into(), "FULL".into()),
+            ]);
+            let token = transport
+                .send_once(&token_call, None)
+                .await
+                .map_err(|f| refused(f.error))?;
             let token = Secret::new(
                 token
                     .text()
                     .await
-                    .map_err(|e| Error::Transfer { endpoint: "session/auth/token".into(), reason: e.without_url().to_string() })?
+                    .map_err(|e| Error::Transfer {
+                        endpoint: "session/auth/token".into(),
+                        reason: e.without_url().to_string(),
+                    })?
                     .trim()
                     .to_string(),
             );
-            let login = Call { auth: Auth::None, ..Call::write(Method::POST, "session/login/token") }.form(vec![
+            let login = Call {
+                auth: Auth::None,
+                ..Call::write(Method::POST, "session/login/token")
+            }
+            .form(vec![
                 ("username".into(), username.clone()),
                 ("auth_token".into(), token.expose().to_string()),
                 ("no_url_redirection".into(), "true".into()),
             ]);
-            transport.send_once(&login, None).await.map_err(|f| refused(f.error))?
+            transport
+                .send_once(&login, None)
+                .await
+                .map_err(|f| refused(f.error))?
         }
         Credentials::Bearer { .. } => {
-            return Err(Error::Config("a bearer token needs no session; this is a bug in tsexport".into()))
+            return Err(Error::Config(
+                "a bearer token needs no session; this is a bug in tsexport".into(),
+            ))
         }
     };
     session_cookie(&response).ok_or_else(|| Error::Decode {

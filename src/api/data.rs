@@ -42,7 +42,12 @@ pub struct SearchRequest {
 
 impl SearchRequest {
     pub fn new(query: impl Into<String>, data_source: impl Into<String>) -> Self {
-        Self { query: query.into(), data_source: data_source.into(), format: DataFormat::Compact, filters: Vec::new() }
+        Self {
+            query: query.into(),
+            data_source: data_source.into(),
+            format: DataFormat::Compact,
+            filters: Vec::new(),
+        }
     }
 }
 
@@ -57,7 +62,12 @@ pub struct PinboardRequest {
 
 impl PinboardRequest {
     pub fn new(pinboard: impl Into<String>) -> Self {
-        Self { pinboard: pinboard.into(), vizzes: Vec::new(), format: DataFormat::Compact, filters: Vec::new() }
+        Self {
+            pinboard: pinboard.into(),
+            vizzes: Vec::new(),
+            format: DataFormat::Compact,
+            filters: Vec::new(),
+        }
     }
 }
 
@@ -111,7 +121,9 @@ fn paging(call: Call, format: DataFormat, offset: u64, size: u64) -> Call {
 fn with_filters(mut call: Call, filters: &[(String, String, Vec<String>)]) -> Call {
     for (i, (column, op, values)) in filters.iter().enumerate() {
         let n = i + 1;
-        call = call.query(&format!("col{n}"), column.clone()).query(&format!("op{n}"), op.clone());
+        call = call
+            .query(&format!("col{n}"), column.clone())
+            .query(&format!("op{n}"), op.clone());
         for value in values {
             call = call.query(&format!("val{n}"), value.clone());
         }
@@ -121,33 +133,54 @@ fn with_filters(mut call: Call, filters: &[(String, String, Vec<String>)]) -> Ca
 
 impl Client {
     /// One `searchdata` page of `size` rows (at most 100,000) from the 0-based `offset`.
-    pub async fn search_page(&self, request: &SearchRequest, offset: u64, size: u64) -> Result<Page, Error> {
+    pub async fn search_page(
+        &self,
+        request: &SearchRequest,
+        offset: u64,
+        size: u64,
+    ) -> Result<Page, Error> {
         let call = Call::read(Method::POST, "searchdata")
             .query("query_string", request.query.clone())
             .query("data_source_guid", request.data_source.clone());
         let call = with_filters(paging(call, request.format, offset, size), &request.filters);
         let (_, _, bytes) = self.inner.send_for_bytes(&call).await?;
-        let counters = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Decode { endpoint: "searchdata".into(), reason: e.to_string() })?;
+        let counters = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+            endpoint: "searchdata".into(),
+            reason: e.to_string(),
+        })?;
         Ok(Page { bytes, counters })
     }
 
     /// One `pinboarddata` page: each viz paged with the same `offset` and `size`, keyed by viz id.
-    pub async fn pinboard_page(&self, request: &PinboardRequest, offset: u64, size: u64) -> Result<Vec<VizPage>, Error> {
-        let mut call = Call::read(Method::POST, "pinboarddata").query("id", request.pinboard.clone());
+    pub async fn pinboard_page(
+        &self,
+        request: &PinboardRequest,
+        offset: u64,
+        size: u64,
+    ) -> Result<Vec<VizPage>, Error> {
+        let mut call =
+            Call::read(Method::POST, "pinboarddata").query("id", request.pinboard.clone());
         if !request.vizzes.is_empty() {
             let list = serde_json::to_string(&request.vizzes).unwrap_or_default();
             call = call.query("vizid", list);
         }
         let call = with_filters(paging(call, request.format, offset, size), &request.filters);
         let (_, _, bytes) = self.inner.send_for_bytes(&call).await?;
-        let decode = |e: serde_json::Error| Error::Decode { endpoint: "pinboarddata".into(), reason: e.to_string() };
-        let blocks: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(&bytes).map_err(decode)?;
+        let decode = |e: serde_json::Error| Error::Decode {
+            endpoint: "pinboarddata".into(),
+            reason: e.to_string(),
+        };
+        let blocks: BTreeMap<String, Box<RawValue>> =
+            serde_json::from_slice(&bytes).map_err(decode)?;
         blocks
             .into_iter()
             .map(|(viz, raw)| {
                 let counters = serde_json::from_str(raw.get()).map_err(decode)?;
-                Ok(VizPage { viz, bytes: Bytes::copy_from_slice(raw.get().as_bytes()), counters })
+                Ok(VizPage {
+                    viz,
+                    bytes: Bytes::copy_from_slice(raw.get().as_bytes()),
+                    counters,
+                })
             })
             .collect()
     }

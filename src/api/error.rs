@@ -21,7 +21,12 @@ pub enum Error {
     },
     /// Sign-in was refused: wrong credentials, MFA, a bad trusted-auth key or token.
     #[error("sign-in as {user} failed: HTTP {status}{}: {}. Check the username and password (or secret key / token); users with MFA cannot use password sign-in", code_text(.code), .debug.as_deref().unwrap_or("no details in the response"))]
-    Auth { user: String, status: u16, code: Option<i64>, debug: Option<String> },
+    Auth {
+        user: String,
+        status: u16,
+        code: Option<i64>,
+        debug: Option<String>,
+    },
     /// The cluster could not be reached.
     #[error("cannot reach ThoughtSpot at {url}: {reason}. Check the URL, the network, and proxy settings (HTTPS_PROXY, NO_PROXY)")]
     Connect { url: String, reason: String },
@@ -36,7 +41,12 @@ pub enum Error {
     Decode { endpoint: String, reason: String },
     /// A read kept failing.
     #[error("{endpoint}: gave up after {attempts} attempts in {elapsed:?}; last error: {last}")]
-    RetriesExhausted { endpoint: String, attempts: u32, elapsed: Duration, last: Box<Error> },
+    RetriesExhausted {
+        endpoint: String,
+        attempts: u32,
+        elapsed: Duration,
+        last: Box<Error>,
+    },
     /// The client was configured wrongly.
     #[error("invalid client configuration: {0}")]
     Config(String),
@@ -46,11 +56,15 @@ pub enum Error {
 }
 
 fn code_text(code: &Option<i64>) -> String {
-    code.map(|c| format!(" (ThoughtSpot code {c})")).unwrap_or_default()
+    code.map(|c| format!(" (ThoughtSpot code {c})"))
+        .unwrap_or_default()
 }
 
 fn incident_text(incident: &Option<String>) -> String {
-    incident.as_ref().map(|i| format!(" [incident {i}]")).unwrap_or_default()
+    incident
+        .as_ref()
+        .map(|i| format!(" [incident {i}]"))
+        .unwrap_or_default()
 }
 
 /// What to check, by status.
@@ -106,17 +120,32 @@ pub(crate) fn parse_error_body(
     trace_header: Option<String>,
 ) -> (Option<i64>, Option<String>, Option<String>, Option<String>) {
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-    let field = |name: &str| json.as_ref().and_then(|j| j.get(name)).and_then(|v| v.as_str()).map(String::from);
-    let code = json.as_ref().and_then(|j| j.get("code")).and_then(|v| v.as_i64());
+    let field = |name: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(name))
+            .and_then(|v| v.as_str())
+            .map(String::from)
+    };
+    let code = json
+        .as_ref()
+        .and_then(|j| j.get("code"))
+        .and_then(|v| v.as_i64());
     let debug = match json.as_ref().and_then(|j| j.get("debug")) {
         Some(serde_json::Value::String(text)) => Some(unwrap_debug(text)),
         Some(other) if !other.is_null() => Some(other.to_string()),
-        _ if json.is_none() && !body.is_empty() => {
-            Some(String::from_utf8_lossy(&body[..body.len().min(500)]).trim().to_string())
-        }
+        _ if json.is_none() && !body.is_empty() => Some(
+            String::from_utf8_lossy(&body[..body.len().min(500)])
+                .trim()
+                .to_string(),
+        ),
         _ => None,
     };
-    (code, field("incident_id_guid").or(incident_header), field("trace_id_guid").or(trace_header), debug)
+    (
+        code,
+        field("incident_id_guid").or(incident_header),
+        field("trace_id_guid").or(trace_header),
+        debug,
+    )
 }
 
 /// `"[\"a\", \"b\"]"` -> `a; b`; anything else as it is.
@@ -133,11 +162,21 @@ mod tests {
 
     #[test]
     fn error_bodies_in_every_shape() {
-        let (code, incident, _, debug) =
-            parse_error_body(br#"{"code":10003,"incident_id_guid":"i-1","debug":"[\"Authentication failed\"]"}"#, None, None);
-        assert_eq!((code, incident.as_deref(), debug.as_deref()), (Some(10003), Some("i-1"), Some("Authentication failed")));
-        let (code, incident, trace, debug) = parse_error_body(b"", Some("h-1".into()), Some("t-1".into()));
-        assert_eq!((code, incident.as_deref(), trace.as_deref(), debug), (None, Some("h-1"), Some("t-1"), None));
+        let (code, incident, _, debug) = parse_error_body(
+            br#"{"code":10003,"incident_id_guid":"i-1","debug":"[\"Authentication failed\"]"}"#,
+            None,
+            None,
+        );
+        assert_eq!(
+            (code, incident.as_deref(), debug.as_deref()),
+            (Some(10003), Some("i-1"), Some("Authentication failed"))
+        );
+        let (code, incident, trace, debug) =
+            parse_error_body(b"", Some("h-1".into()), Some("t-1".into()));
+        assert_eq!(
+            (code, incident.as_deref(), trace.as_deref(), debug),
+            (None, Some("h-1"), Some("t-1"), None)
+        );
         let (_, _, _, debug) = parse_error_body(br#"{"debug":"plain words"}"#, None, None);
         assert_eq!(debug.as_deref(), Some("plain words"));
         let (_, _, _, debug) = parse_error_body(b"<html>Bad Gateway</html>", None, None);
@@ -155,7 +194,10 @@ mod tests {
             debug: Some("Search did not find '[Nope]'".into()),
         };
         let text = e.to_string();
-        assert!(text.contains("HTTP 400 (ThoughtSpot code 10002) [incident abc]: Search did not find"), "{text}");
+        assert!(
+            text.contains("HTTP 400 (ThoughtSpot code 10002) [incident abc]: Search did not find"),
+            "{text}"
+        );
         assert!(text.contains("Check the parameters"), "{text}");
         assert!(!e.is_transient());
     }

@@ -1,1 +1,742 @@
-//! `metadata` endpoints of the v1 API (written next).
+//! `metadata/*`: object headers, viz headers and column details (spec §2.9–§2.11).
+//!
+//! Also home of the small helpers the users, groups and pdf modules share: the `wire_enum!` macro for
+//! enums that travel as fixed strings, the strict JSON-array encoding of list parameters (spec §1.4)
+//! and the lenient epoch-millisecond reader (spec §6).
+
+use reqwest::Method;
+use serde::{Deserialize, Deserializer};
+
+use super::transport::Call;
+use super::{Client, Error};
+
+/// A text that names none of an enum's wire values, e.g. `"ADMIN"` for a [`Privilege`].
+///
+/// [`Privilege`]: super::Privilege
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}' is not a known {kind}; expected one of {expected}")]
+pub struct ParseEnumError {
+    pub kind: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+/// Defines an enum whose variants travel as fixed strings, so the wire spelling lives in one place.
+///
+/// A `closed` enum is for values the client sends: it is `Copy`, and reading an unknown string is an
+/// error (`FromStr` is case-insensitive, for command lines and config files). An `open` enum is for
+/// values the server sends: newer clusters add values, so an unknown string becomes `Other(text)`
+/// instead of failing the whole response (spec §6). Both serialize to the exact wire string.
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        closed enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $( $(#[$vmeta])* $variant, )+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The string ThoughtSpot uses for this value.
+            pub fn as_str(&self) -> &'static str {
+                match self { $( $name::$variant => $wire, )+ }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::api::ParseEnumError;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                let text = text.trim();
+                Self::ALL.iter().copied().find(|v| v.as_str().eq_ignore_ascii_case(text)).ok_or_else(|| {
+                    $crate::api::ParseEnumError {
+                        kind: stringify!($name),
+                        value: text.to_string(),
+                        expected: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
+                    }
+                })
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(::serde::de::Error::custom)
+            }
+        }
+
+        $crate::api::metadata::wire_enum!(@common $name);
+    };
+    (
+        $(#[$meta:meta])*
+        open enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this client does not know yet, as the server sent it.
+            Other(String),
+        }
+
+        impl $name {
+            /// The string ThoughtSpot uses for this value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $wire, )+
+                    $name::Other(text) => text,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                match text {
+                    $( $wire => $name::$variant, )+
+                    other => $name::Other(other.to_string()),
+                }
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                Ok($name::from(text.as_ref()))
+            }
+        }
+
+        $crate::api::metadata::wire_enum!(@common $name);
+    };
+    (@common $name:ident) => {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use wire_enum;
+
+/// A list parameter as the strict JSON array the client always sends (`["a","b"]`, spec §1.4, §6).
+pub(crate) fn json_list<T: AsRef<str>>(items: &[T]) -> String {
+    let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    serde_json::to_string(&items).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// [`json_list`], or none for an empty list: `[]` means "not given" anyway (spec §1.4).
+fn non_empty_list<T: AsRef<str>>(items: &[T]) -> Option<String> {
+    (!items.is_empty()).then(|| json_list(items))
+}
+
+/// A boolean parameter: `true`/`false`, the spelling every cluster accepts (spec §1.5).
+pub(crate) fn flag(value: bool) -> &'static str {
+    if value {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// Reads an epoch-milliseconds time that may come as an integer, a float (`1.6e12`), `null` or a blank
+/// string (new principals, spec §2.13). Use with `#[serde(default, deserialize_with = "epoch_ms")]`.
+pub(crate) fn epoch_ms<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(i64),
+        Float(f64),
+        Text(String),
+    }
+    Ok(match Option::<Raw>::deserialize(deserializer)? {
+        Some(Raw::Int(ms)) => Some(ms),
+        Some(Raw::Float(ms)) if ms.is_finite() => Some(ms.round() as i64),
+        Some(Raw::Text(text)) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|ms| ms.is_finite())
+            .map(|ms| ms.round() as i64),
+        _ => None,
+    })
+}
+
+wire_enum! {
+    /// The `type` of a metadata object (spec §2.9).
+    closed enum ObjectType {
+        /// A saved Answer.
+        Answer = "QUESTION_ANSWER_BOOK",
+        /// A Liveboard (called pinboard in v1).
+        Pinboard = "PINBOARD_ANSWER_BOOK",
+        /// Tables, worksheets, views, uploaded files and SQL views; see [`SubType`].
+        LogicalTable = "LOGICAL_TABLE",
+        LogicalColumn = "LOGICAL_COLUMN",
+        LogicalRelationship = "LOGICAL_RELATIONSHIP",
+        Tag = "TAG",
+        DataSource = "DATA_SOURCE",
+        User = "USER",
+        UserGroup = "USER_GROUP",
+        /// Deprecated; kept for old clusters.
+        AnswerSheet = "QUESTION_ANSWER_SHEET",
+        /// Deprecated; kept for old clusters.
+        PinboardSheet = "PINBOARD_ANSWER_SHEET",
+    }
+}
+
+wire_enum! {
+    /// The `subtypes` of a metadata object (spec §2.9). The first six go with
+    /// [`ObjectType::LogicalTable`], the last three with columns and relationships; a subtype that does
+    /// not fit the type is refused with 400.
+    closed enum SubType {
+        /// A table.
+        OneToOneLogical = "ONE_TO_ONE_LOGICAL",
+        Worksheet = "WORKSHEET",
+        /// An uploaded file.
+        UserDefined = "USER_DEFINED",
+        /// A view.
+        AggrWorksheet = "AGGR_WORKSHEET",
+        /// Deprecated.
+        PrivateWorksheet = "PRIVATE_WORKSHEET",
+        SqlView = "SQL_VIEW",
+        Formula = "FORMULA",
+        CalendarType = "CALENDAR_TYPE",
+        CalendarTable = "CALENDAR_TABLE",
+    }
+}
+
+wire_enum! {
+    /// Which objects of the signed-in user to list (spec §2.9).
+    closed enum Category {
+        All = "ALL",
+        /// Authored by the signed-in user.
+        My = "MY",
+        Favorite = "FAVORITE",
+        /// Objects the user has asked for access to.
+        Requested = "REQUESTED",
+    }
+}
+
+wire_enum! {
+    /// The order of listed headers (spec §2.9).
+    closed enum SortKey {
+        Default = "DEFAULT",
+        Name = "NAME",
+        DisplayName = "DISPLAY_NAME",
+        Author = "AUTHOR",
+        Created = "CREATED",
+        Modified = "MODIFIED",
+    }
+}
+
+wire_enum! {
+    /// What a visualization shows (spec §2.10).
+    open enum VizType {
+        Headline = "HEADLINE",
+        Chart = "CHART",
+        Table = "TABLE",
+        Filter = "FILTER",
+    }
+}
+
+wire_enum! {
+    /// Whether a column is a dimension or a number to aggregate (spec §2.11).
+    open enum ColumnKind {
+        Attribute = "ATTRIBUTE",
+        Measure = "MEASURE",
+    }
+}
+
+/// Filters and paging of [`Client::list_object_headers`]. Everything is optional; `Default` lists all
+/// objects of the type in the server's order.
+///
+/// ```
+/// use tsexport::api::{ListObjectHeaders, SortKey, SubType};
+/// let worksheets = ListObjectHeaders::default().subtypes([SubType::Worksheet]).sort(SortKey::Name).pattern("retail%");
+/// # let _ = worksheets;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListObjectHeaders {
+    pub subtypes: Vec<SubType>,
+    pub category: Option<Category>,
+    pub sort: Option<SortKey>,
+    /// Unset keeps the sort key's default direction.
+    pub sort_ascending: Option<bool>,
+    /// 0-based index of the first header to return.
+    pub offset: Option<u64>,
+    /// Headers per call; unset returns all of them.
+    pub batch_size: Option<u64>,
+    /// Tag names; an object matches if it has any of them.
+    pub tags: Vec<String>,
+    /// Case-insensitive name match with `%` as the wildcard.
+    pub pattern: Option<String>,
+    /// Only these GUIDs.
+    pub fetch_ids: Vec<String>,
+    /// Never these GUIDs.
+    pub skip_ids: Vec<String>,
+    /// Only objects that were (or were not) created automatically.
+    pub auto_created: Option<bool>,
+}
+
+impl ListObjectHeaders {
+    pub fn subtypes(mut self, subtypes: impl IntoIterator<Item = SubType>) -> Self {
+        self.subtypes = subtypes.into_iter().collect();
+        self
+    }
+
+    pub fn category(mut self, category: Category) -> Self {
+        self.category = Some(category);
+        self
+    }
+
+    pub fn sort(mut self, key: SortKey) -> Self {
+        self.sort = Some(key);
+        self
+    }
+
+    pub fn sort_ascending(mut self, ascending: bool) -> Self {
+        self.sort_ascending = Some(ascending);
+        self
+    }
+
+    /// One page: `batch_size` headers from the 0-based `offset`.
+    pub fn page(mut self, offset: u64, batch_size: u64) -> Self {
+        self.offset = Some(offset);
+        self.batch_size = Some(batch_size);
+        self
+    }
+
+    pub fn tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
+        self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn pattern(mut self, pattern: impl Into<String>) -> Self {
+        self.pattern = Some(pattern.into());
+        self
+    }
+
+    pub fn fetch_ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.fetch_ids = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn skip_ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.skip_ids = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn auto_created(mut self, auto_created: bool) -> Self {
+        self.auto_created = Some(auto_created);
+        self
+    }
+
+    /// Adds the set filters to `call`; unset ones are left out so the server's defaults apply.
+    fn apply(&self, mut call: Call) -> Call {
+        let lists = [
+            ("subtypes", non_empty_list(&self.subtypes)),
+            ("tagname", non_empty_list(&self.tags)),
+            ("fetchids", non_empty_list(&self.fetch_ids)),
+            ("skipids", non_empty_list(&self.skip_ids)),
+        ];
+        for (name, list) in lists {
+            if let Some(list) = list {
+                call = call.query(name, list);
+            }
+        }
+        if let Some(category) = self.category {
+            call = call.query("category", category.as_str());
+        }
+        if let Some(sort) = self.sort {
+            call = call.query("sort", sort.as_str());
+        }
+        if let Some(ascending) = self.sort_ascending {
+            call = call.query("sortascending", flag(ascending));
+        }
+        if let Some(offset) = self.offset {
+            call = call.query("offset", offset.to_string());
+        }
+        if let Some(size) = self.batch_size {
+            call = call.query("batchsize", size.to_string());
+        }
+        if let Some(pattern) = &self.pattern {
+            call = call.query("pattern", pattern.clone());
+        }
+        if let Some(auto_created) = self.auto_created {
+            call = call.query("auto_created", flag(auto_created));
+        }
+        call
+    }
+}
+
+/// A tag on an object, from the richer headers of newer clusters.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TagRef {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// One entry of `listobjectheaders` (spec §2.9). Only `id` and `name` are always there; unknown keys
+/// are ignored.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectHeader {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The author's user GUID.
+    #[serde(default)]
+    pub author: Option<String>,
+    /// Epoch milliseconds.
+    #[serde(default, deserialize_with = "epoch_ms")]
+    pub created: Option<i64>,
+    /// Epoch milliseconds.
+    #[serde(default, deserialize_with = "epoch_ms")]
+    pub modified: Option<i64>,
+    /// User GUID of the last change.
+    #[serde(default)]
+    pub modified_by: Option<String>,
+    /// A containment link, usually the object's own id: not a user (spec §2.9).
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub is_auto_created: bool,
+    #[serde(default)]
+    pub is_auto_delete: bool,
+    // Richer fields some builds add (spec §2.9, §7 Q5).
+    #[serde(default)]
+    pub is_deleted: Option<bool>,
+    #[serde(default)]
+    pub is_hidden: Option<bool>,
+    #[serde(default)]
+    pub author_name: Option<String>,
+    #[serde(default)]
+    pub author_display_name: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<TagRef>,
+    // Principal fields, on `USER` and `USER_GROUP` headers.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub mail: Option<String>,
+    #[serde(default)]
+    pub group_names: Vec<String>,
+    #[serde(default)]
+    pub visibility: Option<String>,
+}
+
+/// One visualization of an Answer or Liveboard (spec §2.10). Older builds send only the basic header,
+/// and filters have no size or title.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VizHeader {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub viz_type: Option<VizType>,
+    /// Tile size: `xs`, `ms`, `m`, `ls`, ...
+    #[serde(default)]
+    pub size: Option<String>,
+    /// The displayed title, unwrapped from `title.value.text`.
+    #[serde(default, rename = "title", deserialize_with = "title_text")]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default, deserialize_with = "epoch_ms")]
+    pub created: Option<i64>,
+    #[serde(default, deserialize_with = "epoch_ms")]
+    pub modified: Option<i64>,
+    #[serde(default)]
+    pub modified_by: Option<String>,
+    /// The GUID of the Answer or Liveboard holding the viz.
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+/// `{"value": {"text": "..."}}` -> the text; any other shape -> none.
+fn title_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(value
+        .as_ref()
+        .and_then(|t| t.pointer("/value/text"))
+        .and_then(|t| t.as_str())
+        .map(String::from))
+}
+
+/// A header inside `metadata/details`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DetailHeader {
+    id: String,
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    is_hidden: bool,
+}
+
+/// One column of a table or worksheet, with the data type the export needs (spec §2.11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDetails {
+    pub id: String,
+    /// The display name, as `columnNames` of data pages use it (before any aggregation prefix).
+    pub name: String,
+    pub description: Option<String>,
+    pub is_hidden: bool,
+    /// `VARCHAR`, `INT64`, `DATE_TIME`, ...: kept as text, since clusters add types.
+    pub data_type: String,
+    pub kind: ColumnKind,
+    /// `defaultAggrType`: `NONE`, `SUM`, ...
+    pub default_aggregation: Option<String>,
+    /// Set on formula columns only.
+    pub formula_id: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ColumnDetails {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Raw {
+            header: DetailHeader,
+            data_type: String,
+            #[serde(rename = "type")]
+            kind: ColumnKind,
+            #[serde(default)]
+            default_aggr_type: Option<String>,
+            #[serde(default)]
+            formula_id: Option<String>,
+        }
+        let raw = Raw::deserialize(deserializer)?;
+        Ok(Self {
+            id: raw.header.id,
+            name: raw.header.name,
+            description: raw.header.description,
+            is_hidden: raw.header.is_hidden,
+            data_type: raw.data_type,
+            kind: raw.kind,
+            default_aggregation: raw.default_aggr_type,
+            formula_id: raw.formula_id,
+        })
+    }
+}
+
+/// One object of `metadata/details`: its header and, for tables and worksheets, its columns. The rest of
+/// the (large, version-dependent) object is ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectDetails {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub is_hidden: bool,
+    /// The detail's own `type`: the subtype for tables (`WORKSHEET`, ...), when the server sends one.
+    pub subtype: Option<String>,
+    /// Empty for objects without columns.
+    pub columns: Vec<ColumnDetails>,
+}
+
+impl<'de> Deserialize<'de> for ObjectDetails {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            header: DetailHeader,
+            #[serde(default, rename = "type")]
+            subtype: Option<String>,
+            #[serde(default)]
+            columns: Vec<ColumnDetails>,
+        }
+        let raw = Raw::deserialize(deserializer)?;
+        Ok(Self {
+            id: raw.header.id,
+            name: raw.header.name,
+            description: raw.header.description,
+            is_hidden: raw.header.is_hidden,
+            subtype: raw.subtype,
+            columns: raw.columns,
+        })
+    }
+}
+
+/// `{"storables": [...], "debugInfo": {}}`.
+#[derive(Deserialize)]
+struct DetailsResponse {
+    #[serde(default)]
+    storables: Vec<ObjectDetails>,
+}
+
+/// Objects per `metadata/details` call; ThoughtSpot's own tools ask for at most 10 at a time.
+const DETAILS_BATCH: usize = 10;
+
+impl Client {
+    /// `GET metadata/listobjectheaders`: the headers of objects of one type. A bad subtype for the type
+    /// is a 400 (code 10002); an unknown type is, oddly, a 500.
+    pub async fn list_object_headers(
+        &self,
+        object_type: ObjectType,
+        request: &ListObjectHeaders,
+    ) -> Result<Vec<ObjectHeader>, Error> {
+        let call = Call::read(Method::GET, "metadata/listobjectheaders")
+            .query("type", object_type.as_str());
+        self.inner.send_for_json(&request.apply(call)).await
+    }
+
+    /// `GET metadata/listvizheaders`: the visualizations of a saved Answer or Liveboard `id`.
+    pub async fn list_viz_headers(&self, id: &str) -> Result<Vec<VizHeader>, Error> {
+        let call = Call::read(Method::GET, "metadata/listvizheaders").query("id", id);
+        self.inner.send_for_json(&call).await
+    }
+
+    /// `GET metadata/details`: the objects `ids` with their columns and data types, in the order asked
+    /// for. Hidden columns are included only with `show_hidden`. Ids go in batches of 10, as ThoughtSpot's
+    /// tools send them, so a long list does not make one huge request.
+    pub async fn metadata_details<S: AsRef<str>>(
+        &self,
+        object_type: ObjectType,
+        ids: &[S],
+        show_hidden: bool,
+    ) -> Result<Vec<ObjectDetails>, Error> {
+        let mut details = Vec::with_capacity(ids.len());
+        for batch in ids.chunks(DETAILS_BATCH) {
+            let call = Call::read(Method::GET, "metadata/details")
+                .query("type", object_type.as_str())
+                .query("id", json_list(batch))
+                .query("showhidden", flag(show_hidden));
+            let response: DetailsResponse = self.inner.send_for_json(&call).await?;
+            details.extend(response.storables);
+        }
+        Ok(details)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_use_the_wire_strings() {
+        assert_eq!(ObjectType::Pinboard.to_string(), "PINBOARD_ANSWER_BOOK");
+        assert_eq!(
+            serde_json::to_string(&SubType::AggrWorksheet).unwrap(),
+            r#""AGGR_WORKSHEET""#
+        );
+        assert_eq!("display_name".parse::<SortKey>(), Ok(SortKey::DisplayName));
+        let e = "BOOK".parse::<ObjectType>().unwrap_err().to_string();
+        assert!(
+            e.contains("'BOOK' is not a known ObjectType") && e.contains("LOGICAL_TABLE"),
+            "{e}"
+        );
+        assert_eq!(
+            serde_json::from_str::<VizType>(r#""MAP""#).unwrap(),
+            VizType::Other("MAP".into())
+        );
+        assert_eq!(
+            serde_json::to_string(&VizType::Other("MAP".into())).unwrap(),
+            r#""MAP""#
+        );
+        assert!(ObjectType::ALL
+            .iter()
+            .all(|t| t.as_str().parse::<ObjectType>() == Ok(*t)));
+    }
+
+    #[test]
+    fn lists_are_strict_json_and_unset_filters_are_left_out() {
+        assert_eq!(json_list(&["a", "b\"c"]), r#"["a","b\"c"]"#);
+        let request = ListObjectHeaders::default()
+            .subtypes([SubType::Worksheet, SubType::SqlView])
+            .sort_ascending(false)
+            .page(0, 50)
+            .fetch_ids(["x"]);
+        let call = request.apply(Call::read(Method::GET, "metadata/listobjectheaders"));
+        let query: Vec<(&str, &str)> = call
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            query,
+            [
+                ("subtypes", r#"["WORKSHEET","SQL_VIEW"]"#),
+                ("fetchids", r#"["x"]"#),
+                ("sortascending", "false"),
+                ("offset", "0"),
+                ("batchsize", "50")
+            ]
+        );
+        assert!(ListObjectHeaders::default()
+            .apply(Call::read(Method::GET, "x"))
+            .query
+            .is_empty());
+    }
+
+    #[test]
+    fn headers_tolerate_missing_and_unknown_keys_and_float_times() {
+        let headers: Vec<ObjectHeader> = serde_json::from_str(
+            r#"[{"id":"a","name":"A","created":1641203355120.0,"modified":"","isAutoCreated":true,"surprise":{}},
+                {"name":"B","id":"b","description":"","tags":[{"id":"t","name":"retail","extra":1}]}]"#,
+        )
+        .unwrap();
+        assert_eq!(headers[0].created, Some(1_641_203_355_120));
+        assert_eq!(
+            (headers[0].modified, headers[0].description.as_deref()),
+            (None, None)
+        );
+        assert!(headers[0].is_auto_created && !headers[1].is_auto_created);
+        assert_eq!(headers[1].tags[0].name, "retail");
+
+        let vizzes: Vec<VizHeader> = serde_json::from_str(
+            r#"[{"size":"m","vizType":"CHART","title":{"value":{"text":"Hours"}},"id":"v","name":"Hours by Tier"},
+                {"vizType":"FILTER","id":"f","name":"Untitled","owner":"p"},{"id":"o","name":"Old","title":"odd"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (vizzes[0].title.as_deref(), vizzes[0].viz_type.clone()),
+            (Some("Hours"), Some(VizType::Chart))
+        );
+        assert_eq!(
+            (vizzes[1].size.as_deref(), vizzes[1].title.as_deref()),
+            (None, None)
+        );
+        assert_eq!(
+            (vizzes[2].viz_type.as_ref(), vizzes[2].title.as_deref()),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn details_flatten_headers() {
+        let details: DetailsResponse = serde_json::from_str(
+            r#"{"storables":[{"header":{"id":"w","name":"WS","isHidden":false},"type":"WORKSHEET","columns":[
+                {"header":{"id":"c","name":"Units","description":"qty","isHidden":true},"dataType":"INT64",
+                 "type":"MEASURE","defaultAggrType":"SUM","synonyms":["qty"]}]}],"debugInfo":{}}"#,
+        )
+        .unwrap();
+        let ws = &details.storables[0];
+        assert_eq!(
+            (ws.id.as_str(), ws.subtype.as_deref()),
+            ("w", Some("WORKSHEET"))
+        );
+        let c = &ws.columns[0];
+        assert_eq!(
+            (c.name.as_str(), c.data_type.as_str(), &c.kind),
+            ("Units", "INT64", &ColumnKind::Measure)
+        );
+        assert!(c.is_hidden && c.default_aggregation.as_deref() == Some("SUM"));
+    }
+}

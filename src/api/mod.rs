@@ -36,6 +36,13 @@ pub use error::Error;
 pub use retry::{Jitter, RetryConfig};
 pub use session::SessionInfo;
 // Types of the metadata, users, groups and pdf modules are re-exported below this line.
+pub use groups::Privilege;
+pub use metadata::{
+    Category, ColumnDetails, ColumnKind, ListObjectHeaders, ObjectDetails, ObjectHeader,
+    ObjectType, ParseEnumError, SortKey, SubType, TagRef, VizHeader, VizType,
+};
+pub use pdf::{PdfLayout, PdfOptions, PdfOrientation};
+pub use users::{Principal, PrincipalType, SyncDiff, SyncOptions, Visibility};
 
 /// A secret string: passwords, secret keys, tokens. Its `Debug` shows `***` and it has no `Display`,
 /// so it cannot end up in logs or error messages by accident.
@@ -66,18 +73,27 @@ pub enum Credentials {
     Password { username: String, password: Secret },
     /// Trusted authentication: `session/auth/token` with the cluster's secret key, then
     /// `session/login/token`: a cookie session for `username` without its password.
-    TrustedAuth { username: String, secret_key: Secret },
+    TrustedAuth {
+        username: String,
+        secret_key: Secret,
+    },
     /// A bearer token sent on every call (clusters from about 2024 accept one on v1).
     Bearer { token: Secret },
 }
 
 impl Credentials {
     pub fn password(username: impl Into<String>, password: Secret) -> Self {
-        Credentials::Password { username: username.into(), password }
+        Credentials::Password {
+            username: username.into(),
+            password,
+        }
     }
 
     pub fn trusted(username: impl Into<String>, secret_key: Secret) -> Self {
-        Credentials::TrustedAuth { username: username.into(), secret_key }
+        Credentials::TrustedAuth {
+            username: username.into(),
+            secret_key,
+        }
     }
 
     pub fn bearer(token: Secret) -> Self {
@@ -87,7 +103,9 @@ impl Credentials {
     /// Who the credentials sign in as, for messages.
     pub fn user(&self) -> &str {
         match self {
-            Credentials::Password { username, .. } | Credentials::TrustedAuth { username, .. } => username,
+            Credentials::Password { username, .. } | Credentials::TrustedAuth { username, .. } => {
+                username
+            }
             Credentials::Bearer { .. } => "the bearer token's user",
         }
     }
@@ -178,7 +196,9 @@ impl ClientBuilder {
                 .map_err(|e| Error::Config(format!("the CA certificate is not valid PEM: {e}")))?;
             http = http.add_root_certificate(certificate);
         }
-        let http = http.build().map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))?;
+        let http = http
+            .build()
+            .map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))?;
         Ok(Client {
             inner: Arc::new(transport::Transport::new(
                 http,
@@ -199,7 +219,9 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
         Error::Config(format!("'{url}' is not a URL ({e}); give the cluster address, e.g. https://example.thoughtspot.cloud"))
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Error::Config(format!("'{url}' must start with https:// (or http:// for a local emulator)")));
+        return Err(Error::Config(format!(
+            "'{url}' must start with https:// (or http:// for a local emulator)"
+        )));
     }
     let root = trimmed.strip_suffix("/callosum/v1").unwrap_or(trimmed);
     Ok(format!("{root}/callosum/v1"))
@@ -236,8 +258,17 @@ mod tests {
 
     #[test]
     fn base_urls_with_or_without_callosum_and_slash() {
-        for url in ["https://ts.example", "https://ts.example/", "https://ts.example/callosum/v1", "https://ts.example/callosum/v1/"] {
-            assert_eq!(normalize_base_url(url).unwrap(), "https://ts.example/callosum/v1", "{url}");
+        for url in [
+            "https://ts.example",
+            "https://ts.example/",
+            "https://ts.example/callosum/v1",
+            "https://ts.example/callosum/v1/",
+        ] {
+            assert_eq!(
+                normalize_base_url(url).unwrap(),
+                "https://ts.example/callosum/v1",
+                "{url}"
+            );
         }
         assert!(normalize_base_url("ts.example").is_err());
         assert!(normalize_base_url("ftp://ts.example").is_err());

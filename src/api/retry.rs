@@ -59,12 +59,18 @@ impl fmt::Debug for RetryConfig {
 impl RetryConfig {
     /// No retries at all.
     pub fn none() -> Self {
-        Self { max_retries: 0, ..Self::default() }
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
     }
 }
 
 fn default_jitter() -> Jitter {
-    let seed = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
     let state = Mutex::new(seed);
     Arc::new(move || {
         let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -85,7 +91,10 @@ pub(crate) struct Backoff<'a> {
 
 impl<'a> Backoff<'a> {
     pub fn new(config: &'a RetryConfig) -> Self {
-        Self { config, previous: None }
+        Self {
+            config,
+            previous: None,
+        }
     }
 
     /// The next wait: the server's `Retry-After` if it gave one, else the next jittered backoff.
@@ -125,11 +134,20 @@ mod tests {
         let mut backoff = Backoff::new(&config);
         let waits: Vec<u128> = (0..4).map(|_| backoff.next(None).as_millis()).collect();
         assert_eq!(waits, [100, 300, 900, 1000]);
-        assert_eq!(backoff.next(Some(Duration::from_secs(7))), Duration::from_secs(7));
-        let low = RetryConfig { jitter: Arc::new(|| 0.0), ..config };
+        assert_eq!(
+            backoff.next(Some(Duration::from_secs(7))),
+            Duration::from_secs(7)
+        );
+        let low = RetryConfig {
+            jitter: Arc::new(|| 0.0),
+            ..config
+        };
         let mut backoff = Backoff::new(&low);
         assert!((0..5).all(|_| backoff.next(None) == Duration::from_millis(100)));
         assert_eq!(parse_retry_after(Some(" 3 ")), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(
+            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
     }
 }
