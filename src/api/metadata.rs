@@ -385,7 +385,7 @@ impl ListObjectHeaders {
 }
 
 /// A tag on an object, from the richer headers of newer clusters.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct TagRef {
     #[serde(default)]
     pub id: Option<String>,
@@ -395,7 +395,7 @@ pub struct TagRef {
 
 /// One entry of `listobjectheaders` (spec §2.9). Only `id` and `name` are always there; unknown keys
 /// are ignored.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectHeader {
     pub id: String,
@@ -445,7 +445,7 @@ pub struct ObjectHeader {
 
 /// One visualization of an Answer or Liveboard (spec §2.10). Older builds send only the basic header,
 /// and filters have no size or title.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VizHeader {
     pub id: String,
@@ -494,7 +494,8 @@ struct DetailHeader {
 }
 
 /// One column of a table or worksheet, with the data type the export needs (spec §2.11).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ColumnDetails {
     pub id: String,
     /// The display name, as `columnNames` of data pages use it (before any aggregation prefix).
@@ -540,7 +541,8 @@ impl<'de> Deserialize<'de> for ColumnDetails {
 
 /// One object of `metadata/details`: its header and, for tables and worksheets, its columns. The rest of
 /// the (large, version-dependent) object is ignored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ObjectDetails {
     pub id: String,
     pub name: String,

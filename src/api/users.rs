@@ -129,7 +129,7 @@ pub struct SyncOptions {
 }
 
 /// What a sync did, or would do in a dry run: names per change (spec §2.13).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncDiff {
     #[serde(default)]

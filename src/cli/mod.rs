@@ -3,6 +3,12 @@
 mod check;
 mod connect;
 mod emulator;
+mod groups;
+mod ls;
+mod output;
+mod pdf;
+mod resolve;
+mod users;
 
 use clap::{Parser, Subcommand};
 

@@ -1,0 +1,1 @@
+//! `tsexport groups` (written next).

@@ -1,0 +1,1 @@
+//! `tsexport ls` (written next).

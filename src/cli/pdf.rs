@@ -1,0 +1,1 @@
+//! `tsexport pdf` (written next).

@@ -1,0 +1,1 @@
+//! `tsexport users` (written next).
