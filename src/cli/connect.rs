@@ -19,9 +19,11 @@ pub struct ConnectionArgs {
     /// User to sign in as (password from TSEXPORT_PASSWORD, TSEXPORT_PASSWORD_FILE or a prompt).
     #[arg(long, env = "TSEXPORT_USERNAME", global = true)]
     pub username: Option<String>,
-    /// File holding the password (first line).
+    /// File holding the sign-in password (first line). Named apart from `users sync --password-file`,
+    /// the password given to created users.
     #[arg(
-        long,
+        id = "login_password_file",
+        long = "login-password-file",
         env = "TSEXPORT_PASSWORD_FILE",
         value_name = "FILE",
         global = true
@@ -142,6 +144,11 @@ impl ConnectionArgs {
 
     /// Builds a client from flags, environment and the named connection.
     pub fn client(&self) -> Result<Client, CliError> {
+        self.client_and_credentials().map(|(client, _)| client)
+    }
+
+    /// The client and the credentials it signs in with (`users set-password` needs the password).
+    pub fn client_and_credentials(&self) -> Result<(Client, Credentials), CliError> {
         let profile = self.profile()?;
         let url = self
             .url
@@ -154,7 +161,7 @@ impl ConnectionArgs {
             })?;
         let username = self.username.clone().or_else(|| profile.username.clone());
         let credentials = self.credentials(username, &profile)?;
-        let mut builder = Client::builder(url).credentials(credentials);
+        let mut builder = Client::builder(url).credentials(credentials.clone());
         if let Some(secs) = self.timeout.or(profile.timeout) {
             builder = builder.timeout(Duration::from_secs(secs));
         }
@@ -167,7 +174,10 @@ impl ConnectionArgs {
             })?;
             builder = builder.ca_certificate_pem(pem);
         }
-        builder.build().map_err(|e| CliError::usage(e.to_string()))
+        let client = builder
+            .build()
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        Ok((client, credentials))
     }
 
     /// A token wins over a secret key, which wins over a password; a missing password is asked for
@@ -213,7 +223,7 @@ impl ConnectionArgs {
     }
 }
 
-fn prompt_password(username: &str) -> Result<Secret, CliError> {
+pub fn prompt_password(username: &str) -> Result<Secret, CliError> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() {
         return Err(CliError::usage(format!(

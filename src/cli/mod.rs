@@ -46,6 +46,16 @@ pub enum Command {
     Demo(emulator::DemoArgs),
     /// Serve the ThoughtSpot v1 REST API from seeded data, until interrupted.
     Emulator(emulator::EmulatorArgs),
+    /// List pinboards, answers, worksheets, tables, views, users, groups, or a pinboard's vizzes.
+    Ls(ls::LsArgs),
+    /// Show the columns of a worksheet, table or view: data type, kind and aggregation.
+    Columns(ls::ColumnsArgs),
+    /// Export a pinboard as a PDF.
+    Pdf(pdf::PdfArgs),
+    /// Users: list, sync from a file, set a password, transfer ownership.
+    Users(users::UsersArgs),
+    /// Grant or revoke a privilege on groups.
+    Groups(groups::GroupsArgs),
 }
 
 /// A failure the CLI reports: a message for stderr and an exit code.
@@ -102,6 +112,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check(args) => check::run(args).await,
         Command::Demo(args) => emulator::demo(args).await,
         Command::Emulator(args) => emulator::serve(args).await,
+        Command::Ls(args) => ls::run(args).await,
+        Command::Columns(args) => ls::columns(args).await,
+        Command::Pdf(args) => pdf::run(args).await,
+        Command::Users(args) => users::run(args).await,
+        Command::Groups(args) => groups::run(args).await,
     }
 }
 

@@ -40,16 +40,15 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
 /// An epoch-milliseconds time as a UTC date and time, or `-`.
 pub fn millis(value: Option<i64>) -> String {
     value
-        .and_then(|ms| {
+        .map(|ms| {
             let secs = ms.div_euclid(1000);
-            let days = secs.div_euclid(86_400);
+            let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
             let rest = secs.rem_euclid(86_400);
-            let (y, m, d) = civil_from_days(days);
-            Some(format!(
+            format!(
                 "{y:04}-{m:02}-{d:02} {:02}:{:02}",
                 rest / 3600,
                 rest / 60 % 60
-            ))
+            )
         })
         .unwrap_or_else(|| "-".into())
 }

@@ -1,1 +1,156 @@
-//! `tsexport pdf` (written next).
+//! `tsexport pdf`: a pinboard (Liveboard) as a PDF file, or on stdout.
+
+use clap::{Args, ValueEnum};
+use tsexport::api::{Client, ObjectType, PdfLayout, PdfOptions, PdfOrientation};
+
+use super::connect::ConnectionArgs;
+use super::{resolve, CliError};
+
+/// How the pinboard is laid out in the PDF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Layout {
+    /// As in the UI.
+    Pinboard,
+    /// One visualization per page.
+    Visualization,
+}
+
+impl From<Layout> for PdfLayout {
+    fn from(layout: Layout) -> Self {
+        match layout {
+            Layout::Pinboard => PdfLayout::Pinboard,
+            Layout::Visualization => PdfLayout::Visualization,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Orientation {
+    Portrait,
+    Landscape,
+}
+
+impl From<Orientation> for PdfOrientation {
+    fn from(orientation: Orientation) -> Self {
+        match orientation {
+            Orientation::Portrait => PdfOrientation::Portrait,
+            Orientation::Landscape => PdfOrientation::Landscape,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PdfArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// The pinboard, by id or exact name.
+    pub pinboard: String,
+    /// Where to write the PDF: a local file (replaced only once the whole PDF has arrived), or `-`
+    /// for stdout. Object-store URLs are not supported yet.
+    #[arg(long, short, value_name = "PATH")]
+    pub out: String,
+    /// Page layout [default: visualization with --viz, else pinboard].
+    #[arg(long, value_enum)]
+    pub layout: Option<Layout>,
+    #[arg(long, value_enum, default_value_t = Orientation::Landscape)]
+    pub orientation: Orientation,
+    /// Only this visualization, by id or exact name; repeat for several. Needs the visualization
+    /// layout.
+    #[arg(long = "viz", value_name = "ID_OR_NAME")]
+    pub vizzes: Vec<String>,
+    /// Only the first page of each table (visualization layout).
+    #[arg(long)]
+    pub truncate_tables: bool,
+    /// Leave the cluster's logo out of the footer.
+    #[arg(long)]
+    pub no_logo: bool,
+    /// Text for the page footer.
+    #[arg(long, value_name = "TEXT")]
+    pub footer: Option<String>,
+    #[arg(long)]
+    pub no_page_numbers: bool,
+    #[arg(long)]
+    pub no_cover_page: bool,
+    #[arg(long)]
+    pub no_filter_page: bool,
+}
+
+pub async fn run(args: PdfArgs) -> Result<(), CliError> {
+    if let Some((scheme, _)) = args.out.split_once("://") {
+        return Err(CliError::usage(format!(
+            "--out {}: {scheme}:// and other object-store URLs are not supported yet; \
+             for now --out takes a local path, or - for stdout",
+            args.out
+        )));
+    }
+    let layout = match (args.layout, args.vizzes.is_empty()) {
+        (Some(Layout::Pinboard), false) => {
+            return Err(CliError::usage(
+                "--viz needs --layout visualization (one visualization per page)",
+            ))
+        }
+        (Some(layout), _) => layout,
+        (None, true) => Layout::Pinboard,
+        (None, false) => Layout::Visualization,
+    };
+
+    let client = args.connection.client()?;
+    let pinboard = resolve::object(&client, ObjectType::Pinboard, &[], &args.pinboard).await?;
+    let options = PdfOptions {
+        layout: layout.into(),
+        orientation: args.orientation.into(),
+        visualization_ids: viz_ids(&client, &pinboard.id, &pinboard.name, &args.vizzes).await?,
+        truncate_tables: args.truncate_tables,
+        include_logo: !args.no_logo,
+        footer_text: args.footer,
+        include_page_number: !args.no_page_numbers,
+        include_cover_page: !args.no_cover_page,
+        include_filter_page: !args.no_filter_page,
+    };
+    if args.out == "-" {
+        client
+            .export_pdf_to(&pinboard.id, &options, tokio::io::stdout())
+            .await?;
+    } else {
+        let size = client
+            .export_pdf_to_file(&pinboard.id, &options, &args.out)
+            .await?;
+        println!("wrote {size} bytes to {}", args.out);
+    }
+    Ok(())
+}
+
+/// The ids of the vizzes `given` by id or exact name on pinboard `id`.
+async fn viz_ids(
+    client: &Client,
+    id: &str,
+    name: &str,
+    given: &[String],
+) -> Result<Vec<String>, CliError> {
+    if given.is_empty() {
+        return Ok(Vec::new());
+    }
+    let vizzes = client.list_viz_headers(id).await?;
+    given
+        .iter()
+        .map(|wanted| {
+            let found: Vec<&str> = vizzes
+                .iter()
+                .filter(|v| v.id == *wanted || v.name == *wanted)
+                .map(|v| v.id.as_str())
+                .collect();
+            match found[..] {
+                [one] => Ok(one.to_string()),
+                [] => Err(CliError::usage(format!(
+                    "pinboard '{name}' has no visualization with id or exact name '{wanted}'; \
+                     `tsexport ls vizzes {id}` lists them"
+                ))),
+                _ => Err(CliError::usage(format!(
+                    "'{wanted}' names {} visualizations of pinboard '{name}'; give one of their ids: {}",
+                    found.len(),
+                    found.join(", ")
+                ))),
+            }
+        })
+        .collect()
+}
