@@ -14,3 +14,4 @@ pub mod emulator;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod api;
+pub mod sink;

@@ -445,18 +445,53 @@ async fn pdf_usage_errors_name_the_problem() {
             ])
             .await;
         assert!(layout.contains("--layout visualization"), "{layout}");
-        let s3 = ts
-            .usage_error(&["pdf", "Retail Overview", "--out", "s3://x/y"])
+        let ftp = ts
+            .usage_error(&["pdf", "Retail Overview", "--out", "ftp://x/y"])
             .await;
-        assert!(s3.contains("s3://") && s3.contains("local path"), "{s3}");
+        assert!(ftp.contains("unknown scheme 'ftp://'"), "{ftp}");
         assert!(!std::path::Path::new(out).exists());
     }
-    // Object-store URLs are refused before any connection is attempted.
+    // A bad destination is refused before any connection is attempted.
     let offline = run(
-        &["pdf", "Retail Overview", "--out", "gs://bucket/x.pdf"],
+        &["pdf", "Retail Overview", "--out", "ftp://bucket/x.pdf"],
         &[],
     )
     .await;
     assert_eq!(offline.status.code(), Some(2), "{}", text(&offline));
-    assert!(text(&offline).contains("gs://"), "{}", text(&offline));
+    assert!(text(&offline).contains("ftp://"), "{}", text(&offline));
+}
+
+#[tokio::test]
+async fn pdf_goes_to_an_object_store_url() {
+    let ts = Cluster::start(Profile::v2021()).await;
+    let dir = std::env::temp_dir().join(format!("tsexport-pdf-store-{}", std::process::id()));
+    let target = dir.join("reports").join("overview.pdf");
+    let url = format!("file://{}", target.display());
+    let out = ts.stdout(&["pdf", "Retail Overview", "--out", &url]).await;
+    assert!(out.contains(&url), "{out}");
+    let bytes = std::fs::read(&target).expect("the object exists");
+    assert!(
+        bytes.starts_with(b"%PDF")
+            && String::from_utf8_lossy(&bytes)
+                .trim_end()
+                .ends_with("%%EOF")
+    );
+    assert!(
+        out.contains(&format!("wrote {} bytes", bytes.len())),
+        "{out}"
+    );
+    // A failed export stores nothing.
+    let missing = dir.join("reports").join("missing.pdf");
+    let failed = ts
+        .run(&[
+            "pdf",
+            "Retail Overview",
+            "--out",
+            &format!("file://{}", missing.display()),
+            "--viz",
+            "No Such Viz",
+        ])
+        .await;
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(!missing.exists());
 }

@@ -3,6 +3,8 @@
 use clap::{Args, ValueEnum};
 use tsexport::api::{Client, ObjectType, PdfLayout, PdfOptions, PdfOrientation};
 
+use tsexport::sink::Destination;
+
 use super::connect::ConnectionArgs;
 use super::{resolve, CliError};
 
@@ -45,9 +47,10 @@ pub struct PdfArgs {
     pub connection: ConnectionArgs,
     /// The pinboard, by id or exact name.
     pub pinboard: String,
-    /// Where to write the PDF: a local file (replaced only once the whole PDF has arrived), or `-`
-    /// for stdout. Object-store URLs are not supported yet.
-    #[arg(long, short, value_name = "PATH")]
+    /// Where to write the PDF: a local file (replaced only once the whole PDF has arrived), an
+    /// object-store URL (s3://, gs://, az://, file://; credentials from the environment; the object
+    /// appears only when complete), or `-` for stdout.
+    #[arg(long, short, value_name = "PATH_OR_URL")]
     pub out: String,
     /// Page layout [default: visualization with --viz, else pinboard].
     #[arg(long, value_enum)]
@@ -76,13 +79,11 @@ pub struct PdfArgs {
 }
 
 pub async fn run(args: PdfArgs) -> Result<(), CliError> {
-    if let Some((scheme, _)) = args.out.split_once("://") {
-        return Err(CliError::usage(format!(
-            "--out {}: {scheme}:// and other object-store URLs are not supported yet; \
-             for now --out takes a local path, or - for stdout",
-            args.out
-        )));
-    }
+    // Checked before connecting, so a typo in --out costs no sign-in.
+    let destination = match args.out.as_str() {
+        "-" => None,
+        out => Some(Destination::parse(out).map_err(|e| CliError::usage(e.to_string()))?),
+    };
     let layout = match (args.layout, args.vizzes.is_empty()) {
         (Some(Layout::Pinboard), false) => {
             return Err(CliError::usage(
@@ -107,17 +108,52 @@ pub async fn run(args: PdfArgs) -> Result<(), CliError> {
         include_cover_page: !args.no_cover_page,
         include_filter_page: !args.no_filter_page,
     };
-    if args.out == "-" {
-        client
-            .export_pdf_to(&pinboard.id, &options, tokio::io::stdout())
-            .await?;
-    } else {
-        let size = client
-            .export_pdf_to_file(&pinboard.id, &options, &args.out)
-            .await?;
-        println!("wrote {size} bytes to {}", args.out);
-    }
+    let size = match &destination {
+        None => {
+            return Ok(client
+                .export_pdf_to(&pinboard.id, &options, tokio::io::stdout())
+                .await
+                .map(|_| ())?)
+        }
+        Some(Destination::Local(path)) => {
+            client
+                .export_pdf_to_file(&pinboard.id, &options, path)
+                .await?
+        }
+        Some(store) => to_object_store(&client, &pinboard.id, &options, store).await?,
+    };
+    println!("wrote {size} bytes to {}", args.out);
     Ok(())
+}
+
+/// Streams the PDF into an object-store upload that becomes visible only when complete; on any
+/// failure the upload is aborted and nothing appears.
+async fn to_object_store(
+    client: &Client,
+    pinboard: &str,
+    options: &PdfOptions,
+    destination: &Destination,
+) -> Result<u64, CliError> {
+    use tokio::io::AsyncWriteExt;
+    let Some(mut writer) = destination.object_writer() else {
+        return Err(CliError::other("not an object-store destination"));
+    };
+    let written = client.export_pdf_to(pinboard, options, &mut writer).await;
+    let finished = match written {
+        Ok(size) => writer
+            .shutdown()
+            .await
+            .map(|()| size)
+            .map_err(|e| CliError {
+                message: format!("cannot store the PDF at {destination}: {e}"),
+                exit_code: super::exit::SERVER,
+            }),
+        Err(error) => Err(CliError::from(error)),
+    };
+    if finished.is_err() {
+        let _ = writer.abort().await;
+    }
+    finished
 }
 
 /// The ids of the vizzes `given` by id or exact name on pinboard `id`.
