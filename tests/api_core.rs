@@ -375,3 +375,33 @@ async fn unreachable_clusters_and_bad_urls_say_what_to_check() {
     assert!(matches!(error, Error::Connect { .. }), "{error:?}");
     assert!(error.to_string().contains("Check the URL"), "{error}");
 }
+
+#[tokio::test]
+async fn timeouts_and_broken_transfers_have_their_own_errors() {
+    let faults = FaultPlan::new()
+        .rule(FaultRule::new("session/info", Fault::Delay { millis: 2_000 }).nth([1]))
+        .rule(FaultRule::new("searchdata", Fault::Truncate { after_bytes: 20 }).nth([1]));
+    let emu = emulator(Profile::v2021(), faults).await;
+    let client = Client::builder(emu.base_url())
+        .credentials(Credentials::password("tsadmin", Secret::new("admin")))
+        .timeout(Duration::from_millis(300))
+        .retry(RetryConfig::none())
+        .build()
+        .unwrap();
+    let timeout = client.session_info().await.unwrap_err();
+    assert!(matches!(timeout, Error::Timeout { .. }), "{timeout:?}");
+    assert!(
+        timeout.to_string().contains("no answer within 300ms"),
+        "{timeout}"
+    );
+    let cut = client
+        .search_page(
+            &SearchRequest::new("[Order Line ID]", ids::RETAIL_SALES),
+            0,
+            50,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(cut, Error::Transfer { .. }), "{cut:?}");
+    assert!(cut.to_string().contains("broke off"), "{cut}");
+}

@@ -71,6 +71,11 @@ async fn check_signs_in_from_the_environment_in_each_profile() {
             "{stdout}"
         );
         assert!(stdout.contains("America/Chicago"), "{stdout}");
+        assert_eq!(
+            emu.request_count(tsexport::emulator::Endpoint::SessionLogout),
+            1,
+            "the CLI signs out when done"
+        );
     }
 }
 
@@ -231,7 +236,35 @@ async fn secrets_never_reach_the_output_even_at_trace_level() {
         .await
         .unwrap();
     assert_eq!(changed.status(), 204);
+    let principals =
+        std::env::temp_dir().join(format!("tsexport-secret-sync-{}.json", std::process::id()));
+    std::fs::write(
+        &principals,
+        r#"[{"name":"erin","principalTypeEnum":"LOCAL_USER"}]"#,
+    )
+    .unwrap();
+    let new_user_password =
+        std::env::temp_dir().join(format!("tsexport-secret-pw-{}", std::process::id()));
+    std::fs::write(&new_user_password, "Fresh-Ocelot-77\n").unwrap();
+    let sync_args = vec![
+        "users",
+        "sync",
+        principals.to_str().unwrap(),
+        "--apply",
+        "-vvv",
+        "--url",
+        &url,
+        "--username",
+        "tsadmin",
+        "--password-file",
+        new_user_password.to_str().unwrap(),
+    ];
     for (args, env, secret) in [
+        (
+            sync_args,
+            vec![("TSEXPORT_PASSWORD", "admin")],
+            "Fresh-Ocelot-77",
+        ),
         (
             vec!["check", "-vvv", "--url", &url, "--username", "alice"],
             vec![("TSEXPORT_PASSWORD", "Zebra-Quartz-9")],

@@ -177,6 +177,10 @@ impl ConnectionArgs {
         let client = builder
             .build()
             .map_err(|e| CliError::usage(e.to_string()))?;
+        OPENED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(client.clone());
         Ok((client, credentials))
     }
 
@@ -220,6 +224,21 @@ impl ConnectionArgs {
             },
         };
         Ok(Credentials::password(username, password))
+    }
+}
+
+/// Every client a command built, so that [`sign_out_all`] can end their sessions.
+static OPENED: std::sync::Mutex<Vec<Client>> = std::sync::Mutex::new(Vec::new());
+
+/// Signs out of every session the command opened: a CLI run should not leave sessions behind on
+/// the cluster until they time out. Failures are only logged; the command's own outcome stands.
+pub async fn sign_out_all() {
+    let clients: Vec<Client> =
+        std::mem::take(&mut *OPENED.lock().unwrap_or_else(|e| e.into_inner()));
+    for client in clients {
+        if let Err(e) = client.logout().await {
+            tracing::debug!("sign-out failed: {e}");
+        }
     }
 }
 

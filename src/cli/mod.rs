@@ -108,7 +108,7 @@ impl From<tsexport::api::Error> for CliError {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {
+    let result = match cli.command {
         Command::Check(args) => check::run(args).await,
         Command::Demo(args) => emulator::demo(args).await,
         Command::Emulator(args) => emulator::serve(args).await,
@@ -117,7 +117,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Pdf(args) => pdf::run(args).await,
         Command::Users(args) => users::run(args).await,
         Command::Groups(args) => groups::run(args).await,
-    }
+    };
+    connect::sign_out_all().await;
+    result
 }
 
 /// Log to stderr at the level the `-v` flags ask for; `RUST_LOG` overrides.
