@@ -14,4 +14,5 @@ pub mod emulator;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod api;
+pub mod pager;
 pub mod sink;

@@ -1,0 +1,265 @@
+//! A search becomes an ordered stream of pages, with up to `in_flight` requests at once, checked for
+//! completeness as design.md defines it: pages are contiguous, the last one is short or empty, the
+//! rows add up to at least every `totalRowCount` the server reported (a floor, not a stop rule: it is
+//! not trustworthy in every version), and the sampling ratio is 1.
+//!
+//! The first page is fetched alone: its `pageSize` tells the effective page size (a cluster may cap
+//! it below what was asked), and only then are later pages requested ahead, so the offsets asked for
+//! are always the ones the server will page by.
+
+use futures_util::stream::{self, Stream, StreamExt};
+
+use crate::api::{Client, Error as ApiError, Page, SearchRequest};
+
+/// How pages are fetched and what counts as complete.
+#[derive(Debug, Clone)]
+pub struct PagerConfig {
+    /// Rows asked for per page; at most 100,000 (the documented per-call cap).
+    pub page_size: u64,
+    /// Page requests in flight at once.
+    pub in_flight: usize,
+    /// Accept a `samplingRatio` below 1.
+    pub allow_sampled: bool,
+    /// Accept fewer rows than the server reported, or a result that changed while paging.
+    pub allow_incomplete: bool,
+}
+
+impl Default for PagerConfig {
+    fn default() -> Self {
+        Self {
+            page_size: 100_000,
+            in_flight: 2,
+            allow_sampled: false,
+            allow_incomplete: false,
+        }
+    }
+}
+
+/// The most rows one call may ask for (spec §3.1).
+pub const MAX_PAGE_SIZE: u64 = 100_000;
+
+/// Why paging stopped short of a complete result.
+#[derive(Debug, thiserror::Error)]
+pub enum PagerError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The data cannot be trusted to be all of the result.
+    #[error("incomplete result: {reason} ({received} rows received, at least {expected} reported). Nothing is wrong with your query; re-run it, add a 'sort by' so pages are stable, or pass --allow-incomplete to accept it")]
+    Incomplete {
+        expected: u64,
+        received: u64,
+        reason: String,
+    },
+    /// ThoughtSpot sampled the result.
+    #[error("sampled result: ThoughtSpot returned samplingRatio {ratio}, so rows are missing. Narrow the search, or pass --allow-sampled to accept it")]
+    Sampled { ratio: f64 },
+    /// The configuration cannot page.
+    #[error("invalid paging settings: {0}")]
+    Config(String),
+}
+
+/// One page in order, with where it sits in the result.
+#[derive(Debug, Clone)]
+pub struct PageAt {
+    pub index: u64,
+    pub offset: u64,
+    pub rows: u64,
+    pub page: Page,
+}
+
+/// Completeness facts gathered while paging.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    received: u64,
+    reported_total: Option<u64>,
+}
+
+fn rows_of(page: &Page) -> u64 {
+    page.counters
+        .row_count
+        .filter(|r| *r >= 0.0)
+        .map(|r| r as u64)
+        .unwrap_or(0)
+}
+
+fn check(
+    page: &Page,
+    offset: u64,
+    tally: &mut Tally,
+    config: &PagerConfig,
+) -> Result<(), PagerError> {
+    let ratio = page.counters.sampling_ratio.unwrap_or(1.0);
+    if ratio < 1.0 && !config.allow_sampled {
+        return Err(PagerError::Sampled { ratio });
+    }
+    let incomplete = |tally: &Tally, reason: String| PagerError::Incomplete {
+        expected: tally.reported_total.unwrap_or(0),
+        received: tally.received,
+        reason,
+    };
+    if let Some(reported) = page.counters.offset.filter(|o| *o >= 0.0).map(|o| o as u64) {
+        if reported != offset && !config.allow_incomplete {
+            return Err(incomplete(
+                tally,
+                format!("asked for rows from {offset}, got rows from {reported}"),
+            ));
+        }
+    }
+    if let Some(total) = page
+        .counters
+        .total_row_count
+        .filter(|t| *t >= 0.0)
+        .map(|t| t as u64)
+    {
+        match tally.reported_total {
+            Some(previous) if previous != total && !config.allow_incomplete => {
+                return Err(incomplete(
+                    tally,
+                    format!("the result changed while paging: totalRowCount went from {previous} to {total}"),
+                ));
+            }
+            _ => tally.reported_total = Some(tally.reported_total.map_or(total, |p| p.max(total))),
+        }
+    }
+    tally.received += rows_of(page);
+    Ok(())
+}
+
+/// The pages of `request`, in order. The stream ends after the short or empty last page; a
+/// completeness failure ends it with an error.
+pub fn search_pages(
+    client: Client,
+    request: SearchRequest,
+    config: PagerConfig,
+) -> impl Stream<Item = Result<PageAt, PagerError>> {
+    let state = Some((client, request, config));
+    stream::once(async move { first_then_rest(state).await }).flatten()
+}
+
+async fn first_then_rest(
+    state: Option<(Client, SearchRequest, PagerConfig)>,
+) -> std::pin::Pin<Box<dyn Stream<Item = Result<PageAt, PagerError>> + Send>> {
+    let Some((client, request, config)) = state else {
+        return Box::pin(stream::empty());
+    };
+    if config.page_size == 0 || config.page_size > MAX_PAGE_SIZE || config.in_flight == 0 {
+        let message = format!(
+            "page size must be 1..={MAX_PAGE_SIZE} and pages in flight at least 1 (got {} and {})",
+            config.page_size, config.in_flight
+        );
+        return Box::pin(stream::once(
+            async move { Err(PagerError::Config(message)) },
+        ));
+    }
+    let first = match client.search_page(&request, 0, config.page_size).await {
+        Ok(page) => page,
+        Err(e) => return Box::pin(stream::once(async move { Err(e.into()) })),
+    };
+    let mut tally = Tally::default();
+    if let Err(e) = check(&first, 0, &mut tally, &config) {
+        return Box::pin(stream::once(async move { Err(e) }));
+    }
+    // The server's page size rules; ask for the same from here on.
+    let size = first
+        .counters
+        .page_size
+        .filter(|s| *s >= 1.0)
+        .map_or(config.page_size, |s| (s as u64).min(config.page_size));
+    let first_rows = rows_of(&first);
+    let head = PageAt {
+        index: 0,
+        offset: 0,
+        rows: first_rows,
+        page: first,
+    };
+    if first_rows < size {
+        let finished = finish(tally, &config).map(|()| head);
+        return Box::pin(stream::once(async move { finished }));
+    }
+    let rest = stream::iter(1u64..)
+        .map(move |index| {
+            let (client, request) = (client.clone(), request.clone());
+            async move {
+                let offset = index * size;
+                let page = client.search_page(&request, offset, size).await;
+                (index, offset, page)
+            }
+        })
+        .buffered(config.in_flight);
+    let walk = rest.scan(
+        (tally, false),
+        move |(tally, done), (index, offset, page)| {
+            let config = config.clone();
+            let item = if *done {
+                None
+            } else {
+                Some(match page {
+                    // After a full page, a 400 is how some builds say "past the end" (spec §6, §7 Q1).
+                    Err(ApiError::Api { status: 400, .. }) => {
+                        *done = true;
+                        tracing::info!(
+                            offset,
+                            "a page past the end came back as 400; treating it as the end"
+                        );
+                        finish(*tally, &config).map(|()| None)
+                    }
+                    Err(e) => {
+                        *done = true;
+                        Err(e.into())
+                    }
+                    Ok(page) => match check(&page, offset, tally, &config) {
+                        Err(e) => {
+                            *done = true;
+                            Err(e)
+                        }
+                        Ok(()) => {
+                            let rows = rows_of(&page);
+                            if rows < size {
+                                *done = true;
+                                finish(*tally, &config).map(|()| {
+                                    Some(PageAt {
+                                        index,
+                                        offset,
+                                        rows,
+                                        page,
+                                    })
+                                    .filter(|p| p.rows > 0)
+                                })
+                            } else {
+                                Ok(Some(PageAt {
+                                    index,
+                                    offset,
+                                    rows,
+                                    page,
+                                }))
+                            }
+                        }
+                    },
+                })
+            };
+            async move { item }
+        },
+    );
+    let pages = walk.filter_map(|item| async move {
+        match item {
+            Ok(Some(page)) => Some(Ok(page)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    });
+    Box::pin(stream::once(async move { Ok(head) }).chain(pages))
+}
+
+/// The last check: at least as many rows as the largest total the server reported.
+fn finish(tally: Tally, config: &PagerConfig) -> Result<(), PagerError> {
+    match tally.reported_total {
+        Some(expected) if tally.received < expected && !config.allow_incomplete => {
+            Err(PagerError::Incomplete {
+                expected,
+                received: tally.received,
+                reason: "fewer rows arrived than the server reported".into(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
