@@ -7,9 +7,12 @@
 //! it below what was asked), and only then are later pages requested ahead, so the offsets asked for
 //! are always the ones the server will page by.
 
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 use futures_util::stream::{self, Stream, StreamExt};
 
-use crate::api::{Client, Error as ApiError, Page, SearchRequest};
+use crate::api::{Client, Error as ApiError, Page, PinboardRequest, SearchRequest};
 
 /// How pages are fetched and what counts as complete.
 #[derive(Debug, Clone)]
@@ -125,23 +128,66 @@ fn check(
     Ok(())
 }
 
-/// The pages of `request`, in order. The stream ends after the short or empty last page; a
+/// Fetches the page of `size` rows at `offset`.
+pub type FetchPage =
+    Arc<dyn Fn(u64, u64) -> BoxFuture<'static, Result<Page, ApiError>> + Send + Sync>;
+
+/// The pages of a search, in order. The stream ends after the short or empty last page; a
 /// completeness failure ends it with an error.
 pub fn search_pages(
     client: Client,
     request: SearchRequest,
     config: PagerConfig,
 ) -> impl Stream<Item = Result<PageAt, PagerError>> {
-    let state = Some((client, request, config));
-    stream::once(async move { first_then_rest(state).await }).flatten()
+    let fetch: FetchPage = Arc::new(move |offset, size| {
+        let (client, request) = (client.clone(), request.clone());
+        Box::pin(async move { client.search_page(&request, offset, size).await })
+    });
+    pages(fetch, config)
+}
+
+/// The pages of one viz of a pinboard, in order: each viz is paged on its own (spec §3.1).
+pub fn viz_pages(
+    client: Client,
+    pinboard: String,
+    viz: String,
+    config: PagerConfig,
+) -> impl Stream<Item = Result<PageAt, PagerError>> {
+    let mut request = PinboardRequest::new(pinboard);
+    request.vizzes.push(viz.clone());
+    let fetch: FetchPage = Arc::new(move |offset, size| {
+        let (client, request, viz) = (client.clone(), request.clone(), viz.clone());
+        Box::pin(async move {
+            let blocks = client.pinboard_page(&request, offset, size).await?;
+            let block =
+                blocks
+                    .into_iter()
+                    .find(|b| b.viz == viz)
+                    .ok_or_else(|| ApiError::Decode {
+                        endpoint: "pinboarddata".into(),
+                        reason: format!("the response has no block for viz {viz}"),
+                    })?;
+            Ok(Page {
+                bytes: block.bytes,
+                counters: block.counters,
+            })
+        })
+    });
+    pages(fetch, config)
+}
+
+/// The pages `fetch` returns, in order, checked for completeness.
+pub fn pages(
+    fetch: FetchPage,
+    config: PagerConfig,
+) -> impl Stream<Item = Result<PageAt, PagerError>> {
+    stream::once(first_then_rest(fetch, config)).flatten()
 }
 
 async fn first_then_rest(
-    state: Option<(Client, SearchRequest, PagerConfig)>,
+    fetch: FetchPage,
+    config: PagerConfig,
 ) -> std::pin::Pin<Box<dyn Stream<Item = Result<PageAt, PagerError>> + Send>> {
-    let Some((client, request, config)) = state else {
-        return Box::pin(stream::empty());
-    };
     if config.page_size == 0 || config.page_size > MAX_PAGE_SIZE || config.in_flight == 0 {
         let message = format!(
             "page size must be 1..={MAX_PAGE_SIZE} and pages in flight at least 1 (got {} and {})",
@@ -151,7 +197,7 @@ async fn first_then_rest(
             async move { Err(PagerError::Config(message)) },
         ));
     }
-    let first = match client.search_page(&request, 0, config.page_size).await {
+    let first = match fetch(0, config.page_size).await {
         Ok(page) => page,
         Err(e) => return Box::pin(stream::once(async move { Err(e.into()) })),
     };
@@ -178,12 +224,9 @@ async fn first_then_rest(
     }
     let rest = stream::iter(1u64..)
         .map(move |index| {
-            let (client, request) = (client.clone(), request.clone());
-            async move {
-                let offset = index * size;
-                let page = client.search_page(&request, offset, size).await;
-                (index, offset, page)
-            }
+            let offset = index * size;
+            let page = fetch(offset, size);
+            async move { (index, offset, page.await) }
         })
         .buffered(config.in_flight);
     let walk = rest.scan(

@@ -182,3 +182,26 @@ async fn bad_settings_and_failing_pages_surface_as_errors() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn each_viz_of_a_pinboard_pages_on_its_own() {
+    let emu = Emulator::builder().rows(2500).start().await.unwrap();
+    let client = Client::builder(emu.base_url())
+        .credentials(Credentials::password("tsadmin", Secret::new("admin")))
+        .build()
+        .unwrap();
+    for (viz, rows) in [
+        (ids::VIZ_ORDER_LINES, 2500),
+        (ids::VIZ_SALES_BY_REGION, 5),
+        (ids::VIZ_TOTAL_SALES, 1),
+    ] {
+        let stream = tsexport::pager::viz_pages(
+            client.clone(),
+            ids::RETAIL_PINBOARD.into(),
+            viz.into(),
+            config(1000, 2),
+        );
+        let got: Vec<PageAt> = stream.map(|p| p.unwrap()).collect().await;
+        assert_eq!(got.iter().map(|p| p.rows).sum::<u64>(), rows, "{viz}");
+    }
+}
