@@ -154,3 +154,28 @@ fn bad_flags_are_usage_errors_that_say_what_to_do() {
     );
     fails(&["emulator", "--bind", "not-an-address"], "not-an-address");
 }
+
+#[test]
+fn demo_tours_the_client_over_the_emulator_and_exits() {
+    let output = Command::new(BIN)
+        .args(["demo", "--rows", "2500"])
+        .output()
+        .expect("tsexport runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("signed in as tsadmin"), "{stdout}");
+    assert!(
+        stdout.contains("pinboards: Retail Overview, Store Footprint"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Sales DOUBLE"), "{stdout}");
+    assert!(
+        stdout.contains("2500 rows in 1 pages") && stdout.contains("complete"),
+        "{stdout}"
+    );
+}

@@ -58,11 +58,14 @@ pub struct EmulatorArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8787")]
+    #[arg(long, default_value = "127.0.0.1:0")]
     pub bind: SocketAddr,
     /// Rows of the Retail Sales worksheet.
     #[arg(long, default_value_t = 1_000_000)]
     pub rows: u64,
+    /// Keep the emulator running after the tour, until Ctrl-C.
+    #[arg(long)]
+    pub serve: bool,
 }
 
 fn builder(args: &EmulatorArgs) -> Result<EmulatorBuilder, CliError> {
@@ -149,8 +152,16 @@ pub async fn demo(args: DemoArgs) -> Result<(), CliError> {
         .start()
         .await
         .map_err(|e| CliError::usage(e.to_string()))?;
-    println!("tsexport demo: the export is not built yet, so the demo starts the emulator it will export from.");
-    println!();
-    describe(&emulator, args.rows);
-    until_interrupted(emulator).await
+    println!(
+        "tsexport demo: a ThoughtSpot emulator in this process, and the client reading from it.\n"
+    );
+    super::demo::tour(&emulator.base_url()).await?;
+    if args.serve {
+        println!();
+        describe(&emulator, args.rows);
+        return until_interrupted(emulator).await;
+    }
+    println!("\nThe export to Parquet comes next; run `tsexport demo --serve` to keep the emulator up and try the commands in README.md.");
+    emulator.shutdown().await;
+    Ok(())
 }

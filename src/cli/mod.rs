@@ -2,6 +2,7 @@
 
 mod check;
 mod connect;
+mod demo;
 mod emulator;
 mod groups;
 mod ls;
@@ -42,7 +43,7 @@ pub struct Cli {
 pub enum Command {
     /// Reach the cluster, sign in, and show the user, version facts and privileges.
     Check(check::CheckArgs),
-    /// Start the embedded emulator and show how to reach it (the export joins this command soon).
+    /// Start the embedded emulator and read from it with the client: sign in, list, page every row.
     Demo(emulator::DemoArgs),
     /// Serve the ThoughtSpot v1 REST API from seeded data, until interrupted.
     Emulator(emulator::EmulatorArgs),
