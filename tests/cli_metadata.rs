@@ -1,48 +1,13 @@
 //! `tsexport ls`, `columns` and `pdf` against the in-process emulator, in both profiles.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Output;
 
 use tsexport::emulator::{ids, Emulator, Profile};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tsexport");
-
-/// Runs the binary with a clean connection environment plus `env`, off the async runtime.
-async fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        let mut command = std::process::Command::new(BIN);
-        command.args(&args).stdin(std::process::Stdio::null());
-        for name in [
-            "TSEXPORT_URL",
-            "TSEXPORT_USERNAME",
-            "TSEXPORT_PASSWORD",
-            "TSEXPORT_PASSWORD_FILE",
-            "TSEXPORT_SECRET_KEY",
-            "TSEXPORT_TOKEN",
-            "TSEXPORT_CONNECTION",
-            "TSEXPORT_CONFIG",
-            "RUST_LOG",
-        ] {
-            command.env_remove(name);
-        }
-        command.envs(env).output().expect("tsexport runs")
-    })
-    .await
-    .unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use common::{output_text as text, run_cli as run};
 
 /// An emulator in `profile` and a runner signed in as tsadmin through the environment.
 struct Cluster {

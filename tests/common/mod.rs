@@ -88,3 +88,42 @@ pub async fn error_body(response: Response) -> (i64, String) {
 
 pub const RETAIL: &str = tsexport::emulator::ids::RETAIL_SALES;
 pub const PINBOARD: &str = tsexport::emulator::ids::RETAIL_PINBOARD;
+
+/// Runs the `tsexport` binary with a clean connection environment plus `env`, off the async runtime.
+pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tsexport"));
+        command.args(&args).stdin(std::process::Stdio::null());
+        for name in [
+            "TSEXPORT_URL",
+            "TSEXPORT_USERNAME",
+            "TSEXPORT_PASSWORD",
+            "TSEXPORT_PASSWORD_FILE",
+            "TSEXPORT_SECRET_KEY",
+            "TSEXPORT_TOKEN",
+            "TSEXPORT_CONNECTION",
+            "TSEXPORT_CONFIG",
+            "TSEXPORT_NEW_PASSWORD",
+            "RUST_LOG",
+        ] {
+            command.env_remove(name);
+        }
+        command.envs(env).output().expect("tsexport runs")
+    })
+    .await
+    .expect("the runner thread")
+}
+
+/// A finished command's stdout and stderr together.
+pub fn output_text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
