@@ -6,32 +6,16 @@ use std::process::Output;
 
 use tsexport::emulator::{ids, Emulator, Profile};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tsexport");
-
+/// Runs the binary signed in as `user` through the environment, plus `extra` variables.
 async fn run(emu: &Emulator, user: (&str, &str), args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let url = emu.base_url();
     let mut env = vec![
-        ("TSEXPORT_URL".to_string(), emu.base_url()),
-        ("TSEXPORT_USERNAME".to_string(), user.0.to_string()),
-        ("TSEXPORT_PASSWORD".to_string(), user.1.to_string()),
+        ("TSEXPORT_URL", url.as_str()),
+        ("TSEXPORT_USERNAME", user.0),
+        ("TSEXPORT_PASSWORD", user.1),
     ];
-    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let mut command = std::process::Command::new(BIN);
-        command.args(&args).stdin(std::process::Stdio::null());
-        for name in [
-            "TSEXPORT_PASSWORD_FILE",
-            "TSEXPORT_SECRET_KEY",
-            "TSEXPORT_TOKEN",
-            "TSEXPORT_CONNECTION",
-            "TSEXPORT_NEW_PASSWORD",
-        ] {
-            command.env_remove(name);
-        }
-        command.envs(env).output().expect("tsexport runs")
-    })
-    .await
-    .unwrap()
+    env.extend_from_slice(extra);
+    common::run_cli(args, &env).await
 }
 
 const ADMIN: (&str, &str) = ("tsadmin", "admin");

@@ -81,7 +81,8 @@ fn default_config_path() -> Option<PathBuf> {
     Some(base.join("tsexport").join("config.toml"))
 }
 
-fn read_secret_file(path: &Path, what: &str) -> Result<Secret, CliError> {
+/// The first line of a secret file; an unreadable or empty file is a usage error naming it.
+pub fn read_secret_file(path: &Path, what: &str) -> Result<Secret, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::usage(format!(
             "cannot read the {what} file {}: {e}",

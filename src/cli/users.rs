@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use tsexport::api::{Credentials, Principal, Secret, SyncDiff, SyncOptions};
 
-use super::connect::{prompt_password, ConnectionArgs};
+use super::connect::{prompt_password, read_secret_file, ConnectionArgs};
 use super::{output, CliError};
 
 #[derive(Debug, Args)]
@@ -97,7 +97,9 @@ pub async fn run(args: UsersArgs) -> Result<(), CliError> {
                     file.display()
                 ))
             })?;
-            let password = password_file.map(|p| read_first_line(&p)).transpose()?;
+            let password = password_file
+                .map(|p| read_secret_file(&p, "new-user password"))
+                .transpose()?;
             let client = args.connection.client()?;
             let options = SyncOptions {
                 apply,
@@ -125,7 +127,7 @@ pub async fn run(args: UsersArgs) -> Result<(), CliError> {
                 ));
             };
             let new = match new_password_file {
-                Some(path) => read_first_line(&path)?,
+                Some(path) => read_secret_file(&path, "new password")?,
                 None => match std::env::var("TSEXPORT_NEW_PASSWORD")
                     .ok()
                     .filter(|v| !v.is_empty())
@@ -148,20 +150,6 @@ pub async fn run(args: UsersArgs) -> Result<(), CliError> {
             Ok(())
         }
     }
-}
-
-fn read_first_line(path: &PathBuf) -> Result<Secret, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-    let first = text
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches('\r');
-    if first.is_empty() {
-        return Err(CliError::usage(format!("{} is empty", path.display())));
-    }
-    Ok(Secret::new(first))
 }
 
 fn prompt_new_password(name: &str) -> Result<Secret, CliError> {
