@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{Access, AppState, Ctx, DataFaults, Reply};
+use super::{Access, AppState, Ctx, DataFaults, Reply, RuntimeFilter};
 use crate::emulator::catalog::{ObjectType, VizKind};
 use crate::emulator::data::Table;
 use crate::emulator::error::{code, ApiError};
@@ -16,7 +16,7 @@ use crate::emulator::profile::{PastEnd, TotalRowCount};
 use crate::emulator::render::{
     data_block, BlockOptions, BodyStream, CellStyle, Counters, Format, RowRange, Segment,
 };
-use crate::emulator::search::{self, Filter, FilterOp, Literal, ResultSet};
+use crate::emulator::search::{self, Filter, ResultSet};
 use crate::emulator::{Endpoint, State as EmulatorState};
 
 /// The paging and format parameters shared by both data endpoints.
@@ -26,7 +26,7 @@ struct DataParams {
     pagenumber: i64,
     offset: i64,
     format: Format,
-    runtime: Vec<(String, String, Vec<String>)>,
+    runtime: Vec<RuntimeFilter>,
     column_details: bool,
 }
 
@@ -51,19 +51,7 @@ impl DataParams {
                 )))
             }
         };
-        let mut runtime = Vec::new();
-        for n in 1.. {
-            let Some(column) = get(&format!("col{n}")) else {
-                break;
-            };
-            let op = get(&format!("op{n}")).unwrap_or("EQ").to_string();
-            let values = params
-                .all(&format!("val{n}"), state.profile.data_form_params)
-                .into_iter()
-                .map(String::from)
-                .collect();
-            runtime.push((column.to_string(), op, values));
-        }
+        let runtime = RuntimeFilter::read(params, state.profile.data_form_params);
         Ok(Self {
             batchsize: parse_int("batchsize", get("batchsize"), -1)?,
             pagenumber: parse_int("pagenumber", get("pagenumber"), -1)?,
@@ -79,21 +67,9 @@ impl DataParams {
         })
     }
 
-    /// Runtime filters that apply to `table`; `None` if a named column is not in it.
+    /// Runtime filters against `table`; `Err` names a column or operator it does not know.
     fn filters_for(&self, table: &dyn Table) -> Result<Vec<Filter>, String> {
-        self.runtime
-            .iter()
-            .map(|(column, op, values)| {
-                let c = search::find_column(table, column).ok_or_else(|| column.clone())?;
-                let op = FilterOp::from_runtime(op)
-                    .ok_or_else(|| format!("{column} (operator {op})"))?;
-                Ok(Filter {
-                    column: c,
-                    op,
-                    values: values.iter().map(|v| Literal::from_runtime(v)).collect(),
-                })
-            })
-            .collect()
+        self.runtime.iter().map(|f| f.resolve(table)).collect()
     }
 }
 

@@ -308,6 +308,61 @@ pub fn expect_form(params: &super::params::Params) -> Result<(), ApiError> {
     }
 }
 
+/// A runtime filter `col<n>`/`op<n>`/`val<n>` as sent (spec §3.6); `op` defaults to `EQ` and `val<n>`
+/// repeats for operators with several values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeFilter {
+    pub column: String,
+    pub op: String,
+    pub values: Vec<String>,
+}
+
+impl RuntimeFilter {
+    /// The filters of a request, from the query string, and from the body too if `include_body`.
+    pub fn read(params: &super::params::Params, include_body: bool) -> Vec<Self> {
+        let get = |name: &str| {
+            if include_body {
+                params.get(name)
+            } else {
+                params.query(name)
+            }
+        };
+        let mut filters = Vec::new();
+        for n in 1.. {
+            let Some(column) = get(&format!("col{n}")) else {
+                break;
+            };
+            filters.push(Self {
+                column: column.to_string(),
+                op: get(&format!("op{n}")).unwrap_or("EQ").to_string(),
+                values: params
+                    .all(&format!("val{n}"), include_body)
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+            });
+        }
+        filters
+    }
+
+    /// The filter against `table`; `Err` says which column or operator it does not know.
+    pub fn resolve(&self, table: &dyn super::data::Table) -> Result<super::search::Filter, String> {
+        use super::search::{find_column, Filter, FilterOp, Literal};
+        let column = find_column(table, &self.column).ok_or_else(|| self.column.clone())?;
+        let op = FilterOp::from_runtime(&self.op)
+            .ok_or_else(|| format!("{} (operator {})", self.column, self.op))?;
+        Ok(Filter {
+            column,
+            op,
+            values: self
+                .values
+                .iter()
+                .map(|v| Literal::from_runtime(v))
+                .collect(),
+        })
+    }
+}
+
 /// A JSON response.
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     (status, axum::Json(value)).into_response()

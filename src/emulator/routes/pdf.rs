@@ -5,13 +5,13 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{Access, AppState, Reply};
+use super::{Access, AppState, Reply, RuntimeFilter};
 use crate::emulator::catalog::{ObjectType, VizKind};
 use crate::emulator::data::Cell;
 use crate::emulator::error::ApiError;
 use crate::emulator::params::{parse_bool, parse_list, Params};
 use crate::emulator::pdf::{self, Layout, Orientation, PdfOptions, PdfViz};
-use crate::emulator::search::{self, Filter, FilterOp, Literal};
+use crate::emulator::search;
 use crate::emulator::{Endpoint, State as EmulatorState};
 
 /// Rows drawn per table viz: more than fit on a page, so continuation and truncation both show.
@@ -114,19 +114,7 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
         .into());
     }
     // Runtime filters travel in the query string only (spec §2.8).
-    let mut runtime = Vec::new();
-    for n in 1.. {
-        let Some(column) = params.query(&format!("col{n}")) else {
-            break;
-        };
-        let op = params.query(&format!("op{n}")).unwrap_or("EQ");
-        let values: Vec<String> = params
-            .all(&format!("val{n}"), false)
-            .into_iter()
-            .map(String::from)
-            .collect();
-        runtime.push((column.to_string(), op.to_string(), values));
-    }
+    let runtime = RuntimeFilter::read(&params, false);
     let (title, vizzes) = if id.is_empty() {
         ("Unsaved Liveboard".to_string(), Vec::new())
     } else {
@@ -160,7 +148,14 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
     };
     let filter_lines: Vec<String> = runtime
         .iter()
-        .map(|(c, op, values)| format!("{c} {} {}", op.to_ascii_uppercase(), values.join(", ")))
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f.column,
+                f.op.to_ascii_uppercase(),
+                f.values.join(", ")
+            )
+        })
         .collect();
     let worker = state.clone();
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
@@ -169,20 +164,11 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
             let Some(table) = worker.data.table(viz.source) else {
                 continue;
             };
-            let mut filters = Vec::new();
-            for (column, op, values) in &runtime {
-                let (Some(c), Some(op)) = (
-                    search::find_column(table.as_ref(), column),
-                    FilterOp::from_runtime(op),
-                ) else {
-                    continue;
-                };
-                filters.push(Filter {
-                    column: c,
-                    op,
-                    values: values.iter().map(|v| Literal::from_runtime(v)).collect(),
-                });
-            }
+            // A filter on a column this viz's source lacks does not apply to it.
+            let filters: Vec<_> = runtime
+                .iter()
+                .filter_map(|f| f.resolve(table.as_ref()).ok())
+                .collect();
             let query = search::parse(viz.query, table.as_ref())
                 .map_err(|e| ApiError::internal(e.to_string()))?;
             let result = search::execute(table, &query, &filters)
