@@ -14,5 +14,6 @@ pub mod emulator;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod api;
+pub mod decode;
 pub mod pager;
 pub mod sink;
