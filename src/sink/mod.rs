@@ -1,6 +1,35 @@
-//! Where exports go: local files or any object store, written so that readers only ever see complete
-//! objects. (Parquet writing joins this module with the export.)
+//! Where exports go: Arrow batches become Parquet (or Arrow IPC, or CSV) files on local disk or
+//! any object store, made visible all at once by a commit, so that readers only ever see complete
+//! exports.
+//!
+//! A run: [`Staging::open`] a [`Destination`] with [`SinkOptions`]; get a [`TableWriter`] per
+//! table from [`Staging::table`] and write batches into it (files rotate by rows or bytes);
+//! finish each table for its [`TableReport`]; then [`Staging::commit`] them, or
+//! [`Staging::abort`]. The commit protocol is described in [`commit`]; `--out -` uses
+//! [`StreamWriter`] instead.
 
+pub mod commit;
 mod destination;
+mod encoder;
+mod error;
+mod layout;
+pub mod manifest;
+pub mod options;
+mod output;
+mod recovery;
+mod storage;
+pub mod stream;
+mod upload;
+pub mod writer;
 
+pub use commit::{Committed, Staging};
 pub use destination::{Destination, DestinationError};
+pub use encoder::VERSION_KEY;
+pub use error::SinkError;
+pub use layout::{MANIFEST_FILE, STAGING_DIR, SUCCESS_FILE};
+pub use manifest::{
+    read_manifest, Manifest, ManifestColumn, ManifestFile, ManifestTable, MANIFEST_FORMAT_VERSION,
+};
+pub use options::{Codec, FileFormat, InvalidOption, SinkOptions, WriteMode};
+pub use stream::StreamWriter;
+pub use writer::{FileReport, TableReport, TableWriter};

@@ -1,0 +1,153 @@
+//! Arrow batches to file bytes, one encoder per format, over any synchronous `Write`. Used for the
+//! files of an export and for `--out -`.
+//!
+//! Encoders are synchronous and CPU-bound: callers run them on the blocking pool.
+
+use std::io::Write;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use super::options::{Codec, SinkOptions};
+
+/// The key-value metadata key that records the writing tool's version.
+pub const VERSION_KEY: &str = "tsexport.version";
+
+/// The byte layout to produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    Parquet,
+    /// Arrow IPC file format: a footer indexes the batches; needs the whole file.
+    ArrowFile,
+    /// Arrow IPC stream format: readable while it arrives, for pipes.
+    ArrowStream,
+    Csv,
+}
+
+/// An open encoder writing into `W`.
+pub(crate) enum Encoder<W: Write + Send> {
+    Parquet(ArrowWriter<W>),
+    ArrowFile(arrow_ipc::writer::FileWriter<W>),
+    ArrowStream(arrow_ipc::writer::StreamWriter<W>),
+    Csv(arrow_csv::Writer<W>),
+}
+
+impl<W: Write + Send> std::fmt::Debug for Encoder<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Encoder::Parquet(_) => "Encoder::Parquet",
+            Encoder::ArrowFile(_) => "Encoder::ArrowFile",
+            Encoder::ArrowStream(_) => "Encoder::ArrowStream",
+            Encoder::Csv(_) => "Encoder::Csv",
+        })
+    }
+}
+
+/// The Parquet compression for `codec`.
+pub(crate) fn parquet_compression(codec: Codec) -> Result<Compression, String> {
+    Ok(match codec {
+        Codec::Zstd(level) => {
+            Compression::ZSTD(ZstdLevel::try_new(level).map_err(|e| e.to_string())?)
+        }
+        Codec::Snappy => Compression::SNAPPY,
+        Codec::Lz4 => Compression::LZ4_RAW,
+        Codec::Gzip(level) => {
+            Compression::GZIP(GzipLevel::try_new(level).map_err(|e| e.to_string())?)
+        }
+        Codec::None => Compression::UNCOMPRESSED,
+    })
+}
+
+/// The caller's metadata plus the tool version, which always wins over a caller's value.
+fn with_version(metadata: &[(String, String)]) -> Vec<(String, String)> {
+    metadata
+        .iter()
+        .filter(|(key, _)| key != VERSION_KEY)
+        .cloned()
+        .chain([(VERSION_KEY.to_string(), crate::VERSION.to_string())])
+        .collect()
+}
+
+impl<W: Write + Send> Encoder<W> {
+    /// Starts a file: writes what comes before the first batch (magic bytes, schema, CSV header).
+    /// `metadata` goes into the file where the format has a place for it (Parquet key-value
+    /// metadata, the Arrow IPC file footer), with `tsexport.version` added.
+    pub fn new(
+        encoding: Encoding,
+        out: W,
+        schema: &SchemaRef,
+        options: &SinkOptions,
+        metadata: &[(String, String)],
+    ) -> Result<Self, String> {
+        let metadata = with_version(metadata);
+        match encoding {
+            Encoding::Parquet => {
+                let properties = WriterProperties::builder()
+                    .set_compression(parquet_compression(options.codec)?)
+                    .set_max_row_group_row_count(Some(options.row_group_rows.max(1)))
+                    .set_key_value_metadata(Some(
+                        metadata
+                            .into_iter()
+                            .map(|(key, value)| KeyValue::new(key, value))
+                            .collect(),
+                    ))
+                    .build();
+                ArrowWriter::try_new(out, schema.clone(), Some(properties))
+                    .map(Encoder::Parquet)
+                    .map_err(|e| e.to_string())
+            }
+            Encoding::ArrowFile => {
+                let mut writer = arrow_ipc::writer::FileWriter::try_new(out, schema)
+                    .map_err(|e| e.to_string())?;
+                for (key, value) in metadata {
+                    writer.write_metadata(key, value);
+                }
+                Ok(Encoder::ArrowFile(writer))
+            }
+            Encoding::ArrowStream => arrow_ipc::writer::StreamWriter::try_new(out, schema)
+                .map(Encoder::ArrowStream)
+                .map_err(|e| e.to_string()),
+            Encoding::Csv => {
+                let mut writer = arrow_csv::WriterBuilder::new().with_header(true).build(out);
+                // The header is written with the first batch; an empty one makes sure that even a
+                // file without rows names its columns.
+                writer
+                    .write(&RecordBatch::new_empty(schema.clone()))
+                    .map_err(|e| e.to_string())?;
+                Ok(Encoder::Csv(writer))
+            }
+        }
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        match self {
+            Encoder::Parquet(writer) => writer.write(batch).map_err(|e| e.to_string()),
+            Encoder::ArrowFile(writer) => writer.write(batch).map_err(|e| e.to_string()),
+            Encoder::ArrowStream(writer) => writer.write(batch).map_err(|e| e.to_string()),
+            Encoder::Csv(writer) => writer.write(batch).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Bytes encoded but not yet handed to `W` (the Parquet row group in progress), so that file
+    /// rotation by size counts them.
+    pub fn buffered_bytes(&self) -> u64 {
+        match self {
+            Encoder::Parquet(writer) => writer.in_progress_size() as u64,
+            _ => 0,
+        }
+    }
+
+    /// Writes what ends the file (last row group, footer, end-of-stream marker) and gives `W` back.
+    pub fn finish(self) -> Result<W, String> {
+        match self {
+            Encoder::Parquet(writer) => writer.into_inner().map_err(|e| e.to_string()),
+            Encoder::ArrowFile(writer) => writer.into_inner().map_err(|e| e.to_string()),
+            Encoder::ArrowStream(writer) => writer.into_inner().map_err(|e| e.to_string()),
+            Encoder::Csv(writer) => Ok(writer.into_inner()),
+        }
+    }
+}
