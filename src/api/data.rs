@@ -112,10 +112,14 @@ pub struct VizPage {
     pub counters: Counters,
 }
 
+/// Paging and format parameters, plus `include_column_details`: 9.10+ clusters then type every
+/// result column (`columnDetails`), which is the only source of types for pinboard vizzes; older
+/// clusters ignore parameters they do not know (spec §1.5).
 fn paging(call: Call, format: DataFormat, offset: u64, size: u64) -> Call {
     call.query("batchsize", size.to_string())
         .query("offset", offset.to_string())
         .query("formattype", format.as_str())
+        .query("include_column_details", "true")
 }
 
 fn with_filters(mut call: Call, filters: &[(String, String, Vec<String>)]) -> Call {

@@ -1,13 +1,9 @@
-//! The demo's tour of the client over the emulator: each step one library call, printed.
+//! The demo's tour of the client over the emulator: each step one library call, printed. It ends
+//! with two real exports to Parquet on local disk.
 
-use std::time::Instant;
-
-use futures_util::StreamExt;
-use tsexport::api::{
-    Client, Credentials, ListObjectHeaders, ObjectType, SearchRequest, Secret, SubType,
-};
+use tsexport::api::{Client, Credentials, ListObjectHeaders, ObjectType, Secret, SubType};
 use tsexport::emulator::{ids, DEFAULT_PASSWORD, DEFAULT_USERNAME};
-use tsexport::pager::{search_pages, PagerConfig};
+use tsexport::export::Export;
 
 use super::CliError;
 
@@ -16,7 +12,7 @@ const ALL_COLUMNS: &str = "[Order Line ID] [Order ID] [Customer] [Region] [Produ
                            [Line Cents] [Sales] [Discount] [Is Returned] [Order Date] [Ship Time] [Order Time] \
                            [Loyalty Points] sort by [Order Line ID]";
 
-pub async fn tour(base_url: &str) -> Result<(), CliError> {
+pub async fn tour(base_url: &str, out: &str) -> Result<(), CliError> {
     let client = Client::builder(base_url)
         .credentials(Credentials::password(
             DEFAULT_USERNAME,
@@ -56,27 +52,47 @@ pub async fn tour(base_url: &str) -> Result<(), CliError> {
         );
     }
 
-    let started = Instant::now();
-    let request = SearchRequest::new(ALL_COLUMNS, ids::RETAIL_SALES);
-    let mut pages = Box::pin(search_pages(
-        client.clone(),
-        request,
-        PagerConfig::default(),
-    ));
-    let (mut rows, mut bytes, mut count) = (0u64, 0u64, 0u64);
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| CliError::other(e.to_string()))?;
-        rows += page.rows;
-        bytes += page.page.bytes.len() as u64;
-        count += 1;
-    }
-    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    let sales = format!("{}/retail_sales", out.trim_end_matches('/'));
+    let summary = Export::search(&client, ALL_COLUMNS, ids::RETAIL_SALES)
+        .to(sales.clone())
+        .run()
+        .await
+        .map_err(|e| CliError::other(e.to_string()))?;
+    let table = &summary.tables[0];
+    let secs = summary.seconds.max(1e-9);
     println!(
-        "paged all of Retail Sales: {rows} rows in {count} pages, {:.0} MB of JSON, complete, in {secs:.1} s ({:.2} M rows/s, {:.0} MB/s)",
-        bytes as f64 / 1e6,
-        rows as f64 / 1e6 / secs,
-        bytes as f64 / 1e6 / secs
+        "exported all of Retail Sales to {sales}/: {} rows ({} reported by ThoughtSpot) in {} pages, {:.0} MB of JSON -> {} Parquet file(s), {:.1} MB zstd, in {secs:.1} s ({:.2} M rows/s)",
+        summary.rows,
+        table.rows_expected.map_or("none".into(), |r| r.to_string()),
+        table.pages,
+        table.json_bytes as f64 / 1e6,
+        summary.files,
+        summary.bytes as f64 / 1e6,
+        summary.rows as f64 / 1e6 / secs,
     );
+    let columns: Vec<String> = table
+        .schema
+        .fields()
+        .iter()
+        .map(|f| format!("{} {}", f.name(), f.data_type()))
+        .collect();
+    println!("  schema: {}", columns.join(", "));
+    println!("  manifest: {}", summary.manifest);
+
+    let pinboard = format!("{}/retail_pinboard", out.trim_end_matches('/'));
+    let summary = Export::pinboard(&client, ids::RETAIL_PINBOARD)
+        .to(pinboard.clone())
+        .run()
+        .await
+        .map_err(|e| CliError::other(e.to_string()))?;
+    for table in &summary.tables {
+        println!(
+            "exported viz '{}' to {pinboard}/{}/: {} rows",
+            table.viz_name.as_deref().unwrap_or_default(),
+            table.name,
+            table.rows
+        );
+    }
     client.logout().await?;
     Ok(())
 }

@@ -66,6 +66,9 @@ pub struct DemoArgs {
     /// Keep the emulator running after the tour, until Ctrl-C.
     #[arg(long)]
     pub serve: bool,
+    /// Where the demo's exports go (a folder or object-store URL); each run replaces them.
+    #[arg(long, default_value = "tsexport-demo")]
+    pub out: String,
 }
 
 fn builder(args: &EmulatorArgs) -> Result<EmulatorBuilder, CliError> {
@@ -155,13 +158,15 @@ pub async fn demo(args: DemoArgs) -> Result<(), CliError> {
     println!(
         "tsexport demo: a ThoughtSpot emulator in this process, and the client reading from it.\n"
     );
-    super::demo::tour(&emulator.base_url()).await?;
+    super::demo::tour(&emulator.base_url(), &args.out).await?;
     if args.serve {
         println!();
         describe(&emulator, args.rows);
         return until_interrupted(emulator).await;
     }
-    println!("\nThe export to Parquet comes next; run `tsexport demo --serve` to keep the emulator up and try the commands in README.md.");
+    println!(
+        "\nRun `tsexport demo --serve` to keep the emulator up and try the commands in README.md."
+    );
     emulator.shutdown().await;
     Ok(())
 }

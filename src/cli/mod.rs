@@ -4,6 +4,7 @@ mod check;
 mod connect;
 mod demo;
 mod emulator;
+mod export;
 mod groups;
 mod ls;
 mod output;
@@ -23,6 +24,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// Sign-in failed or the user lacks a privilege (401/403).
     pub const AUTH: i32 = 3;
+    /// The data is incomplete: fewer rows than reported, pages that moved, or a sampled result.
+    pub const INCOMPLETE: i32 = 4;
     /// The cluster or the network failed, after retries (5xx, timeouts, connection errors).
     pub const SERVER: i32 = 5;
 }
@@ -41,6 +44,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Export a search to Parquet (or Arrow, or CSV) on local disk, an object store, or stdout.
+    Search(export::SearchArgs),
+    /// Export a pinboard's vizzes, one folder each (or one viz with --viz).
+    Pinboard(export::PinboardArgs),
     /// Reach the cluster, sign in, and show the user, version facts and privileges.
     Check(check::CheckArgs),
     /// Start the embedded emulator and read from it with the client: sign in, list, page every row.
@@ -110,6 +117,8 @@ impl From<tsexport::api::Error> for CliError {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let result = match cli.command {
+        Command::Search(args) => export::search(args).await,
+        Command::Pinboard(args) => export::pinboard(args).await,
         Command::Check(args) => check::run(args).await,
         Command::Demo(args) => emulator::demo(args).await,
         Command::Emulator(args) => emulator::serve(args).await,

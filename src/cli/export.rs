@@ -1,0 +1,463 @@
+//! `tsexport search` and `tsexport pinboard`: a one-shot export to Parquet (or Arrow, or CSV) on local
+//! disk or an object store, or streamed to stdout. Parses flags, runs [`tsexport::export`], renders
+//! progress and the summary.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use clap::Args;
+use futures_util::TryStreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use tsexport::api::{Client, ObjectType, SearchRequest};
+use tsexport::decode::TypeHint;
+use tsexport::export::{
+    DriftPolicy, Export, ExportError, ExportOptions, ExportSource, Progress, Summary,
+};
+use tsexport::pager::{PagerConfig, PagerError};
+use tsexport::read::{ReadError, ReadOptions};
+use tsexport::sink::{Codec, FileFormat, SinkOptions, StreamWriter, WriteMode};
+
+use super::connect::ConnectionArgs;
+use super::{exit, output, resolve, CliError};
+
+/// Flags shared by every export.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write: a folder or file path, an object-store URL (s3://, gs://, az://, file://;
+    /// credentials and endpoint from the standard environment), or `-` for stdout. A path ending in
+    /// .parquet, .arrow or .csv is one file; anything else is a folder of part files with
+    /// `_manifest.json` and `_SUCCESS`.
+    #[arg(long, short, value_name = "PATH_OR_URL")]
+    pub out: String,
+    /// File format [default: from the file name, else parquet; arrow on stdout].
+    #[arg(long, value_name = "parquet|arrow|csv")]
+    pub format: Option<String>,
+    /// Parquet compression: zstd (zstd:LEVEL, 1-22), snappy, lz4, gzip (gzip:LEVEL), none.
+    #[arg(long, value_name = "CODEC", default_value = "zstd")]
+    pub compression: String,
+    /// What to do with data already at the destination: overwrite (only files a previous export
+    /// wrote), append, or error-if-exists.
+    #[arg(long, value_name = "MODE", default_value = "overwrite")]
+    pub mode: String,
+    /// A column's type, overriding ThoughtSpot's and the data's: "Order Date=date",
+    /// "Amount=decimal(18,2)"; types: string, int, float, bool, date, timestamp, time, decimal(P,S).
+    /// Repeat for several columns.
+    #[arg(long = "type", value_name = "COLUMN=TYPE")]
+    pub types: Vec<String>,
+    /// When a value does not fit its column: widen the type and read again (nothing is committed
+    /// before the end), or fail naming the column, row and value.
+    #[arg(long, value_name = "widen|fail", default_value = "widen")]
+    pub on_drift: String,
+    /// Rows per request (at most 100000; a cluster may cap it lower).
+    #[arg(long, value_name = "ROWS", default_value_t = 100_000)]
+    pub page_size: u64,
+    /// Page requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub in_flight: usize,
+    /// Rows per Parquet row group.
+    #[arg(long, value_name = "ROWS")]
+    pub row_group_rows: Option<usize>,
+    /// Start a new file after this many rows.
+    #[arg(long, value_name = "ROWS")]
+    pub max_rows_per_file: Option<u64>,
+    /// Start a new file once one reaches this size (bytes; K, M and G suffixes allowed).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_bytes_per_file: Option<u64>,
+    /// Accept a result ThoughtSpot sampled (samplingRatio below 1).
+    #[arg(long)]
+    pub allow_sampled: bool,
+    /// Accept fewer rows than ThoughtSpot reported, or pages that moved while paging.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// The zone dates and times are read in [default: the cluster's, from session/info].
+    #[arg(long, value_name = "ZONE")]
+    pub time_zone: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar (it only shows on a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// The search, in ThoughtSpot's search language: "[Region] [Sales] sort by [Region]". Add a
+    /// `sort by` so pages stay stable.
+    pub query: String,
+    /// The worksheet, view or table to search, by id or exact name.
+    #[arg(long, short, value_name = "ID_OR_NAME")]
+    pub source: String,
+    #[command(flatten)]
+    pub export: ExportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PinboardArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// The pinboard (Liveboard), by id or exact name.
+    pub pinboard: String,
+    /// Only this viz, by id or exact name; repeat for several. Default: every viz with data, one
+    /// folder each. With one --viz its files go straight into --out.
+    #[arg(long = "viz", value_name = "ID_OR_NAME")]
+    pub vizzes: Vec<String>,
+    #[command(flatten)]
+    pub export: ExportArgs,
+}
+
+/// `1000`, `64K`, `256M`, `1G` (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, factor) = match text.char_indices().last() {
+        Some((at, 'k' | 'K')) => (&text[..at], 1u64 << 10),
+        Some((at, 'm' | 'M')) => (&text[..at], 1 << 20),
+        Some((at, 'g' | 'G')) => (&text[..at], 1 << 30),
+        _ => (text, 1),
+    };
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("'{text}' is not a size: use bytes, or a number with K, M or G"))
+}
+
+impl ExportArgs {
+    /// Every flag checked before anything connects, so a typo costs no sign-in.
+    fn options(&self) -> Result<ExportOptions, CliError> {
+        let usage = |e: String| CliError::usage(e);
+        let hints = self
+            .types
+            .iter()
+            .map(|t| t.parse::<TypeHint>().map_err(|e| usage(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let time_zone = self
+            .time_zone
+            .as_deref()
+            .map(|z| {
+                z.parse().map_err(|_| {
+                    usage(format!(
+                        "--time-zone '{z}' is not an IANA zone name such as America/Chicago or UTC"
+                    ))
+                })
+            })
+            .transpose()?;
+        let format = match &self.format {
+            Some(f) => f.parse::<FileFormat>().map_err(|e| usage(e.to_string()))?,
+            None if self.out == "-" => FileFormat::ArrowIpc,
+            None => FileFormat::from_extension(&self.out).unwrap_or(FileFormat::Parquet),
+        };
+        let mut sink = SinkOptions {
+            format,
+            codec: self
+                .compression
+                .parse::<Codec>()
+                .map_err(|e| usage(e.to_string()))?,
+            mode: self
+                .mode
+                .parse::<WriteMode>()
+                .map_err(|e| usage(e.to_string()))?,
+            max_rows_per_file: self.max_rows_per_file,
+            max_bytes_per_file: self.max_bytes_per_file,
+            ..SinkOptions::default()
+        };
+        if let Some(rows) = self.row_group_rows {
+            sink.row_group_rows = rows;
+        }
+        sink.validate().map_err(|e| usage(e.to_string()))?;
+        if !(1..=tsexport::pager::MAX_PAGE_SIZE).contains(&self.page_size) {
+            return Err(usage(format!(
+                "--page-size must be 1 to {} (got {})",
+                tsexport::pager::MAX_PAGE_SIZE,
+                self.page_size
+            )));
+        }
+        if !(1..=16).contains(&self.in_flight) {
+            return Err(usage(format!(
+                "--in-flight must be 1 to 16 (got {})",
+                self.in_flight
+            )));
+        }
+        Ok(ExportOptions {
+            read: ReadOptions {
+                pager: PagerConfig {
+                    page_size: self.page_size,
+                    in_flight: self.in_flight,
+                    allow_sampled: self.allow_sampled,
+                    allow_incomplete: self.allow_incomplete,
+                },
+                hints,
+                time_zone,
+                ..ReadOptions::default()
+            },
+            sink,
+            on_drift: self.on_drift.parse::<DriftPolicy>().map_err(usage)?,
+            ..ExportOptions::default()
+        })
+    }
+}
+
+pub async fn search(args: SearchArgs) -> Result<(), CliError> {
+    let options = args.export.options()?;
+    let client = args.connection.client()?;
+    let source = resolve::object(&client, ObjectType::LogicalTable, &[], &args.source).await?;
+    let request = SearchRequest::new(args.query, source.id);
+    run(
+        &client,
+        ExportSource::Search(request),
+        &args.export,
+        options,
+    )
+    .await
+}
+
+pub async fn pinboard(args: PinboardArgs) -> Result<(), CliError> {
+    let options = args.export.options()?;
+    let client = args.connection.client()?;
+    let pinboard = resolve::object(&client, ObjectType::Pinboard, &[], &args.pinboard).await?;
+    let source = ExportSource::Pinboard {
+        pinboard: pinboard.id,
+        vizzes: args.vizzes,
+    };
+    run(&client, source, &args.export, options).await
+}
+
+async fn run(
+    client: &Client,
+    source: ExportSource,
+    args: &ExportArgs,
+    options: ExportOptions,
+) -> Result<(), CliError> {
+    if args.out == "-" {
+        return to_stdout(client, source, options).await;
+    }
+    let bar = progress_bar(args.quiet);
+    let export = Export::new(client, source)
+        .to(args.out.clone())
+        .options(options)
+        .on_progress(render(bar.clone()));
+    let result = export.run().await;
+    bar.finish_and_clear();
+    let summary = result.map_err(from_export_error)?;
+    if args.json {
+        output::json(&summary_json(&summary))
+    } else {
+        print_summary(&summary);
+        Ok(())
+    }
+}
+
+/// `--out -`: batches straight to stdout as Arrow IPC stream, CSV or Parquet. Nothing can be taken
+/// back once written, so a value that does not fit stops the export (use --type).
+async fn to_stdout(
+    client: &Client,
+    source: ExportSource,
+    options: ExportOptions,
+) -> Result<(), CliError> {
+    let read = match source {
+        ExportSource::Search(request) => client.search(request.query, request.data_source),
+        ExportSource::Pinboard { pinboard, vizzes } => match &vizzes[..] {
+            [viz] => {
+                let headers = client.list_viz_headers(&pinboard).await?;
+                let id = headers
+                    .iter()
+                    .find(|h| h.id == *viz || h.name == *viz)
+                    .map(|h| h.id.clone())
+                    .ok_or_else(|| {
+                        CliError::usage(format!(
+                            "pinboard {pinboard} has no viz '{viz}'; `tsexport ls vizzes {pinboard}` lists them"
+                        ))
+                    })?;
+                client.pinboard(pinboard).viz(id)
+            }
+            _ => {
+                return Err(CliError::usage(
+                    "stdout holds one table: pick one viz with --viz, or write to a folder",
+                ))
+            }
+        },
+    };
+    let mut batches = read
+        .options(options.read)
+        .batches()
+        .await
+        .map_err(from_read_error)?;
+    let schema = batches.schema();
+    let sink = options.sink;
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(2);
+    let writer = tokio::task::spawn_blocking(move || {
+        let stdout = std::io::stdout().lock();
+        let mut writer = StreamWriter::new(stdout, schema, &sink)?;
+        for batch in receiver {
+            writer.write(&batch)?;
+        }
+        writer.finish()
+    });
+    let mut read_error = None;
+    loop {
+        match batches.try_next().await {
+            Ok(Some(batch)) => {
+                if sender.send(batch).is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(error) => {
+                read_error = Some(error);
+                break;
+            }
+        }
+    }
+    drop(sender);
+    let written = writer
+        .await
+        .map_err(|e| CliError::other(format!("writing to stdout stopped: {e}")))?;
+    if let Some(error) = read_error {
+        return Err(from_read_error(error));
+    }
+    written.map_err(|e| CliError::other(e.to_string()))?;
+    Ok(())
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {human_pos}/{human_len} rows {per_sec} {elapsed_precise}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn render(bar: ProgressBar) -> impl Fn(&Progress) + Send + Sync + 'static {
+    let bar = Arc::new(bar);
+    move |event| match event {
+        Progress::TableStarted { table, .. } => {
+            bar.set_position(0);
+            bar.set_message(if table.is_empty() {
+                "exporting".to_string()
+            } else {
+                table.clone()
+            });
+        }
+        Progress::Page {
+            rows,
+            rows_expected,
+            ..
+        } => {
+            if let Some(total) = rows_expected {
+                bar.set_length((*total).max(*rows));
+            }
+            bar.set_position(*rows);
+        }
+        Progress::Restarted { table, reason } => {
+            bar.println(format!("restarting {table}: {reason}"));
+        }
+        Progress::TableFinished { .. } | Progress::Committed { .. } => {}
+    }
+}
+
+fn print_summary(summary: &Summary) {
+    println!(
+        "exported {} rows to {} in {:.1} s ({} files, {})",
+        summary.rows,
+        summary.destination,
+        summary.seconds,
+        summary.files,
+        human_bytes(summary.bytes)
+    );
+    let rows: Vec<[String; 6]> = summary
+        .tables
+        .iter()
+        .map(|t| {
+            [
+                if t.name.is_empty() {
+                    ".".into()
+                } else {
+                    t.name.clone()
+                },
+                t.rows.to_string(),
+                t.rows_expected.map_or("-".into(), |r| r.to_string()),
+                t.files.len().to_string(),
+                t.schema.fields().len().to_string(),
+                t.restarts.to_string(),
+            ]
+        })
+        .collect();
+    output::table(
+        ["TABLE", "ROWS", "REPORTED", "FILES", "COLUMNS", "RESTARTS"],
+        &rows,
+    );
+    println!("manifest: {}", summary.manifest);
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+fn summary_json(summary: &Summary) -> serde_json::Value {
+    serde_json::json!({
+        "destination": summary.destination,
+        "manifest": summary.manifest,
+        "rows": summary.rows,
+        "files": summary.files,
+        "bytes": summary.bytes,
+        "seconds": summary.seconds,
+        "tables": summary.tables.iter().map(|t| serde_json::json!({
+            "name": t.name,
+            "viz": t.viz,
+            "viz_name": t.viz_name,
+            "rows": t.rows,
+            "rows_expected": t.rows_expected,
+            "pages": t.pages,
+            "json_bytes": t.json_bytes,
+            "sampling_ratio": t.sampling_ratio,
+            "restarts": t.restarts,
+            "files": t.files.iter().map(|f| serde_json::json!({"path": f.path, "rows": f.rows, "bytes": f.bytes})).collect::<Vec<_>>(),
+            "columns": t.schema.fields().iter().map(|f| serde_json::json!({"name": f.name(), "type": f.data_type().to_string()})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn from_read_error(error: ReadError) -> CliError {
+    let exit_code = match error {
+        ReadError::Pager(PagerError::Api(api)) => return CliError::from(api),
+        ReadError::Pager(PagerError::Incomplete { .. } | PagerError::Sampled { .. }) => {
+            exit::INCOMPLETE
+        }
+        ReadError::Pager(PagerError::Config(_)) | ReadError::Hint(_) | ReadError::Config(_) => {
+            exit::USAGE
+        }
+        ReadError::Decode(_) => exit::SERVER,
+        ReadError::Misfits { .. } => exit::OTHER,
+    };
+    CliError {
+        message: error.to_string(),
+        exit_code,
+    }
+}
+
+fn from_export_error(error: ExportError) -> CliError {
+    match error {
+        ExportError::Read(read) => from_read_error(read),
+        ExportError::Destination(e) => CliError::usage(e.to_string()),
+        ExportError::Config(message) => CliError::usage(message),
+        ExportError::Sink(e) => CliError::other(e.to_string()),
+    }
+}

@@ -1,0 +1,603 @@
+//! An export: a search, or the vizzes of a pinboard, read as batches ([`read`](crate::read)) and
+//! written to a destination ([`sink`](crate::sink)), committed only when every table is complete.
+//!
+//! A value that does not fit its column's type is never dropped or changed. By default the column is
+//! widened losslessly and the table is read again from its first row: nothing was committed, so the
+//! restart is invisible but for the summary's `restarts`. With [`DriftPolicy::Fail`] the export stops
+//! and names the column, row and value. Progress goes to a callback, never to the terminal.
+//!
+//! ```no_run
+//! # async fn run(client: tsexport::api::Client) -> Result<(), tsexport::export::ExportError> {
+//! use tsexport::export::Export;
+//! let summary = Export::search(&client, "[Region] [Sales] sort by [Region]", "5a1e9c84-0000-4000-8000-000000000001")
+//!     .to("s3://lake/retail/sales_by_region/")
+//!     .run()
+//!     .await?;
+//! println!("{} rows in {} files", summary.rows, summary.files);
+//! # Ok(()) }
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow_schema::SchemaRef;
+use chrono_tz::Tz;
+use futures_util::StreamExt;
+use serde_json::json;
+
+use crate::api::{Client, SearchRequest, VizType};
+use crate::decode::{ColumnType, TypeSource};
+use crate::read::{self, PageStats, ReadError, ReadOptions, TableSource};
+use crate::sink::{Destination, DestinationError, FileReport, SinkError, SinkOptions, Staging};
+
+/// What to do when a value does not fit its column's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DriftPolicy {
+    /// Widen the type losslessly and read the table again (the default).
+    #[default]
+    Widen,
+    /// Stop, naming the column, row and value.
+    Fail,
+}
+
+impl FromStr for DriftPolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "widen" => Ok(DriftPolicy::Widen),
+            "fail" => Ok(DriftPolicy::Fail),
+            _ => Err(format!("unknown drift policy '{text}': use widen or fail")),
+        }
+    }
+}
+
+/// What to export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportSource {
+    Search(SearchRequest),
+    /// A pinboard's vizzes: those listed, or every viz that holds data.
+    Pinboard {
+        pinboard: String,
+        vizzes: Vec<String>,
+    },
+}
+
+/// Everything that shapes an export besides its source and destination.
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    pub read: ReadOptions,
+    pub sink: SinkOptions,
+    pub on_drift: DriftPolicy,
+    /// Restarts allowed per table; each one widens at least one column, so few are ever needed.
+    pub max_restarts: u32,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        Self {
+            read: ReadOptions::default(),
+            sink: SinkOptions::default(),
+            on_drift: DriftPolicy::Widen,
+            max_restarts: 16,
+        }
+    }
+}
+
+/// What an export reports while it runs.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// A table's schema is known and its pages are coming.
+    TableStarted {
+        table: String,
+        schema: SchemaRef,
+    },
+    /// A page was written.
+    Page {
+        table: String,
+        rows: u64,
+        rows_expected: Option<u64>,
+        json_bytes: u64,
+    },
+    /// A value did not fit; the table is read again with a wider type.
+    Restarted {
+        table: String,
+        reason: String,
+    },
+    TableFinished {
+        table: String,
+        rows: u64,
+    },
+    Committed {
+        rows: u64,
+        files: usize,
+    },
+}
+
+/// Receives [`Progress`] events, on the export's task.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// One table of a finished export.
+#[derive(Debug, Clone)]
+pub struct TableSummary {
+    /// The folder under the destination ("" for a single table).
+    pub name: String,
+    pub viz: Option<String>,
+    pub viz_name: Option<String>,
+    pub rows: u64,
+    /// The largest `totalRowCount` the server reported.
+    pub rows_expected: Option<u64>,
+    pub pages: u64,
+    pub json_bytes: u64,
+    pub sampling_ratio: f64,
+    pub files: Vec<FileReport>,
+    pub schema: SchemaRef,
+    pub restarts: u32,
+}
+
+/// A finished, committed export.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub destination: String,
+    pub manifest: String,
+    pub tables: Vec<TableSummary>,
+    pub rows: u64,
+    pub files: usize,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// Why an export did not commit. The destination is as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    #[error(transparent)]
+    Destination(#[from] DestinationError),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl From<crate::api::Error> for ExportError {
+    fn from(error: crate::api::Error) -> Self {
+        ExportError::Read(error.into())
+    }
+}
+
+/// An export to build and [`run`](Export::run).
+#[derive(Clone)]
+pub struct Export {
+    client: Client,
+    source: ExportSource,
+    destination: Option<String>,
+    options: ExportOptions,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for Export {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Export")
+            .field("source", &self.source)
+            .field("destination", &self.destination)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Export {
+    pub fn new(client: &Client, source: ExportSource) -> Self {
+        Self {
+            client: client.clone(),
+            source,
+            destination: None,
+            options: ExportOptions::default(),
+            progress: None,
+        }
+    }
+
+    /// A search over one worksheet, view or table.
+    pub fn search(
+        client: &Client,
+        query: impl Into<String>,
+        data_source: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            client,
+            ExportSource::Search(SearchRequest::new(query, data_source)),
+        )
+    }
+
+    /// Every data viz of a pinboard, one folder each; narrow it with [`viz`](Export::viz).
+    pub fn pinboard(client: &Client, pinboard: impl Into<String>) -> Self {
+        Self::new(
+            client,
+            ExportSource::Pinboard {
+                pinboard: pinboard.into(),
+                vizzes: Vec::new(),
+            },
+        )
+    }
+
+    /// Adds a viz of the pinboard (ignored for searches).
+    pub fn viz(mut self, viz: impl Into<String>) -> Self {
+        if let ExportSource::Pinboard { vizzes, .. } = &mut self.source {
+            vizzes.push(viz.into());
+        }
+        self
+    }
+
+    /// A local path or an object-store URL (`s3://`, `gs://`, `az://`, `file://`).
+    pub fn to(mut self, destination: impl Into<String>) -> Self {
+        self.destination = Some(destination.into());
+        self
+    }
+
+    pub fn options(mut self, options: ExportOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    pub fn on_progress(mut self, progress: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+
+    fn report(&self, event: Progress) {
+        if let Some(progress) = &self.progress {
+            progress(&event);
+        }
+    }
+
+    /// Reads every table, writes it to staging, and commits; on any error the staged files are
+    /// removed and the destination is left as it was.
+    pub async fn run(self) -> Result<Summary, ExportError> {
+        let started = Instant::now();
+        let given = self.destination.clone().ok_or_else(|| {
+            ExportError::Config("the export has no destination: call .to(...)".into())
+        })?;
+        self.options
+            .sink
+            .validate()
+            .map_err(|e| ExportError::Config(e.to_string()))?;
+        let destination = Destination::parse(&given)?;
+        let zone = match self.options.read.time_zone {
+            Some(zone) => zone,
+            None => read::cluster_time_zone(&self.client).await?,
+        };
+        let tables = self.tables().await?;
+        let mut staging = Staging::open(destination, self.options.sink.clone()).await?;
+        let mut summaries = Vec::with_capacity(tables.len());
+        let mut reports = Vec::with_capacity(tables.len());
+        for table in &tables {
+            match self.write_table(&mut staging, table, zone).await {
+                Ok((report, summary)) => {
+                    reports.push(report);
+                    summaries.push(summary);
+                }
+                Err(error) => {
+                    if let Err(cleanup) = staging.abort().await {
+                        tracing::warn!(%cleanup, "could not remove this run's staged files; the next run will");
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        let committed = staging.commit(reports, self.source_json(&tables)).await?;
+        self.report(Progress::Committed {
+            rows: committed.rows,
+            files: committed.files.len(),
+        });
+        Ok(Summary {
+            destination: given,
+            manifest: committed.manifest_path,
+            tables: summaries,
+            rows: committed.rows,
+            files: committed.files.len(),
+            bytes: committed.bytes,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// The tables to write: one for a search; one per viz for a pinboard, each in a folder named after
+    /// the viz unless a single viz was asked for.
+    async fn tables(&self) -> Result<Vec<Table>, ExportError> {
+        match &self.source {
+            ExportSource::Search(request) => Ok(vec![Table {
+                folder: String::new(),
+                source: TableSource::Search(request.clone()),
+                viz: None,
+                viz_name: None,
+            }]),
+            ExportSource::Pinboard { pinboard, vizzes } => {
+                let headers = self.client.list_viz_headers(pinboard).await?;
+                let chosen: Vec<_> = if vizzes.is_empty() {
+                    headers
+                        .into_iter()
+                        .filter(|v| v.viz_type != Some(VizType::Filter))
+                        .collect()
+                } else {
+                    let mut chosen = Vec::new();
+                    for wanted in vizzes {
+                        let header = headers
+                            .iter()
+                            .find(|h| h.id == *wanted)
+                            .or_else(|| headers.iter().find(|h| h.name == *wanted))
+                            .ok_or_else(|| {
+                                ExportError::Config(format!(
+                                    "pinboard {pinboard} has no viz '{wanted}'; its vizzes are: {}",
+                                    headers
+                                        .iter()
+                                        .map(|h| format!("{} ({})", h.name, h.id))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ))
+                            })?;
+                        chosen.push(header.clone());
+                    }
+                    chosen
+                };
+                if chosen.is_empty() {
+                    return Err(ExportError::Config(format!(
+                        "pinboard {pinboard} has no viz with data to export"
+                    )));
+                }
+                let single = vizzes.len() == 1;
+                let mut folders = HashSet::new();
+                Ok(chosen
+                    .into_iter()
+                    .map(|header| {
+                        let folder = if single {
+                            String::new()
+                        } else {
+                            unique_folder(&header.name, &header.id, &mut folders)
+                        };
+                        Table {
+                            folder,
+                            source: TableSource::Viz {
+                                pinboard: pinboard.clone(),
+                                viz: header.id.clone(),
+                            },
+                            viz: Some(header.id),
+                            viz_name: Some(header.name),
+                        }
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Reads one table into staging, widening and starting over while values do not fit.
+    async fn write_table(
+        &self,
+        staging: &mut Staging,
+        table: &Table,
+        zone: Tz,
+    ) -> Result<(crate::sink::TableReport, TableSummary), ExportError> {
+        let metadata = read::source_metadata(&self.client, &table.source).await;
+        let mut options = self.options.read.clone();
+        if let Some(existing) = staging.existing_schema(&table.folder) {
+            for field in existing.fields() {
+                if let Some(t) = ColumnType::from_arrow(field.data_type()) {
+                    options.fixed_types.entry(field.name().clone()).or_insert(t);
+                }
+            }
+        }
+        let mut restarts = 0;
+        loop {
+            let stream = read::open(&self.client, &table.source, &options, &metadata, zone).await?;
+            let schema = stream.schema();
+            self.report(Progress::TableStarted {
+                table: table.folder.clone(),
+                schema: schema.clone(),
+            });
+            let mut writer =
+                staging.table(&table.folder, schema.clone(), self.file_metadata(table))?;
+            let mut pages = stream.with_stats();
+            let mut stats = PageStats::default();
+            let mut misfits = None;
+            while let Some(page) = pages.next().await {
+                match page {
+                    Ok(page) => {
+                        stats = page.stats;
+                        writer.write(page.batch).await?;
+                        self.report(Progress::Page {
+                            table: table.folder.clone(),
+                            rows: stats.rows,
+                            rows_expected: stats.rows_expected,
+                            json_bytes: stats.bytes,
+                        });
+                    }
+                    Err(ReadError::Misfits { misfits: found }) => {
+                        misfits = Some(found);
+                        break;
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            drop(pages);
+            let Some(found) = misfits else {
+                let mut report = writer.finish().await?;
+                report.extra = json!({
+                    "viz": table.viz,
+                    "viz_name": table.viz_name,
+                    "rows_expected": stats.rows_expected,
+                    "sampling_ratio": stats.sampling_ratio,
+                    "pages": stats.pages,
+                    "json_bytes": stats.bytes,
+                    "restarts": restarts,
+                });
+                self.report(Progress::TableFinished {
+                    table: table.folder.clone(),
+                    rows: report.rows,
+                });
+                let summary = TableSummary {
+                    name: table.folder.clone(),
+                    viz: table.viz.clone(),
+                    viz_name: table.viz_name.clone(),
+                    rows: report.rows,
+                    rows_expected: stats.rows_expected,
+                    pages: stats.pages,
+                    json_bytes: stats.bytes,
+                    sampling_ratio: stats.sampling_ratio,
+                    files: report.files.clone(),
+                    schema,
+                    restarts,
+                };
+                return Ok((report, summary));
+            };
+            writer.abort().await?;
+            let widened = self.widen(&mut options.fixed_types, &found, restarts)?;
+            restarts += 1;
+            tracing::info!(table = %table.folder, %widened, "a value did not fit; reading the table again with wider types");
+            self.report(Progress::Restarted {
+                table: table.folder.clone(),
+                reason: widened,
+            });
+        }
+    }
+
+    /// Records the wider types `misfits` call for, or says why the export must stop instead.
+    fn widen(
+        &self,
+        fixed: &mut HashMap<String, ColumnType>,
+        misfits: &[crate::decode::Misfit],
+        restarts: u32,
+    ) -> Result<String, ExportError> {
+        let stop = || ReadError::Misfits {
+            misfits: misfits.to_vec(),
+        };
+        if self.options.on_drift == DriftPolicy::Fail || restarts >= self.options.max_restarts {
+            return Err(stop().into());
+        }
+        let mut changes = Vec::new();
+        for misfit in misfits {
+            match (misfit.type_source, misfit.widened) {
+                (TypeSource::Hint, _) | (_, None) => return Err(stop().into()),
+                (_, Some(wider)) => {
+                    fixed.insert(misfit.column.clone(), wider);
+                    changes.push(format!(
+                        "'{}' {} -> {wider} ({} at row {})",
+                        misfit.column,
+                        misfit.column_type,
+                        misfit.value,
+                        misfit.row + 1
+                    ));
+                }
+            }
+        }
+        Ok(changes.join(", "))
+    }
+
+    /// Key-value metadata for every file: where the data came from, never a credential.
+    fn file_metadata(&self, table: &Table) -> Vec<(String, String)> {
+        let mut metadata = vec![(
+            "tsexport.cluster".to_string(),
+            self.client.root_url().to_string(),
+        )];
+        match &table.source {
+            TableSource::Search(request) => {
+                metadata.push(("tsexport.source".into(), "search".into()));
+                metadata.push(("tsexport.data_source".into(), request.data_source.clone()));
+                metadata.push(("tsexport.query".into(), request.query.clone()));
+            }
+            TableSource::Viz { pinboard, viz } => {
+                metadata.push(("tsexport.source".into(), "pinboard".into()));
+                metadata.push(("tsexport.pinboard".into(), pinboard.clone()));
+                metadata.push(("tsexport.viz".into(), viz.clone()));
+                if let Some(name) = &table.viz_name {
+                    metadata.push(("tsexport.viz_name".into(), name.clone()));
+                }
+            }
+        }
+        metadata
+    }
+
+    fn source_json(&self, tables: &[Table]) -> serde_json::Value {
+        let cluster = self.client.root_url();
+        match &self.source {
+            ExportSource::Search(request) => json!({
+                "kind": "search",
+                "cluster": cluster,
+                "data_source": request.data_source,
+                "query": request.query,
+            }),
+            ExportSource::Pinboard { pinboard, .. } => json!({
+                "kind": "pinboard",
+                "cluster": cluster,
+                "pinboard": pinboard,
+                "vizzes": tables.iter().map(|t| json!({"id": t.viz, "name": t.viz_name, "folder": t.folder})).collect::<Vec<_>>(),
+            }),
+        }
+    }
+}
+
+/// One table of an export.
+#[derive(Debug, Clone)]
+struct Table {
+    folder: String,
+    source: TableSource,
+    viz: Option<String>,
+    viz_name: Option<String>,
+}
+
+/// A folder name for a viz: its name in lower-case letters, digits and `_` (so `../x`, slashes and
+/// control characters cannot leave the destination, and it never starts with `_` or `.`, which the
+/// sink reserves), made unique with the start of the viz id.
+pub fn unique_folder(name: &str, id: &str, taken: &mut HashSet<String>) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('_') {
+            slug.push('_');
+        }
+    }
+    let mut slug: String = slug.trim_matches('_').chars().take(64).collect();
+    if slug.is_empty() {
+        slug = "viz".into();
+    }
+    if !taken.insert(slug.clone()) {
+        let short: String = id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(8)
+            .collect();
+        let mut n = 1;
+        slug = format!("{slug}_{short}");
+        let base = slug.clone();
+        while !taken.insert(slug.clone()) {
+            n += 1;
+            slug = format!("{base}_{n}");
+        }
+    }
+    slug
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viz_folders_are_safe_and_unique() {
+        let mut taken = HashSet::new();
+        assert_eq!(
+            unique_folder("Sales by Region", "a1", &mut taken),
+            "sales_by_region"
+        );
+        assert_eq!(
+            unique_folder("Sales by Region", "b2c3d4e5f6", &mut taken),
+            "sales_by_region_b2c3d4e5"
+        );
+        assert_eq!(
+            unique_folder("../../etc/passwd", "x", &mut taken),
+            "etc_passwd"
+        );
+        assert_eq!(unique_folder("_SUCCESS", "x", &mut taken), "success");
+        assert_eq!(unique_folder("\u{1}\u{2}", "x", &mut taken), "viz");
+        assert_eq!(unique_folder("Über Größe", "x", &mut taken), "über_größe");
+    }
+}

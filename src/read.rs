@@ -1,0 +1,385 @@
+//! A search, or one viz of a pinboard, read as a stream of Arrow [`RecordBatch`]es: pages from the
+//! [`pager`](crate::pager), decoded off the async runtime's workers, with the schema resolved from the
+//! first page (hints, then ThoughtSpot's column types, then the data) before any batch is handed out.
+//!
+//! ```no_run
+//! # async fn run(client: tsexport::api::Client) -> Result<(), tsexport::read::ReadError> {
+//! use futures_util::TryStreamExt;
+//! let mut batches = client
+//!     .search("[Region] [Sales] sort by [Region]", "5a1e9c84-0000-4000-8000-000000000001")
+//!     .batches()
+//!     .await?;
+//! println!("{}", batches.schema());
+//! while let Some(batch) = batches.try_next().await? {
+//!     println!("{} rows", batch.num_rows());
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use chrono_tz::Tz;
+use futures_util::stream::{self, BoxStream, Stream, StreamExt};
+
+use crate::api::{Client, Error as ApiError, ObjectType, SearchRequest};
+use crate::decode::{
+    first_page, resolve, ColumnMetadata, ColumnType, DecodeError, HintError, Misfit, PageDecoder,
+    TableSchema, TypeHint, TypeSource,
+};
+use crate::pager::{self, PageAt, PagerConfig, PagerError};
+
+/// Why reading stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Pager(#[from] PagerError),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Hint(#[from] HintError),
+    /// Values that do not fit their columns (the first of each column on one page). The export widens
+    /// the types and restarts; a stream, or `--on-drift fail`, stops here.
+    #[error("{}. {}", misfits[0], advice_for(&misfits[0]))]
+    Misfits { misfits: Vec<Misfit> },
+    #[error("{0}")]
+    Config(String),
+}
+
+impl From<ApiError> for ReadError {
+    fn from(error: ApiError) -> Self {
+        ReadError::Pager(PagerError::Api(error))
+    }
+}
+
+/// What shapes a read besides its source.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub pager: PagerConfig,
+    pub hints: Vec<TypeHint>,
+    /// The zone dates are read in; `None` asks the cluster (`session/info`), falling back to UTC.
+    pub time_zone: Option<Tz>,
+    /// Types that win over metadata and inference (not over hints): a widened schema on restart, or
+    /// the schema of data already at the destination.
+    pub fixed_types: HashMap<String, ColumnType>,
+}
+
+/// Where a table's pages come from.
+#[derive(Debug, Clone)]
+pub enum TableSource {
+    Search(SearchRequest),
+    Viz { pinboard: String, viz: String },
+}
+
+/// A table's facts gathered while reading: what the export's summary and manifest report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageStats {
+    pub pages: u64,
+    pub rows: u64,
+    /// Page bytes as received (JSON).
+    pub bytes: u64,
+    /// The largest `totalRowCount` the server reported: a floor for `rows`.
+    pub rows_expected: Option<u64>,
+    /// The lowest `samplingRatio` seen (1 = complete).
+    pub sampling_ratio: f64,
+}
+
+/// A batch and the running facts after it.
+#[derive(Debug, Clone)]
+pub struct DecodedPage {
+    pub batch: RecordBatch,
+    pub stats: PageStats,
+}
+
+/// A stream of batches whose schema is known before the first one.
+pub struct RecordBatchStream {
+    schema: SchemaRef,
+    table: TableSchema,
+    inner: BoxStream<'static, Result<DecodedPage, ReadError>>,
+}
+
+impl std::fmt::Debug for RecordBatchStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordBatchStream")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordBatchStream {
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The schema with where each type came from.
+    pub fn table_schema(&self) -> &TableSchema {
+        &self.table
+    }
+
+    /// The batches with the running page statistics.
+    pub fn with_stats(self) -> BoxStream<'static, Result<DecodedPage, ReadError>> {
+        self.inner
+    }
+}
+
+impl Stream for RecordBatchStream {
+    type Item = Result<RecordBatch, ReadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner
+            .as_mut()
+            .poll_next(cx)
+            .map(|item| item.map(|r| r.map(|page| page.batch)))
+    }
+}
+
+/// A search or viz read, ready to stream (see [`Client::search`] and [`Client::pinboard`]).
+#[derive(Debug, Clone)]
+pub struct Read {
+    client: Client,
+    source: TableSource,
+    options: ReadOptions,
+}
+
+impl Read {
+    pub fn options(mut self, options: ReadOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// A type for one column: `"Order Date=date"`, `"Amount=decimal(18,2)"`.
+    pub fn hint(mut self, hint: &str) -> Result<Self, HintError> {
+        self.options.hints.push(hint.parse()?);
+        Ok(self)
+    }
+
+    pub fn page_size(mut self, rows: u64) -> Self {
+        self.options.pager.page_size = rows;
+        self
+    }
+
+    pub fn time_zone(mut self, zone: Tz) -> Self {
+        self.options.time_zone = Some(zone);
+        self
+    }
+
+    /// Fetches the first page, resolves the schema, and streams the batches. A value that does not fit
+    /// its column ends the stream with [`ReadError::Misfits`]: a stream cannot take back batches it
+    /// handed out, so use a hint, or [`Export`](crate::export::Export), which widens and restarts.
+    pub async fn batches(self) -> Result<RecordBatchStream, ReadError> {
+        let zone = match self.options.time_zone {
+            Some(zone) => zone,
+            None => cluster_time_zone(&self.client).await?,
+        };
+        let metadata = source_metadata(&self.client, &self.source).await;
+        open(&self.client, &self.source, &self.options, &metadata, zone).await
+    }
+}
+
+impl Client {
+    /// A search over one worksheet, view or table, to read as batches.
+    pub fn search(&self, query: impl Into<String>, data_source: impl Into<String>) -> Read {
+        Read {
+            client: self.clone(),
+            source: TableSource::Search(SearchRequest::new(query, data_source)),
+            options: ReadOptions::default(),
+        }
+    }
+
+    /// A pinboard, whose vizzes are read one at a time: `client.pinboard(id).viz(v).batches()`.
+    pub fn pinboard(&self, id: impl Into<String>) -> PinboardRead {
+        PinboardRead {
+            client: self.clone(),
+            pinboard: id.into(),
+        }
+    }
+}
+
+/// A pinboard whose viz is still to be chosen.
+#[derive(Debug, Clone)]
+pub struct PinboardRead {
+    client: Client,
+    pinboard: String,
+}
+
+impl PinboardRead {
+    pub fn viz(self, viz: impl Into<String>) -> Read {
+        Read {
+            client: self.client,
+            source: TableSource::Viz {
+                pinboard: self.pinboard,
+                viz: viz.into(),
+            },
+            options: ReadOptions::default(),
+        }
+    }
+}
+
+/// The cluster's zone from `session/info`, or UTC (with a warning) when it sends none we know.
+pub async fn cluster_time_zone(client: &Client) -> Result<Tz, ReadError> {
+    let info = client.session_info().await?;
+    Ok(match info.timezone.as_deref().map(str::parse::<Tz>) {
+        Some(Ok(zone)) => zone,
+        _ => {
+            tracing::warn!(
+                zone = ?info.timezone,
+                "the cluster reports no time zone this build knows; reading dates in UTC (set one with --time-zone)"
+            );
+            Tz::UTC
+        }
+    })
+}
+
+/// ThoughtSpot's column types for a search's data source (`metadata/details`). Pinboard vizzes have
+/// none in v1: their types come from `columnDetails` (9.10+), hints, or the data. Metadata is a help,
+/// not a need: when it cannot be read the export goes on and says so.
+pub async fn source_metadata(client: &Client, source: &TableSource) -> Vec<ColumnMetadata> {
+    let TableSource::Search(request) = source else {
+        return Vec::new();
+    };
+    match client
+        .metadata_details(ObjectType::LogicalTable, &[&request.data_source], true)
+        .await
+    {
+        Ok(details) => details
+            .into_iter()
+            .flat_map(|d| d.columns)
+            .map(|c| ColumnMetadata {
+                name: c.name,
+                data_type: c.data_type,
+            })
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the data source's column types; typing columns from the data");
+            Vec::new()
+        }
+    }
+}
+
+fn page_stream(
+    client: &Client,
+    source: &TableSource,
+    config: PagerConfig,
+) -> BoxStream<'static, Result<PageAt, PagerError>> {
+    match source {
+        TableSource::Search(request) => {
+            pager::search_pages(client.clone(), request.clone(), config).boxed()
+        }
+        TableSource::Viz { pinboard, viz } => {
+            pager::viz_pages(client.clone(), pinboard.clone(), viz.clone(), config).boxed()
+        }
+    }
+}
+
+/// Opens a read: the first page decides the schema, then every page is decoded in order, up to
+/// `in_flight` at once on blocking threads.
+pub async fn open(
+    client: &Client,
+    source: &TableSource,
+    options: &ReadOptions,
+    metadata: &[ColumnMetadata],
+    zone: Tz,
+) -> Result<RecordBatchStream, ReadError> {
+    let mut pages = page_stream(client, source, options.pager.clone());
+    let first = match pages.next().await {
+        Some(page) => page?,
+        None => return Err(ReadError::Config("the server sent no page".into())),
+    };
+    let names = first.page.counters.column_names.clone();
+    let bytes = first.page.bytes.clone();
+    let facts = tokio::task::spawn_blocking(move || first_page(&bytes, &names))
+        .await
+        .map_err(|e| ReadError::Config(format!("decoding stopped: {e}")))??;
+    let mut table = resolve(
+        &first.page.counters.column_names,
+        &options.hints,
+        &facts.details,
+        metadata,
+        &facts.inferred,
+        zone,
+    )?;
+    for column in &mut table.columns {
+        if column.type_source == TypeSource::Hint {
+            continue;
+        }
+        if let Some(fixed) = options
+            .fixed_types
+            .get(&column.name)
+            .filter(|t| **t != column.column_type)
+        {
+            column.column_type = *fixed;
+            column.type_source = TypeSource::Data;
+        }
+    }
+    let decoder = Arc::new(PageDecoder::new(table.clone()));
+    let schema = decoder.arrow_schema();
+    let in_flight = options.pager.in_flight.max(1);
+    let decoded = stream::once(async move { Ok(first) })
+        .chain(pages)
+        .map(move |page| {
+            let decoder = decoder.clone();
+            async move {
+                let page = page?;
+                let bytes = page.page.bytes.clone();
+                let batch =
+                    tokio::task::spawn_blocking(move || decoder.decode(&bytes, page.offset))
+                        .await
+                        .map_err(|e| ReadError::Config(format!("decoding stopped: {e}")))?;
+                Ok::<_, ReadError>((page, batch))
+            }
+        })
+        .buffered(in_flight);
+    let stats = decoded.scan(PageStats::default(), |stats, item| {
+        let result = item.and_then(|(page, batch)| {
+            let batch = batch.map_err(|error| match error {
+                DecodeError::Misfits { misfits } => ReadError::Misfits { misfits },
+                other => ReadError::Decode(other),
+            })?;
+            stats.pages += 1;
+            stats.rows += batch.num_rows() as u64;
+            stats.bytes += page.page.bytes.len() as u64;
+            let counters = &page.page.counters;
+            if let Some(total) = counters.total_row_count.filter(|t| *t >= 0.0) {
+                stats.rows_expected = Some(stats.rows_expected.unwrap_or(0).max(total as u64));
+            }
+            let ratio = counters.sampling_ratio.unwrap_or(1.0);
+            stats.sampling_ratio = if stats.pages == 1 {
+                ratio
+            } else {
+                stats.sampling_ratio.min(ratio)
+            };
+            Ok(DecodedPage {
+                batch,
+                stats: stats.clone(),
+            })
+        });
+        futures_util::future::ready(Some(result))
+    });
+    Ok(RecordBatchStream {
+        schema,
+        table,
+        inner: stats.boxed(),
+    })
+}
+
+/// What the user can do about a value that does not fit.
+pub fn advice_for(misfit: &Misfit) -> String {
+    match (misfit.type_source, misfit.widened) {
+        (TypeSource::Hint, _) => format!(
+            "Change or drop the type hint for '{}'",
+            misfit.column
+        ),
+        (_, Some(wider)) => format!(
+            "Add a type hint such as --type \"{}={wider}\", or let the export widen the column (--on-drift widen)",
+            misfit.column
+        ),
+        (_, None) => format!(
+            "No column type can hold this value; report it with the query, or hint '{}' as string",
+            misfit.column
+        ),
+    }
+}
