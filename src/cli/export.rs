@@ -458,6 +458,18 @@ fn from_export_error(error: ExportError) -> CliError {
         ExportError::Read(read) => from_read_error(read),
         ExportError::Destination(e) => CliError::usage(e.to_string()),
         ExportError::Config(message) => CliError::usage(message),
-        ExportError::Sink(e) => CliError::other(e.to_string()),
+        ExportError::Sink(e) => {
+            use tsexport::sink::SinkError as S;
+            let exit_code = match &e {
+                S::Options(_) | S::Usage { .. } | S::NotEmpty { .. } | S::SchemaChanged { .. } => {
+                    exit::USAGE
+                }
+                _ => exit::OTHER,
+            };
+            CliError {
+                message: e.to_string(),
+                exit_code,
+            }
+        }
     }
 }
