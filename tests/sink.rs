@@ -320,7 +320,8 @@ async fn rotation_by_bytes_starts_a_new_file_once_the_limit_is_reached() {
 #[tokio::test]
 async fn every_codec_round_trips_and_is_recorded_in_the_file() {
     let dir = TempDir::new("sink-codecs");
-    let cases: [(Codec, fn(Compression) -> bool); 6] = [
+    type Recorded = fn(Compression) -> bool;
+    let cases: [(Codec, Recorded); 6] = [
         (Codec::Zstd(3), |c| matches!(c, Compression::ZSTD(_))),
         (Codec::Zstd(19), |c| matches!(c, Compression::ZSTD(_))),
         (Codec::Snappy, |c| matches!(c, Compression::SNAPPY)),
@@ -672,6 +673,48 @@ async fn dropping_a_run_leaves_the_destination_exactly_as_it_was() {
     drop(open);
     drop(staging);
     assert_eq!(snapshot(dest), before);
+}
+
+#[tokio::test]
+async fn a_table_can_be_given_up_and_written_again() {
+    let dir = TempDir::new("sink-restart");
+    let options = SinkOptions {
+        max_rows_per_file: Some(100),
+        ..defaults()
+    };
+    let mut staging = Staging::open(local(dir.path()), options).await.unwrap();
+    let mut first = staging.table("t", schema(), Vec::new()).unwrap();
+    for batch in batches(0, 250, 50) {
+        first.write(batch).await.unwrap();
+    }
+    first.abort().await.unwrap();
+    let wider = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+    let mut again = staging.table("t", wider.clone(), Vec::new()).unwrap();
+    let batch =
+        RecordBatch::try_new(wider, vec![Arc::new(Int64Array::from(vec![1, 2, 3]))]).unwrap();
+    again.write(batch).await.unwrap();
+    let report = again.finish().await.unwrap();
+    let committed = staging.commit(vec![report], Value::Null).await.unwrap();
+    assert_eq!(committed.rows, 3);
+    assert_eq!(
+        names(dir.path()),
+        ["_SUCCESS", "_manifest.json", "t/", "t/part-00000.parquet"]
+    );
+    assert_eq!(
+        ids(&read_parquet_file(&dir.path().join("t/part-00000.parquet"))),
+        [1, 2, 3]
+    );
+}
+
+#[test]
+fn sink_types_can_move_between_tasks() {
+    fn send<T: Send>(_: &T) {}
+    fn send_type<T: Send>() {}
+    send_type::<Staging>();
+    send_type::<tsexport::sink::TableWriter>();
+    send_type::<StreamWriter<Vec<u8>>>();
+    let open = Staging::open(Destination::Local("unused".into()), defaults());
+    send(&open);
 }
 
 #[tokio::test]
@@ -1027,6 +1070,118 @@ async fn s3_overwrite_replaces_and_abort_leaves_things_as_they_were() {
     assert_eq!(s3_listing(store, "t").await, listing);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_a_dropped_run_is_cleaned_up_in_the_background() {
+    let server = start_s3().await;
+    let store = server.store.as_ref();
+    export(
+        server.destination("d"),
+        defaults(),
+        vec![("", batches(0, 10, 10))],
+    )
+    .await;
+    let before = s3_listing(store, "d").await;
+    let mut staging = Staging::open(server.destination("d"), defaults())
+        .await
+        .unwrap();
+    write_table(&mut staging, "", batches(0, 100, 10)).await;
+    assert_ne!(s3_listing(store, "d").await, before);
+    drop(staging);
+    let mut cleaned = false;
+    for _ in 0..200 {
+        if s3_listing(store, "d").await == before {
+            cleaned = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(cleaned, "{:?}", s3_listing(store, "d").await);
+}
+
+/// The listing under `prefix` with keys relative to it.
+async fn s3_relative_listing(
+    store: &dyn ObjectStore,
+    prefix: &str,
+) -> BTreeMap<String, (u64, String)> {
+    s3_listing(store, prefix)
+        .await
+        .into_iter()
+        .map(|(key, value)| (key[prefix.len() + 1..].to_string(), value))
+        .collect()
+}
+
+async fn s3_copy(store: &dyn ObjectStore, from: &str, to: &str) {
+    store
+        .copy(&StorePath::from(from), &StorePath::from(to))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_killed_runs_are_deleted_or_rolled_forward_by_the_next_run() {
+    let server = start_s3().await;
+    let store = server.store.as_ref();
+    let options = SinkOptions {
+        max_rows_per_file: Some(100),
+        ..defaults()
+    };
+    // `done` ends with the second export over the first; `killed` had the first, and the second
+    // was killed mid-commit with one file moved and one still staged.
+    for prefix in ["done", "killed"] {
+        export(
+            server.destination(prefix),
+            options.clone(),
+            vec![("", batches(0, 300, 100))],
+        )
+        .await;
+    }
+    let second = export(
+        server.destination("done"),
+        options.clone(),
+        vec![("", batches(1000, 150, 50))],
+    )
+    .await;
+    let expected = s3_relative_listing(store, "done").await;
+
+    let run = format!("killed/_tsexport_staging/{}", second.run_id);
+    s3_copy(
+        store,
+        "done/_manifest.json",
+        &format!("{run}/_manifest.json"),
+    )
+    .await;
+    s3_copy(
+        store,
+        "done/part-00000.parquet",
+        "killed/part-00000.parquet",
+    )
+    .await;
+    s3_copy(
+        store,
+        "done/part-00001.parquet",
+        &format!("{run}/part-00001.parquet"),
+    )
+    .await;
+    store
+        .delete(&StorePath::from("killed/_SUCCESS"))
+        .await
+        .unwrap();
+    store
+        .put(
+            &StorePath::from("killed/_tsexport_staging/20200101T000000Z-1-deadbeef/x.parquet"),
+            Bytes::from("half a file").into(),
+        )
+        .await
+        .unwrap();
+
+    let staging = Staging::open(server.destination("killed"), options)
+        .await
+        .unwrap();
+    assert_eq!(s3_relative_listing(store, "killed").await, expected);
+    staging.abort().await.unwrap();
+    assert_eq!(s3_relative_listing(store, "killed").await, expected);
+}
+
 /// Random bytes, which no codec can shrink.
 fn incompressible(seed: u64, rows: usize, width: usize) -> RecordBatch {
     let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ (seed << 32);
@@ -1061,7 +1216,9 @@ async fn s3_big_files_go_up_in_parts_and_aborted_uploads_leave_nothing() {
         ..defaults()
     };
     // 24 batches of 512 KiB: 12 MiB in one file.
-    let data: Vec<RecordBatch> = (0..24).map(|seed| incompressible(seed, 512, 1024)).collect();
+    let data: Vec<RecordBatch> = (0..24)
+        .map(|seed| incompressible(seed, 512, 1024))
+        .collect();
     let expected_blobs: usize = data.iter().map(RecordBatch::num_rows).sum();
 
     let mut staging = Staging::open(server.destination("big"), options.clone())

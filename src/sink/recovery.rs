@@ -28,6 +28,14 @@ pub(crate) async fn roll_forward(target: &Target, manifest: &Manifest) -> Result
         delete_replaced_files(target, manifest).await?;
     }
     for file in manifest.files().filter(|file| file.run_id == run_id) {
+        if let Err(reason) = check_relative(&file.path) {
+            return Err(SinkError::RollForward {
+                destination: target.shown.clone(),
+                run_id: run_id.to_string(),
+                staging: storage.describe(&run_dir),
+                reason: format!("its manifest lists a file outside the destination: {reason}"),
+            });
+        }
         let staged = target.staged(run_id, &file.path);
         let moved = storage.rename(&staged, &file.path).await?;
         if moved == Moved::SourceMissing && !storage.exists(&file.path).await? {
