@@ -718,6 +718,37 @@ fn sink_types_can_move_between_tasks() {
 }
 
 #[tokio::test]
+async fn a_file_url_is_written_like_a_local_path() {
+    let dir = TempDir::new("sink-file-url");
+    let url = format!("file://{}/lake/", dir.path().display());
+    let options = SinkOptions {
+        max_rows_per_file: Some(60),
+        ..defaults()
+    };
+    let committed = export(
+        Destination::parse(&url).unwrap(),
+        options,
+        vec![("t", batches(0, 100, 50))],
+    )
+    .await;
+    assert_eq!(
+        committed.manifest_path,
+        dir.path().join("lake/_manifest.json").display().to_string()
+    );
+    assert_eq!(
+        names(dir.path()),
+        [
+            "lake/",
+            "lake/_SUCCESS",
+            "lake/_manifest.json",
+            "lake/t/",
+            "lake/t/part-00000.parquet",
+            "lake/t/part-00001.parquet",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_commit_reports_every_table_it_opened() {
     let dir = TempDir::new("sink-unreported");
     let before = snapshot(dir.path());

@@ -12,6 +12,8 @@
 //! A single-file destination stages under a folder named after the file, so that several
 //! single-file exports into the same folder never clear each other's staging.
 
+use std::path::{Path, PathBuf};
+
 use object_store::path::{Path as StorePath, PathPart};
 
 use super::destination::Destination;
@@ -83,22 +85,11 @@ impl Target {
     pub fn for_reading(destination: &Destination) -> Result<Target, SinkError> {
         let shown = destination.to_string();
         let (storage, layout) = match destination {
-            Destination::Local(path) => {
-                let name = path
-                    .file_name()
-                    .map(|name| name.to_string_lossy().into_owned())
-                    .filter(|name| FileFormat::from_extension(name).is_some());
-                match name {
-                    Some(name) => {
-                        let parent = path
-                            .parent()
-                            .filter(|parent| !parent.as_os_str().is_empty())
-                            .map(|parent| parent.to_path_buf())
-                            .unwrap_or_else(|| ".".into());
-                        (Storage::Local { root: parent }, Layout::File { name })
-                    }
-                    None => (Storage::Local { root: path.clone() }, Layout::Folder),
-                }
+            Destination::Local(path) => on_disk(path),
+            // A `file://` URL gets what local disk offers and object_store's local store does
+            // not: atomic renames, and no empty folders left behind.
+            Destination::Store { url, path, .. } if url.starts_with("file:") => {
+                on_disk(&PathBuf::from("/").join(path.as_ref()))
             }
             Destination::Store { url, store, path } => {
                 let url = url.trim_end_matches('/');
@@ -195,6 +186,29 @@ impl Target {
             Some(bytes) => Manifest::from_json(&bytes, &self.storage.describe(rel)).map(Some),
             None => Ok(None),
         }
+    }
+}
+
+/// The storage and layout of a destination on local disk.
+fn on_disk(path: &Path) -> (Storage, Layout) {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| FileFormat::from_extension(name).is_some());
+    match name {
+        Some(name) => {
+            let parent = path
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            (Storage::Local { root: parent }, Layout::File { name })
+        }
+        None => (
+            Storage::Local {
+                root: path.to_path_buf(),
+            },
+            Layout::Folder,
+        ),
     }
 }
 
