@@ -1,9 +1,29 @@
 //! tsexport: get query results out of ThoughtSpot and into a data lake.
 //!
-//! This release carries the foundation: the embedded ThoughtSpot emulator ([`emulator`], behind the
-//! default cargo feature `emulator`), which serves the v1 REST API over real HTTP so that every other
-//! part of tsexport, and users' own pipelines, can be tested without a cluster. See
-//! `examples/emulator_in_a_test.rs` for its use in a test.
+//! Data flows one way: [`api`] (the ThoughtSpot REST client) -> [`pager`] (a search or viz as an
+//! ordered, completeness-checked stream of pages) -> [`decode`] (pages into Arrow record batches, with
+//! the schema policy) -> [`sink`] (Parquet, Arrow or CSV files on disk or any object store, committed
+//! atomically with a manifest). [`read`] joins the first three into a `RecordBatch` stream;
+//! [`export`] joins them all into one call that returns a summary.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use tsexport::api::{Client, Credentials, Secret};
+//! use tsexport::export::Export;
+//! let client = Client::builder("https://thoughtspot.example.com")
+//!     .credentials(Credentials::password("etl", Secret::new(std::env::var("TS_PASSWORD")?)))
+//!     .build()?;
+//! let summary = Export::search(&client, "[Region] [Sales] sort by [Region]", "worksheet-guid")
+//!     .to("s3://lake/retail/sales_by_region/")
+//!     .run()
+//!     .await?;
+//! println!("{} rows committed", summary.rows);
+//! # Ok(()) }
+//! ```
+//!
+//! The embedded ThoughtSpot emulator ([`emulator`], behind the default cargo feature `emulator`)
+//! serves the v1 REST API over real HTTP, so tsexport and users' own pipelines can be tested without a
+//! cluster; see `examples/emulator_in_a_test.rs`.
 
 #![warn(missing_debug_implementations)]
 
