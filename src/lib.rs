@@ -35,7 +35,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod api;
 pub mod decode;
-pub mod pager;
 pub mod export;
+pub mod pager;
 pub mod read;
 pub mod sink;
