@@ -1,5 +1,5 @@
-//! An export: a search, or the vizzes of a pinboard, read as batches ([`read`](crate::read)) and
-//! written to a destination ([`sink`](crate::sink)), committed only when every table is complete.
+//! An export: a search, or the vizzes of a pinboard, read as batches ([`crate::read`]) and
+//! written to a destination ([`crate::sink`]), committed only when every table is complete.
 //!
 //! A value that does not fit its column's type is never dropped or changed. By default the column is
 //! widened losslessly and the table is read again from its first row: nothing was committed, so the

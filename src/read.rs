@@ -1,5 +1,5 @@
 //! A search, or one viz of a pinboard, read as a stream of Arrow [`RecordBatch`]es: pages from the
-//! [`pager`](crate::pager), decoded off the async runtime's workers, with the schema resolved from the
+//! [`crate::pager`], decoded off the async runtime's workers, with the schema resolved from the
 //! first page (hints, then ThoughtSpot's column types, then the data) before any batch is handed out.
 //!
 //! ```no_run
