@@ -33,6 +33,13 @@ async fn export(emu: &Emulator, args: &[&str], extra: &[(&str, &str)]) -> std::p
     run(args, &vars).await
 }
 
+/// `tsexport search QUERY -s "Retail Sales" -o OUT EXTRA...` as the default user.
+async fn search_to(emu: &Emulator, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["search", QUERY, "-s", "Retail Sales", "-o", out];
+    args.extend_from_slice(extra);
+    export(emu, &args, &[]).await
+}
+
 fn parquet_rows(dir: &Path) -> usize {
     let mut rows = 0;
     for entry in std::fs::read_dir(dir).expect("dir") {
@@ -72,22 +79,16 @@ async fn search_writes_a_committed_folder_and_reports_it() {
         .expect("emulator");
     let dir = s3::TempDir::new("cli-search");
     let out = dir.path().join("sales");
-    let output = export(
+    let output = search_to(
         &emu,
+        out.to_str().expect("path"),
         &[
-            "search",
-            QUERY,
-            "--source",
-            "Retail Sales",
-            "--out",
-            out.to_str().expect("path"),
             "--page-size",
             "5000",
             "--max-rows-per-file",
             "5000",
             "--json",
         ],
-        &[],
     )
     .await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
@@ -109,19 +110,10 @@ async fn search_writes_a_committed_folder_and_reports_it() {
 
     // error-if-exists refuses and leaves the folder alone; overwrite replaces it.
     let before = listing(&out);
-    let refused = export(
+    let refused = search_to(
         &emu,
-        &[
-            "search",
-            QUERY,
-            "-s",
-            "Retail Sales",
-            "-o",
-            out.to_str().expect("path"),
-            "--mode",
-            "error-if-exists",
-        ],
-        &[],
+        out.to_str().expect("path"),
+        &["--mode", "error-if-exists"],
     )
     .await;
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
@@ -131,19 +123,7 @@ async fn search_writes_a_committed_folder_and_reports_it() {
         text(&refused)
     );
     assert_eq!(listing(&out), before);
-    let again = export(
-        &emu,
-        &[
-            "search",
-            QUERY,
-            "-s",
-            "Retail Sales",
-            "-o",
-            out.to_str().expect("path"),
-        ],
-        &[],
-    )
-    .await;
+    let again = search_to(&emu, out.to_str().expect("path"), &[]).await;
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert!(
         text(&again).contains("exported 12000 rows"),
@@ -161,12 +141,7 @@ async fn stdout_streams_arrow_or_csv() {
         .start()
         .await
         .expect("emulator");
-    let arrow = export(
-        &emu,
-        &["search", QUERY, "-s", "Retail Sales", "--out", "-"],
-        &[],
-    )
-    .await;
+    let arrow = search_to(&emu, "-", &[]).await;
     assert_eq!(arrow.status.code(), Some(0), "{}", text(&arrow));
     let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(arrow.stdout), None)
         .expect("an Arrow IPC stream");
@@ -176,21 +151,7 @@ async fn stdout_streams_arrow_or_csv() {
     let order_date = schema.field_with_name("Order Date").expect("Order Date");
     assert_eq!(order_date.data_type().to_string(), "Date32");
 
-    let csv = export(
-        &emu,
-        &[
-            "search",
-            QUERY,
-            "-s",
-            "Retail Sales",
-            "--out",
-            "-",
-            "--format",
-            "csv",
-        ],
-        &[],
-    )
-    .await;
+    let csv = search_to(&emu, "-", &["--format", "csv"]).await;
     assert_eq!(csv.status.code(), Some(0), "{}", text(&csv));
     let body = String::from_utf8(csv.stdout).expect("utf-8");
     let mut lines = body.lines();
@@ -266,21 +227,7 @@ async fn bad_flags_fail_before_connecting_with_exit_code_2() {
         ("--time-zone", "Mars/Olympus", "IANA"),
         ("--max-bytes-per-file", "12X", "not a size"),
     ] {
-        let output = export(
-            &emu,
-            &[
-                "search",
-                QUERY,
-                "-s",
-                "Retail Sales",
-                "-o",
-                "unused-dir",
-                flag,
-                value,
-            ],
-            &[],
-        )
-        .await;
+        let output = search_to(&emu, "unused-dir", &[flag, value]).await;
         assert_eq!(
             output.status.code(),
             Some(2),
@@ -309,21 +256,7 @@ async fn an_incomplete_result_exits_4_and_commits_nothing() {
         .expect("emulator");
     let dir = s3::TempDir::new("cli-incomplete");
     let out = dir.path().join("x");
-    let output = export(
-        &emu,
-        &[
-            "search",
-            QUERY,
-            "-s",
-            "Retail Sales",
-            "-o",
-            out.to_str().expect("path"),
-            "--page-size",
-            "4000",
-        ],
-        &[],
-    )
-    .await;
+    let output = search_to(&emu, out.to_str().expect("path"), &["--page-size", "4000"]).await;
     assert_eq!(output.status.code(), Some(4), "{}", text(&output));
     assert!(
         text(&output).contains("--allow-incomplete"),

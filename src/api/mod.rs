@@ -218,6 +218,12 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
     let parsed = reqwest::Url::parse(trimmed).map_err(|e| {
         Error::Config(format!("'{url}' is not a URL ({e}); give the cluster address, e.g. https://example.thoughtspot.cloud"))
     })?;
+    // Credentials in the URL would travel into logs, errors and manifests; they have their own settings.
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::Config(
+            "the cluster URL carries a user name or password; remove them from the URL and use --username with TSEXPORT_PASSWORD (or a password file)".into(),
+        ));
+    }
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(Error::Config(format!(
             "'{url}' must start with https:// (or http:// for a local emulator)"
@@ -272,6 +278,10 @@ mod tests {
         }
         assert!(normalize_base_url("ts.example").is_err());
         assert!(normalize_base_url("ftp://ts.example").is_err());
+        let with_password = normalize_base_url("https://etl:hunter2@ts.example")
+            .expect_err("credentials in the URL")
+            .to_string();
+        assert!(!with_password.contains("hunter2"), "{with_password}");
     }
 
     #[test]
