@@ -157,8 +157,15 @@ fn bad_flags_are_usage_errors_that_say_what_to_do() {
 
 #[test]
 fn demo_tours_the_client_over_the_emulator_and_exits() {
+    let out = std::env::temp_dir().join(format!("tsexport-demo-test-{}", std::process::id()));
     let output = Command::new(BIN)
-        .args(["demo", "--rows", "2500"])
+        .args([
+            "demo",
+            "--rows",
+            "2500",
+            "--out",
+            out.to_str().expect("path"),
+        ])
         .output()
         .expect("tsexport runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -175,7 +182,23 @@ fn demo_tours_the_client_over_the_emulator_and_exits() {
     );
     assert!(stdout.contains("Sales DOUBLE"), "{stdout}");
     assert!(
-        stdout.contains("2500 rows in 1 pages") && stdout.contains("complete"),
+        stdout.contains("2500 rows (2500 reported by ThoughtSpot) in 1 pages"),
         "{stdout}"
     );
+    for (folder, rows) in [
+        ("retail_sales", 2500),
+        ("retail_pinboard/order_lines", 2500),
+        ("retail_pinboard/sales_by_region", 5),
+    ] {
+        let file = std::fs::File::open(out.join(folder).join("part-00000.parquet")).expect(folder);
+        let reader = parquet::file::reader::SerializedFileReader::new(file).expect("parquet");
+        use parquet::file::reader::FileReader;
+        assert_eq!(
+            reader.metadata().file_metadata().num_rows(),
+            rows,
+            "{folder}"
+        );
+        assert!(out.join(folder).join("_SUCCESS").exists(), "{folder}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
 }

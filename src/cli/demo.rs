@@ -61,7 +61,7 @@ pub async fn tour(base_url: &str, out: &str) -> Result<(), CliError> {
     let table = &summary.tables[0];
     let secs = summary.seconds.max(1e-9);
     println!(
-        "exported all of Retail Sales to {sales}/: {} rows ({} reported by ThoughtSpot) in {} pages, {:.0} MB of JSON -> {} Parquet file(s), {:.1} MB zstd, in {secs:.1} s ({:.2} M rows/s)",
+        "exported all of Retail Sales to {sales}/: {} rows ({} reported by ThoughtSpot) in {} pages, {:.1} MB of JSON -> {} Parquet file(s), {:.1} MB zstd, in {secs:.1} s ({:.2} M rows/s)",
         summary.rows,
         table.rows_expected.map_or("none".into(), |r| r.to_string()),
         table.pages,
