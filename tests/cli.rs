@@ -198,7 +198,9 @@ fn demo_tours_the_client_over_the_emulator_and_exits() {
             rows,
             "{folder}"
         );
-        assert!(out.join(folder).join("_SUCCESS").exists(), "{folder}");
+    }
+    for export in ["retail_sales", "retail_pinboard"] {
+        assert!(out.join(export).join("_SUCCESS").exists(), "{export}");
     }
     let _ = std::fs::remove_dir_all(&out);
 }
