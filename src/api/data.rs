@@ -1,13 +1,11 @@
 //! `searchdata` and `pinboarddata` (spec §2.6, §2.7, §3): one page per call, returned as the raw JSON
 //! bytes plus its counters. Turning pages into Arrow is the decoder's job.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use reqwest::Method;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
+use super::scan;
 use super::transport::Call;
 use super::{Client, Error};
 
@@ -148,10 +146,7 @@ impl Client {
             .query("data_source_guid", request.data_source.clone());
         let call = with_filters(paging(call, request.format, offset, size), &request.filters);
         let (_, _, bytes) = self.inner.send_for_bytes(&call).await?;
-        let counters = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            endpoint: "searchdata".into(),
-            reason: e.to_string(),
-        })?;
+        let counters = counters_of(&bytes, "searchdata")?;
         Ok(Page { bytes, counters })
     }
 
@@ -170,22 +165,41 @@ impl Client {
         }
         let call = with_filters(paging(call, request.format, offset, size), &request.filters);
         let (_, _, bytes) = self.inner.send_for_bytes(&call).await?;
-        let decode = |e: serde_json::Error| Error::Decode {
+        let blocks = scan::top_level(&bytes).map_err(|reason| Error::Decode {
             endpoint: "pinboarddata".into(),
-            reason: e.to_string(),
-        };
-        let blocks: BTreeMap<String, Box<RawValue>> =
-            serde_json::from_slice(&bytes).map_err(decode)?;
+            reason,
+        })?;
         blocks
             .into_iter()
-            .map(|(viz, raw)| {
-                let counters = serde_json::from_str(raw.get()).map_err(decode)?;
+            .map(|(viz, range)| {
+                // Each viz block shares the response's buffer: no copy of its rows.
+                let bytes = bytes.slice(range);
+                let counters = counters_of(&bytes, "pinboarddata")?;
                 Ok(VizPage {
                     viz,
-                    bytes: Bytes::copy_from_slice(raw.get().as_bytes()),
+                    bytes,
                     counters,
                 })
             })
             .collect()
     }
+}
+
+/// The counters of one data block, from its small top-level values only: the rows are left to the
+/// decoder, which parses them once (see [`scan`]).
+fn counters_of(bytes: &[u8], endpoint: &str) -> Result<Counters, Error> {
+    let decode = |reason: String| Error::Decode {
+        endpoint: endpoint.into(),
+        reason,
+    };
+    let mut fields = serde_json::Map::new();
+    for (key, range) in scan::top_level(bytes).map_err(decode)? {
+        if matches!(key.as_str(), "data" | "data_rows" | "columnDetails") {
+            continue;
+        }
+        let value = serde_json::from_slice(&bytes[range])
+            .map_err(|e| decode(format!("'{key}' is not valid JSON: {e}")))?;
+        fields.insert(key, value);
+    }
+    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| decode(e.to_string()))
 }

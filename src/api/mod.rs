@@ -23,6 +23,7 @@ mod groups;
 mod metadata;
 mod pdf;
 mod retry;
+mod scan;
 mod session;
 mod transport;
 mod users;

@@ -7,12 +7,12 @@ use std::io::Write;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use super::options::{Codec, SinkOptions};
+use super::parallel_parquet::ParallelParquetWriter;
 
 /// The key-value metadata key that records the writing tool's version.
 pub const VERSION_KEY: &str = "tsexport.version";
@@ -30,7 +30,7 @@ pub(crate) enum Encoding {
 
 /// An open encoder writing into `W`.
 pub(crate) enum Encoder<W: Write + Send> {
-    Parquet(ArrowWriter<W>),
+    Parquet(ParallelParquetWriter<W>),
     ArrowFile(arrow_ipc::writer::FileWriter<W>),
     ArrowStream(arrow_ipc::writer::StreamWriter<W>),
     Csv(arrow_csv::Writer<W>),
@@ -60,6 +60,11 @@ pub(crate) fn parquet_compression(codec: Codec) -> Result<Compression, String> {
         }
         Codec::None => Compression::UNCOMPRESSED,
     })
+}
+
+/// Threads that encode the columns of a Parquet row group: one per core, up to four.
+fn encoding_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 /// The caller's metadata plus the tool version, which always wins over a caller's value.
@@ -96,7 +101,7 @@ impl<W: Write + Send> Encoder<W> {
                             .collect(),
                     ))
                     .build();
-                ArrowWriter::try_new(out, schema.clone(), Some(properties))
+                ParallelParquetWriter::try_new(out, schema.clone(), properties, encoding_threads())
                     .map(Encoder::Parquet)
                     .map_err(|e| e.to_string())
             }

@@ -16,6 +16,7 @@ mod layout;
 pub mod manifest;
 pub mod options;
 mod output;
+pub mod parallel_parquet;
 mod recovery;
 mod storage;
 pub mod stream;
@@ -31,5 +32,6 @@ pub use manifest::{
     read_manifest, Manifest, ManifestColumn, ManifestFile, ManifestTable, MANIFEST_FORMAT_VERSION,
 };
 pub use options::{Codec, FileFormat, InvalidOption, SinkOptions, WriteMode};
+pub use parallel_parquet::ParallelParquetWriter;
 pub use stream::StreamWriter;
 pub use writer::{FileReport, TableReport, TableWriter};
