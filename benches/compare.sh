@@ -14,7 +14,7 @@
 #   TSEXPORT_BIN=PATH  the tsexport binary to measure (implies SKIP_BUILD)
 #   KEEP_OUTPUT=1      keep the Parquet outputs (default: deleted after verification; pages are kept)
 #   PY_ACCUMULATE_MAX=N  the Python peer keeps every row in memory up to N rows (default 2000000;
-#                      about 2 KB a row); above, it writes one file per page (python_export.py --per-page)
+#                      about 1.3 KB a row); above, it writes one file per page (python_export.py --per-page)
 #
 # Needs: a Rust toolchain, python3 with venv, and PyPI (the peers are pip-installed into
 # target/bench-venv). /usr/bin/time comes from apt when missing.

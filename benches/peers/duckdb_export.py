@@ -22,6 +22,7 @@ Casts, per ThoughtSpot type:
 import argparse
 import glob
 import json
+import os
 import re
 import sys
 
@@ -98,12 +99,15 @@ def main() -> int:
     select = ",\n       ".join(
         f"{cast(f'r[{i + 1}]', kind)} AS {quote_ident(name)}" for i, (name, kind) in enumerate(COLUMNS)
     )
+    # Each page is one JSON object; DuckDB's default cap (16 MB) is about one 100,000-row page, and
+    # its read buffers grow with the cap, so it is set to the largest page (rounded up to 1 MB).
+    max_object = max(os.path.getsize(f) for f in files) // (1 << 20) * (1 << 20) + (1 << 20)
     file_list = "[" + ", ".join(quote_str(f) for f in files) + "]"
     sql = f"""COPY (
 SELECT {select}
 FROM (SELECT unnest(data) AS r
       FROM read_json({file_list}, format = 'auto', columns = {{data: 'JSON[][]'}},
-                     maximum_object_size = 1073741824))
+                     maximum_object_size = {max_object}))
 ) TO {quote_str(args.out)} (FORMAT PARQUET, COMPRESSION ZSTD)"""
     if args.print_sql:
         print(sql, file=sys.stderr)
