@@ -362,8 +362,31 @@ pub async fn open(
     Ok(RecordBatchStream {
         schema,
         table,
-        inner: stats.boxed(),
+        inner: run_ahead(stats.boxed(), in_flight),
     })
+}
+
+/// Drives `stream` on its own task, up to `ahead` items ahead of the consumer. Streams only make
+/// progress while polled, so without this the next pages would wait (their HTTP bodies unread,
+/// their decoding unstarted) whenever the consumer is busy, say encoding Parquet; with it, fetching,
+/// decoding and the consumer's work overlap. Memory stays bounded by `ahead`. Dropping the returned
+/// stream stops the task.
+fn run_ahead<T: Send + 'static>(
+    mut stream: BoxStream<'static, T>,
+    ahead: usize,
+) -> BoxStream<'static, T> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(ahead.max(1));
+    tokio::spawn(async move {
+        while let Some(item) = stream.next().await {
+            if sender.send(item).await.is_err() {
+                break;
+            }
+        }
+    });
+    stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    })
+    .boxed()
 }
 
 /// What the user can do about a value that does not fit.
