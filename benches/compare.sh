@@ -78,6 +78,13 @@ else
     fi
 fi
 [[ -x $BIN ]] || die "no tsexport binary at $BIN (run cargo build --release, or unset SKIP_BUILD)"
+if [[ -n ${TSEXPORT_BIN:-} ]]; then
+    BUILD_DESC="binary ${TSEXPORT_BIN#"$ROOT"/}"
+elif BUILD_DESC="commit $(git rev-parse --short HEAD 2>/dev/null)"; then
+    git diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || BUILD_DESC+=" with local changes"
+else
+    BUILD_DESC="a tree outside git"
+fi
 
 REQS=$ROOT/benches/peers/requirements.txt
 if [[ ! -x $PY ]] || ! cmp -s "$REQS" "$VENV/.requirements.txt"; then
@@ -228,15 +235,15 @@ done
 
 # --- report ------------------------------------------------------------------------------------
 
-"$PY" - "$RESULTS_TSV" "$DATA_ROOT" "$BIN" "$REPEAT" >"$RESULTS_MD" <<'EOF'
+"$PY" - "$RESULTS_TSV" "$DATA_ROOT" "$BIN" "$REPEAT" "$BUILD_DESC" >"$RESULTS_MD" <<'EOF'
 import csv, json, os, platform, subprocess, sys
 from importlib.metadata import version
-tsv, data_root, binary, repeat = sys.argv[1:5]
+tsv, data_root, binary, repeat, build = sys.argv[1:6]
 rows = [r for r in csv.reader(open(tsv), delimiter="\t") if r]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
 ts_version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
 print(f"Machine: {os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
-      f"{ts_version}; duckdb {version('duckdb')}, pyarrow {version('pyarrow')}, requests {version('requests')}, "
+      f"{ts_version} ({build}); duckdb {version('duckdb')}, pyarrow {version('pyarrow')}, requests {version('requests')}, "
       f"Python {platform.python_version()}. Best of {repeat} run(s) each.")
 print()
 print("| tool | rows | seconds | M rows/s | MB/s of JSON | peak RSS MB | CPU % | output MB | tsexport speed-up | values vs tsexport |")
