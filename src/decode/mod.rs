@@ -15,6 +15,7 @@ pub mod types;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_array::{RecordBatch, RecordBatchOptions};
 use arrow_schema::SchemaRef;
@@ -82,6 +83,8 @@ pub struct PageDecoder {
     arrow: SchemaRef,
     types: Vec<ColumnType>,
     by_name: HashMap<String, usize>,
+    /// Rows of the last page decoded: the builders of the next start that big, so they never regrow.
+    last_rows: AtomicUsize,
 }
 
 impl PageDecoder {
@@ -99,6 +102,7 @@ impl PageDecoder {
             arrow,
             types,
             by_name,
+            last_rows: AtomicUsize::new(1024),
         }
     }
 
@@ -113,12 +117,14 @@ impl PageDecoder {
     /// The batch of the page `bytes`, which starts at row `first_row` of the result.
     pub fn decode(&self, bytes: &[u8], first_row: u64) -> Result<RecordBatch, DecodeError> {
         let zone = self.schema.time_zone;
+        let capacity = self.last_rows.load(Ordering::Relaxed);
         let mut decoders: Vec<Box<dyn CellDecoder>> = self
             .types
             .iter()
-            .map(|t| decoder_for(*t, zone, 1024))
+            .map(|t| decoder_for(*t, zone, capacity))
             .collect();
         let facts = self.parse(bytes, first_row, &mut decoders)?;
+        self.last_rows.store(facts.rows.max(1), Ordering::Relaxed);
         let misfits: Vec<Misfit> = facts
             .misfits
             .into_iter()

@@ -27,8 +27,10 @@ fn local_midnight_day(tz: Tz, epoch: i64) -> Option<i32> {
 pub struct DateDecoder {
     builder: Date32Builder,
     tz: Tz,
-    /// Dates repeat a great deal within a page; the zone lookup does not need to.
+    /// Dates repeat a great deal within a page (and sorted results repeat the last one); the zone
+    /// lookup does not need to.
     days: HashMap<i64, Option<i32>>,
+    last: Option<(i64, Option<i32>)>,
 }
 
 impl DateDecoder {
@@ -37,6 +39,7 @@ impl DateDecoder {
             builder: Date32Builder::with_capacity(capacity),
             tz,
             days: HashMap::new(),
+            last: None,
         }
     }
 }
@@ -47,15 +50,22 @@ impl CellDecoder for DateDecoder {
     }
 
     fn push_int(&mut self, value: i64) -> bool {
-        if self.days.len() > 16_384 {
-            self.days.clear();
-        }
-        let tz = self.tz;
-        match *self
-            .days
-            .entry(value)
-            .or_insert_with(|| local_midnight_day(tz, value))
-        {
+        let day = match self.last {
+            Some((last, day)) if last == value => day,
+            _ => {
+                if self.days.len() > 16_384 {
+                    self.days.clear();
+                }
+                let tz = self.tz;
+                let day = *self
+                    .days
+                    .entry(value)
+                    .or_insert_with(|| local_midnight_day(tz, value));
+                self.last = Some((value, day));
+                day
+            }
+        };
+        match day {
             Some(day) => {
                 self.builder.append_value(day);
                 true
