@@ -24,7 +24,6 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
-use tsexport::decode::{first_page, resolve, ColumnMetadata, PageDecoder};
 
 fn main() {
     let rows = pages::env_u64("ROWS", 1_000_000);
@@ -37,7 +36,7 @@ fn main() {
         bytes as f64 / 1e6
     );
 
-    let decoder = tsexport_decoder(&pages[0]);
+    let decoder = pages::decoder(&pages[0]);
     let wire_schema = wire_schema(&decoder.arrow_schema());
     let rows_only: Vec<Vec<u8>> = pages.iter().map(|p| rows_of(p)).collect();
 
@@ -107,40 +106,6 @@ fn measure(
         bytes as f64 / 1e6 / best
     );
     (name, best, checksum)
-}
-
-/// The decoder an export would build: the schema from the first page and Retail Sales' metadata.
-fn tsexport_decoder(first: &[u8]) -> PageDecoder {
-    let names: Vec<String> = serde_json::from_slice::<serde_json::Value>(first).expect("page")
-        ["columnNames"]
-        .as_array()
-        .expect("columnNames")
-        .iter()
-        .map(|n| n.as_str().expect("name").to_string())
-        .collect();
-    let facts = first_page(first, &names).expect("first page");
-    let metadata: Vec<ColumnMetadata> = [
-        ("Order Date", "DATE"),
-        ("Ship Time", "DATE_TIME"),
-        ("Order Time", "TIME"),
-        ("Loyalty Points", "INT64"),
-    ]
-    .iter()
-    .map(|(name, data_type)| ColumnMetadata {
-        name: name.to_string(),
-        data_type: data_type.to_string(),
-    })
-    .collect();
-    let schema = resolve(
-        &names,
-        &[],
-        &facts.details,
-        &metadata,
-        &facts.inferred,
-        chrono_tz::America::Chicago,
-    )
-    .expect("schema");
-    PageDecoder::new(schema)
 }
 
 /// The same columns with the types a generic JSON reader can fill: temporal columns as integers.

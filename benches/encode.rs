@@ -16,7 +16,6 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use tsexport::decode::{first_page, resolve, PageDecoder};
 use tsexport::sink::ParallelParquetWriter;
 
 fn main() {
@@ -81,25 +80,7 @@ fn main() {
 }
 
 fn decode(pages: &[Vec<u8>]) -> Vec<RecordBatch> {
-    let first = &pages[0];
-    let names: Vec<String> = serde_json::from_slice::<serde_json::Value>(first).expect("page")
-        ["columnNames"]
-        .as_array()
-        .expect("columnNames")
-        .iter()
-        .map(|n| n.as_str().expect("name").to_string())
-        .collect();
-    let facts = first_page(first, &names).expect("first page");
-    let schema = resolve(
-        &names,
-        &[],
-        &facts.details,
-        &[],
-        &facts.inferred,
-        chrono_tz::America::Chicago,
-    )
-    .expect("schema");
-    let decoder = PageDecoder::new(schema);
+    let decoder = pages::decoder(&pages[0]);
     pages
         .iter()
         .enumerate()

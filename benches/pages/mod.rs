@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use tsexport::decode::{first_page, resolve, ColumnMetadata, PageDecoder};
 use tsexport::emulator::data::{DataSets, Table};
 use tsexport::emulator::profile::FullDuplicates;
 use tsexport::emulator::render::{
@@ -83,4 +84,38 @@ fn render(rows: u64) -> Vec<Vec<u8>> {
         offset = end;
     }
     pages
+}
+
+/// The decoder an export would build: the schema from the first page and Retail Sales' metadata.
+pub fn decoder(first: &[u8]) -> PageDecoder {
+    let names: Vec<String> = serde_json::from_slice::<serde_json::Value>(first).expect("page")
+        ["columnNames"]
+        .as_array()
+        .expect("columnNames")
+        .iter()
+        .map(|n| n.as_str().expect("name").to_string())
+        .collect();
+    let facts = first_page(first, &names).expect("first page");
+    let metadata: Vec<ColumnMetadata> = [
+        ("Order Date", "DATE"),
+        ("Ship Time", "DATE_TIME"),
+        ("Order Time", "TIME"),
+        ("Loyalty Points", "INT64"),
+    ]
+    .iter()
+    .map(|(name, data_type)| ColumnMetadata {
+        name: name.to_string(),
+        data_type: data_type.to_string(),
+    })
+    .collect();
+    let schema = resolve(
+        &names,
+        &[],
+        &facts.details,
+        &metadata,
+        &facts.inferred,
+        chrono_tz::America::Chicago,
+    )
+    .expect("schema");
+    PageDecoder::new(schema)
 }
