@@ -15,7 +15,6 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 
 /// A Parquet file being written, one row group at a time.
-#[allow(missing_debug_implementations)]
 pub struct ParallelParquetWriter<W: Write + Send> {
     file: SerializedFileWriter<W>,
     factory: ArrowRowGroupWriterFactory,
@@ -24,6 +23,17 @@ pub struct ParallelParquetWriter<W: Write + Send> {
     open: Option<(Vec<ArrowColumnWriter>, usize)>,
     max_rows: usize,
     threads: usize,
+}
+
+impl<W: Write + Send> std::fmt::Debug for ParallelParquetWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParallelParquetWriter")
+            .field("row_groups", &self.file.flushed_row_groups().len())
+            .field("open_rows", &self.open.as_ref().map(|(_, rows)| *rows))
+            .field("max_rows", &self.max_rows)
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<W: Write + Send> ParallelParquetWriter<W> {
