@@ -346,3 +346,47 @@ async fn s3_exports_use_the_standard_aws_environment_and_leak_no_secret() {
         .await
         .is_ok());
 }
+
+#[tokio::test]
+async fn append_adds_files_and_a_file_destination_gets_exactly_one_file() {
+    let emu = Emulator::builder()
+        .rows(4_000)
+        .start()
+        .await
+        .expect("emulator");
+    let dir = s3::TempDir::new("cli-append");
+    let out = dir.path().join("lines");
+    let path = out.to_str().expect("path");
+    for run in 1..=2 {
+        let output = search_to(&emu, path, &["--mode", "append"]).await;
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "run {run}: {}",
+            text(&output)
+        );
+    }
+    assert_eq!(parquet_rows(&out), 8_000);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).expect("manifest"))
+            .expect("json");
+    assert_eq!(
+        manifest["tables"][0]["files"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    let file = dir.path().join("one.parquet");
+    let output = search_to(&emu, file.to_str().expect("path"), &[]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).expect("file"))
+            .expect("parquet");
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 4_000);
+    let rotated = search_to(
+        &emu,
+        dir.path().join("two.parquet").to_str().expect("path"),
+        &["--max-rows-per-file", "1000"],
+    )
+    .await;
+    assert_eq!(rotated.status.code(), Some(2), "{}", text(&rotated));
+}
