@@ -260,26 +260,16 @@ async fn to_stdout(
 ) -> Result<(), CliError> {
     let read = match source {
         ExportSource::Search(request) => client.search(request.query, request.data_source),
-        ExportSource::Pinboard { pinboard, vizzes } => match &vizzes[..] {
-            [viz] => {
-                let headers = client.list_viz_headers(&pinboard).await?;
-                let id = headers
-                    .iter()
-                    .find(|h| h.id == *viz || h.name == *viz)
-                    .map(|h| h.id.clone())
-                    .ok_or_else(|| {
-                        CliError::usage(format!(
-                            "pinboard {pinboard} has no viz '{viz}'; `tsexport ls vizzes {pinboard}` lists them"
-                        ))
-                    })?;
-                client.pinboard(pinboard).viz(id)
-            }
-            _ => {
+        ExportSource::Pinboard { pinboard, vizzes } => {
+            if vizzes.len() != 1 {
                 return Err(CliError::usage(
                     "stdout holds one table: pick one viz with --viz, or write to a folder",
-                ))
+                ));
             }
-        },
+            let ids = resolve::viz_ids(client, &pinboard, &pinboard, &vizzes).await?;
+            let viz = ids.into_iter().next().unwrap_or_default();
+            client.pinboard(pinboard).viz(viz)
+        }
     };
     let mut batches = read
         .options(options.read)

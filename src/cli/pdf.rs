@@ -100,7 +100,8 @@ pub async fn run(args: PdfArgs) -> Result<(), CliError> {
     let options = PdfOptions {
         layout: layout.into(),
         orientation: args.orientation.into(),
-        visualization_ids: viz_ids(&client, &pinboard.id, &pinboard.name, &args.vizzes).await?,
+        visualization_ids: resolve::viz_ids(&client, &pinboard.id, &pinboard.name, &args.vizzes)
+            .await?,
         truncate_tables: args.truncate_tables,
         include_logo: !args.no_logo,
         footer_text: args.footer,
@@ -154,39 +155,4 @@ async fn to_object_store(
         let _ = writer.abort().await;
     }
     finished
-}
-
-/// The ids of the vizzes `given` by id or exact name on pinboard `id`.
-async fn viz_ids(
-    client: &Client,
-    id: &str,
-    name: &str,
-    given: &[String],
-) -> Result<Vec<String>, CliError> {
-    if given.is_empty() {
-        return Ok(Vec::new());
-    }
-    let vizzes = client.list_viz_headers(id).await?;
-    given
-        .iter()
-        .map(|wanted| {
-            let found: Vec<&str> = vizzes
-                .iter()
-                .filter(|v| v.id == *wanted || v.name == *wanted)
-                .map(|v| v.id.as_str())
-                .collect();
-            match found[..] {
-                [one] => Ok(one.to_string()),
-                [] => Err(CliError::usage(format!(
-                    "pinboard '{name}' has no visualization with id or exact name '{wanted}'; \
-                     `tsexport ls vizzes {id}` lists them"
-                ))),
-                _ => Err(CliError::usage(format!(
-                    "'{wanted}' names {} visualizations of pinboard '{name}'; give one of their ids: {}",
-                    found.len(),
-                    found.join(", ")
-                ))),
-            }
-        })
-        .collect()
 }

@@ -49,3 +49,38 @@ pub async fn object(
         ))
     })
 }
+
+/// The ids of the vizzes `given` by id or exact name on pinboard `id`.
+pub async fn viz_ids(
+    client: &Client,
+    id: &str,
+    name: &str,
+    given: &[String],
+) -> Result<Vec<String>, CliError> {
+    if given.is_empty() {
+        return Ok(Vec::new());
+    }
+    let vizzes = client.list_viz_headers(id).await?;
+    given
+        .iter()
+        .map(|wanted| {
+            let found: Vec<&str> = vizzes
+                .iter()
+                .filter(|v| v.id == *wanted || v.name == *wanted)
+                .map(|v| v.id.as_str())
+                .collect();
+            match found[..] {
+                [one] => Ok(one.to_string()),
+                [] => Err(CliError::usage(format!(
+                    "pinboard '{name}' has no visualization with id or exact name '{wanted}'; \
+                     `tsexport ls vizzes {id}` lists them"
+                ))),
+                _ => Err(CliError::usage(format!(
+                    "'{wanted}' names {} visualizations of pinboard '{name}'; give one of their ids: {}",
+                    found.len(),
+                    found.join(", ")
+                ))),
+            }
+        })
+        .collect()
+}
