@@ -12,6 +12,9 @@
 //! Run: `cargo bench --bench emulator_throughput` (ROWS=1000000 PAGE=100000 by default). REPEAT=n times
 //! each measurement and reports the best run, which steadies the figures on a shared machine.
 
+#[path = "pages/mod.rs"]
+mod pages;
+
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -20,13 +23,6 @@ use tsexport::emulator::{ids, Emulator};
 
 const QUERY: &str = "[Order Line ID] [Order ID] [Customer] [Region] [Product] [Store ID] [Quantity] [Line Cents] \
                      [Sales] [Discount] [Is Returned] [Order Date] [Ship Time] [Order Time] [Loyalty Points]";
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn report(name: &str, bytes: u64, rows: u64, elapsed: Duration) {
     let secs = elapsed.as_secs_f64();
@@ -108,46 +104,8 @@ async fn fetch_pages(v1: &str, rows: u64, page: u64) -> (u64, u64) {
 
 /// Renders the same pages the HTTP run fetches, with the emulator's own parts, without HTTP.
 fn render_in_process(rows: u64, page: u64) -> u64 {
-    use std::sync::Arc;
-    use tsexport::emulator::data::{DataSets, Table};
-    use tsexport::emulator::profile::FullDuplicates;
-    use tsexport::emulator::render::{
-        data_block, BlockOptions, BodyStream, CellStyle, Counters, Format, RowRange,
-    };
-    use tsexport::emulator::search;
-
-    let data = DataSets::new(42, rows, chrono_tz::America::Chicago);
-    let table: Arc<dyn Table> = data.retail.clone();
-    let query = search::parse(QUERY, table.as_ref()).expect("query");
-    let result = Arc::new(search::execute(table, &query, &[]).expect("result"));
     let mut bytes = 0;
-    let mut offset = 0;
-    while offset < rows {
-        let end = (offset + page).min(rows);
-        let range = RowRange::new(
-            result.clone(),
-            offset,
-            end,
-            Format::Compact,
-            CellStyle::default(),
-            FullDuplicates::LastWins,
-        );
-        let counters = Counters {
-            sampling_ratio: 1.0,
-            total_row_count: rows,
-            row_count: end - offset,
-            page_size: page as i64,
-            offset: offset as i64,
-        };
-        let options = BlockOptions {
-            name: None,
-            column_details: false,
-        };
-        bytes += BodyStream::new(data_block(range, counters, &options))
-            .render_all()
-            .len() as u64;
-        offset += page;
-    }
+    pages::render_each(QUERY, rows, page, |rendered| bytes += rendered.len() as u64);
     bytes
 }
 
@@ -202,9 +160,9 @@ fn best_of<T>(repeat: u64, mut run: impl FnMut() -> T) -> (T, Duration) {
 }
 
 fn main() {
-    let rows = env_u64("ROWS", 1_000_000);
-    let page = env_u64("PAGE", 100_000);
-    let repeat = env_u64("REPEAT", 1);
+    let rows = pages::env_u64("ROWS", 1_000_000);
+    let page = pages::env_u64("PAGE", 100_000);
+    let repeat = pages::env_u64("REPEAT", 1);
     let (v1, stop) = start_emulator(rows, 0);
     let (cached_v1, cached_stop) = start_emulator(rows, 2 << 30);
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -2,6 +2,7 @@
 //! nulls) rendered as 100,000-row searchdata pages, in files under `target/bench-data/ROWS/`.
 //! `benches/compare.sh` writes the same files for the peers; whoever comes first renders them and
 //! the rest read them, so every tool decodes the very same bytes.
+#![allow(dead_code)] // each benchmark uses a part
 
 use std::path::PathBuf;
 
@@ -52,15 +53,22 @@ pub fn pages(rows: u64) -> Vec<Vec<u8>> {
 
 /// The pages as the emulator serves them, rendered in-process with its own parts.
 fn render(rows: u64) -> Vec<Vec<u8>> {
+    let mut pages = Vec::new();
+    render_each(QUERY, rows, PAGE_ROWS, |page| pages.push(page));
+    pages
+}
+
+/// Renders the `page_rows`-row pages of `query` over `rows` rows of Retail Sales, handing each to
+/// `each` as the emulator would serve it (COMPACT, no HTTP).
+pub fn render_each(query: &str, rows: u64, page_rows: u64, mut each: impl FnMut(Vec<u8>)) {
     use std::sync::Arc;
     let data = DataSets::new(42, rows, chrono_tz::America::Chicago);
     let table: Arc<dyn Table> = data.retail.clone();
-    let query = search::parse(QUERY, table.as_ref()).expect("query");
+    let query = search::parse(query, table.as_ref()).expect("query");
     let result = Arc::new(search::execute(table, &query, &[]).expect("result"));
-    let mut pages = Vec::new();
     let mut offset = 0;
     while offset < rows {
-        let end = (offset + PAGE_ROWS).min(rows);
+        let end = (offset + page_rows).min(rows);
         let range = RowRange::new(
             result.clone(),
             offset,
@@ -73,17 +81,16 @@ fn render(rows: u64) -> Vec<Vec<u8>> {
             sampling_ratio: 1.0,
             total_row_count: rows,
             row_count: end - offset,
-            page_size: PAGE_ROWS as i64,
+            page_size: page_rows as i64,
             offset: offset as i64,
         };
         let options = BlockOptions {
             name: None,
             column_details: false,
         };
-        pages.push(BodyStream::new(data_block(range, counters, &options)).render_all());
+        each(BodyStream::new(data_block(range, counters, &options)).render_all());
         offset = end;
     }
-    pages
 }
 
 /// The decoder an export would build: the schema from the first page and Retail Sales' metadata.
