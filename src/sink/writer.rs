@@ -322,15 +322,10 @@ impl TableWriter {
             self.metadata.clone(),
         );
         let options = self.run.options.clone();
-        let encoder = tokio::task::spawn_blocking(move || {
+        let encoder = encoding_step(&shown, move || {
             Encoder::new(encoding, counted, &schema, &options, &metadata)
         })
-        .await
-        .map_err(|e| SinkError::task("encoder", e))?
-        .map_err(|reason| SinkError::Encode {
-            path: shown.clone(),
-            reason,
-        })?;
+        .await?;
         tracing::debug!(table = %self.table, file = %shown, "file opened");
         Ok(OpenFile {
             path,
@@ -343,16 +338,12 @@ impl TableWriter {
 
     async fn encode(&self, mut file: OpenFile, piece: RecordBatch) -> Result<OpenFile, SinkError> {
         let rows = piece.num_rows() as u64;
-        let (mut file, encoded) = tokio::task::spawn_blocking(move || {
-            let encoded = file.encoder.write(&piece);
-            (file, encoded)
+        let shown = file.shown.clone();
+        let mut file = encoding_step(&shown, move || {
+            file.encoder.write(&piece)?;
+            Ok(file)
         })
-        .await
-        .map_err(|e| SinkError::task("encoder", e))?;
-        encoded.map_err(|reason| SinkError::Encode {
-            path: file.shown.clone(),
-            reason,
-        })?;
+        .await?;
         file.rows += rows;
         Ok(file)
     }
@@ -365,19 +356,27 @@ impl TableWriter {
             written,
             rows,
         } = file;
-        let output = tokio::task::spawn_blocking(move || encoder.finish())
-            .await
-            .map_err(|e| SinkError::task("encoder", e))?
-            .map_err(|reason| SinkError::Encode {
-                path: shown.clone(),
-                reason,
-            })?;
+        let output = encoding_step(&shown, move || encoder.finish()).await?;
         output.into_inner().complete().await?;
         let bytes = written.load(Ordering::Relaxed);
         tracing::debug!(table = %self.table, file = %shown, rows, bytes, "file written");
         self.files.push(FileReport { path, rows, bytes });
         Ok(())
     }
+}
+
+/// Runs a step of the encoder (CPU-bound) on the blocking pool; a failure names the file `shown`.
+async fn encoding_step<T: Send + 'static>(
+    shown: &str,
+    step: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, SinkError> {
+    tokio::task::spawn_blocking(step)
+        .await
+        .map_err(|e| SinkError::task("encoder", e))?
+        .map_err(|reason| SinkError::Encode {
+            path: shown.to_string(),
+            reason,
+        })
 }
 
 /// Closes an unfinished file without completing it, on the blocking pool since a local file
