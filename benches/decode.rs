@@ -38,7 +38,6 @@ fn main() {
 
     let decoder = pages::decoder(&pages[0]);
     let wire_schema = wire_schema(&decoder.arrow_schema());
-    let rows_only: Vec<Vec<u8>> = pages.iter().map(|p| rows_of(p)).collect();
 
     let mut results = Vec::new();
     results.push(measure("tsexport", repeat, bytes, || {
@@ -56,6 +55,7 @@ fn main() {
     if std::env::var_os("PROFILE").is_some() {
         return;
     }
+    let rows_only: Vec<Vec<u8>> = pages.iter().map(|p| rows_of(p)).collect();
     results.push(measure("arrow-json", repeat, bytes, || {
         rows_only
             .iter()

@@ -36,6 +36,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod api;
 pub mod decode;
 pub mod export;
+mod json;
 pub mod pager;
 pub mod read;
 pub mod sink;

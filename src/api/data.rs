@@ -5,9 +5,9 @@ use bytes::Bytes;
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::scan;
 use super::transport::Call;
 use super::{Client, Error};
+use crate::json as scan;
 
 /// `formattype`. The client should use COMPACT (spec §3.3); FULL exists for completeness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -186,7 +186,7 @@ impl Client {
 }
 
 /// The counters of one data block, from its small top-level values only: the rows are left to the
-/// decoder, which parses them once (see [`scan`]).
+/// decoder, which parses them once (see `crate::json`).
 fn counters_of(bytes: &[u8], endpoint: &str) -> Result<Counters, Error> {
     let decode = |reason: String| Error::Decode {
         endpoint: endpoint.into(),

@@ -23,7 +23,6 @@ mod groups;
 mod metadata;
 mod pdf;
 mod retry;
-mod scan;
 mod session;
 mod transport;
 mod users;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::cells::CellDecoder;
 use super::types::{ColumnType, ValueKind};
+use crate::json;
 
 /// A `columnDetails` entry (9.10+): a result column and its ThoughtSpot type.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -50,11 +51,23 @@ pub struct Columns<'a> {
 }
 
 /// Parses `bytes` into `decoders` (one per column, in order).
+///
+/// The page is checked to be UTF-8 once, up front (SIMD), so strings are sliced out of it without
+/// another check. The top level is walked by [`json::walk_object`]; `data` is read by
+/// [`RowScanner`], a hand-written scanner for the rows' common shape (arrays of scalars) that is
+/// about twice as fast as driving serde cell by cell; FULL rows and object or array cells, which are
+/// rare, are cut out and handed to serde.
 pub fn parse<D: CellDecoder>(
     bytes: &[u8],
     columns: &Columns<'_>,
     decoders: &mut [D],
-) -> Result<PageFacts, serde_json::Error> {
+) -> Result<PageFacts, String> {
+    let text = simdutf8::compat::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the page is not valid UTF-8 (byte {} is not): the server sent a broken body",
+            e.valid_up_to()
+        )
+    })?;
     let mut state = State {
         decoders,
         types: columns.types,
@@ -63,10 +76,40 @@ pub fn parse<D: CellDecoder>(
         row: 0,
         misfits: vec![None; columns.types.len()],
     };
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let (column_names, column_details) =
-        PageSeed { state: &mut state }.deserialize(&mut deserializer)?;
-    deserializer.end()?;
+    let mut column_names = None;
+    let mut column_details = None;
+    let mut saw_data = false;
+    json::walk_object(bytes, |key, start| match key {
+        "columnNames" | "column_names" => {
+            let end = json::skip_value(bytes, start)?;
+            column_names = Some(
+                serde_json::from_slice(&bytes[start..end])
+                    .map_err(|e| format!("columnNames is not a list of names: {e}"))?,
+            );
+            Ok(end)
+        }
+        "columnDetails" => {
+            let end = json::skip_value(bytes, start)?;
+            column_details = Some(
+                serde_json::from_slice(&bytes[start..end])
+                    .map_err(|e| format!("columnDetails is not a list of columns: {e}"))?,
+            );
+            Ok(end)
+        }
+        "data" | "data_rows" => {
+            saw_data = true;
+            RowScanner {
+                text,
+                state: &mut state,
+                unescaped: String::new(),
+            }
+            .rows(start)
+        }
+        _ => json::skip_value(bytes, start),
+    })?;
+    if !saw_data {
+        return Err("the page has no \"data\" array".into());
+    }
     Ok(PageFacts {
         column_names,
         column_details,
@@ -85,7 +128,61 @@ struct State<'a, D> {
     misfits: Vec<Option<FirstMisfit>>,
 }
 
+/// One method per kind of JSON value: hand it to the column's decoder, and record a misfit when it
+/// does not fit.
 impl<D: CellDecoder> State<'_, D> {
+    fn null(&mut self, column: usize) {
+        self.decoders[column].push_null();
+    }
+
+    fn bool(&mut self, column: usize, value: bool) {
+        if !self.decoders[column].push_bool(value) {
+            self.misfit(column, ValueKind::Bool, || value.to_string());
+        }
+    }
+
+    fn int(&mut self, column: usize, value: i64) {
+        if !self.decoders[column].push_int(value) {
+            self.misfit(column, ValueKind::Int(value), || value.to_string());
+        }
+    }
+
+    fn big_int(&mut self, column: usize, value: u64) {
+        if !self.decoders[column].push_big_int(value) {
+            self.misfit(column, ValueKind::BigInt, || value.to_string());
+        }
+    }
+
+    fn float(&mut self, column: usize, value: f64) {
+        if !self.decoders[column].push_float(value) {
+            self.misfit(column, ValueKind::Float(value), || {
+                ryu::Buffer::new().format(value).to_string()
+            });
+        }
+    }
+
+    /// A number no 64-bit type holds (an integer beyond them, a double beyond its range), handed
+    /// over as its digits so no column takes a rounded value: only text or a decimal that holds it.
+    fn wide_number(&mut self, column: usize, digits: &str) {
+        if !self.decoders[column].push_str(digits) {
+            self.misfit(column, ValueKind::BigInt, || digits.to_string());
+        }
+    }
+
+    fn str(&mut self, column: usize, value: &str) {
+        if !self.decoders[column].push_str(value) {
+            self.misfit(column, ValueKind::Str, || quoted(value));
+        }
+    }
+
+    fn wrapped_date(&mut self, column: usize, start: i64) {
+        if !self.decoders[column].push_wrapped_date(start) {
+            self.misfit(column, ValueKind::WrappedDate, || {
+                format!("{{\"v\":{{\"s\":{start}}}}}")
+            });
+        }
+    }
+
     /// Records that `kind` did not fit `column` and gives the cell a null in its place.
     fn misfit(&mut self, column: usize, kind: ValueKind, text: impl FnOnce() -> String) {
         self.decoders[column].push_null();
@@ -112,85 +209,364 @@ fn quoted(value: &str) -> String {
     }
 }
 
-struct PageSeed<'s, 'a, D> {
+/// Reads a page's `data` array straight into the column decoders: one pass, no intermediate values,
+/// no copy of a string without escapes. It validates what it reads as strictly as serde_json does
+/// (number grammar, escapes, literals), except that it leaves control characters in strings alone.
+struct RowScanner<'t, 's, 'a, D> {
+    /// The whole page, already checked to be UTF-8.
+    text: &'t str,
     state: &'s mut State<'a, D>,
+    /// Where a string with escapes is unescaped, reused across cells.
+    unescaped: String,
 }
 
-type Header = (Option<Vec<String>>, Option<Vec<ColumnDetail>>);
-
-impl<'de, C: CellDecoder> DeserializeSeed<'de> for PageSeed<'_, '_, C> {
-    type Value = Header;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Header, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de, C: CellDecoder> Visitor<'de> for PageSeed<'_, '_, C> {
-    type Value = Header;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a data page: an object with columnNames and data")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header, A::Error> {
-        let mut names = None;
-        let mut details = None;
-        let mut saw_data = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
-                "columnNames" | "column_names" => names = Some(map.next_value()?),
-                "columnDetails" => details = Some(map.next_value()?),
-                "data" | "data_rows" => {
-                    map.next_value_seed(RowsSeed { state: self.state })?;
-                    saw_data = true;
-                }
+impl<D: CellDecoder> RowScanner<'_, '_, '_, D> {
+    /// Reads the rows array that starts at `at`; returns where it ends.
+    fn rows(&mut self, at: usize) -> Result<usize, String> {
+        let bytes = self.text.as_bytes();
+        match bytes.get(at) {
+            Some(b'[') => {}
+            Some(b'n') if bytes[at..].starts_with(b"null") => return Ok(at + 4),
+            _ => return Err(format!("\"data\" is not an array of rows (byte {at})")),
+        }
+        let mut at = json::skip_space(bytes, at + 1);
+        if bytes.get(at) == Some(&b']') {
+            return Ok(at + 1);
+        }
+        loop {
+            at = match bytes.get(at) {
+                Some(b'[') => self.compact_row(at + 1)?,
+                Some(b'{') => self.full_row(at)?,
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    return Err(format!(
+                        "row {} is neither an array of cells (COMPACT) nor an object (FULL), at byte {at}",
+                        self.state.row + 1
+                    ))
+                }
+            };
+            self.state.row += 1;
+            at = json::skip_space(bytes, at);
+            match bytes.get(at) {
+                Some(b',') => at = json::skip_space(bytes, at + 1),
+                Some(b']') => return Ok(at + 1),
+                _ => {
+                    return Err(format!(
+                        "expected ',' or ']' after row {} at byte {at}",
+                        self.state.row
+                    ))
                 }
             }
         }
-        if !saw_data {
-            return Err(de::Error::custom("the page has no \"data\" array"));
+    }
+
+    /// Reads the cells of a COMPACT row from `at` (after its `[`); returns where the row ends.
+    fn compact_row(&mut self, at: usize) -> Result<usize, String> {
+        let bytes = self.text.as_bytes();
+        let width = self.state.types.len();
+        let row = self.state.row + 1;
+        let mut at = json::skip_space(bytes, at);
+        let mut cells = 0;
+        if bytes.get(at) != Some(&b']') {
+            loop {
+                if cells == width {
+                    return Err(format!(
+                        "row {row} has more cells than the page's {width} columns"
+                    ));
+                }
+                at = json::skip_space(bytes, self.cell(at, cells)?);
+                cells += 1;
+                match bytes.get(at) {
+                    Some(b',') => at = json::skip_space(bytes, at + 1),
+                    Some(b']') => break,
+                    _ => {
+                        return Err(format!(
+                            "row {row}: expected ',' or ']' after cell {cells} at byte {at}"
+                        ))
+                    }
+                }
+            }
         }
-        Ok((names, details))
-    }
-}
-
-struct RowsSeed<'s, 'a, D> {
-    state: &'s mut State<'a, D>,
-}
-
-impl<'de, C: CellDecoder> DeserializeSeed<'de> for RowsSeed<'_, '_, C> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de, C: CellDecoder> Visitor<'de> for RowsSeed<'_, '_, C> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of rows")
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut rows: A) -> Result<(), A::Error> {
-        while rows
-            .next_element_seed(RowSeed {
-                state: &mut *self.state,
-            })?
-            .is_some()
-        {
-            self.state.row += 1;
+        if cells < width {
+            return Err(format!(
+                "row {row} has {cells} cells but the page has {width} columns"
+            ));
         }
-        Ok(())
+        Ok(at + 1)
     }
+
+    /// Reads one cell of `column` at `at`; returns where it ends.
+    fn cell(&mut self, at: usize, column: usize) -> Result<usize, String> {
+        let bytes = self.text.as_bytes();
+        let literal = |word: &str| {
+            if bytes[at..].starts_with(word.as_bytes()) {
+                Ok(at + word.len())
+            } else {
+                Err(self.not_a_value(at, column))
+            }
+        };
+        match bytes.get(at) {
+            Some(b'"') => {
+                let (value, end) =
+                    read_string(self.text, at, &mut self.unescaped).map_err(|e| {
+                        format!("row {}, column {}: {e}", self.state.row + 1, column + 1)
+                    })?;
+                self.state.str(column, value);
+                Ok(end)
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let (number, end) = read_number(self.text, at).map_err(|e| {
+                    format!("row {}, column {}: {e}", self.state.row + 1, column + 1)
+                })?;
+                match number {
+                    Number::Int(v) => self.state.int(column, v),
+                    Number::BigInt(v) => self.state.big_int(column, v),
+                    Number::Float(v) => self.state.float(column, v),
+                    Number::Wide(digits) => self.state.wide_number(column, digits),
+                }
+                Ok(end)
+            }
+            Some(b'n') => {
+                let end = literal("null")?;
+                self.state.null(column);
+                Ok(end)
+            }
+            Some(b't') => {
+                let end = literal("true")?;
+                self.state.bool(column, true);
+                Ok(end)
+            }
+            Some(b'f') => {
+                let end = literal("false")?;
+                self.state.bool(column, false);
+                Ok(end)
+            }
+            Some(b'{' | b'[') => {
+                let end = json::skip_value(bytes, at)?;
+                let mut cell = serde_json::Deserializer::from_slice(&bytes[at..end]);
+                CellSeed {
+                    state: &mut *self.state,
+                    column,
+                }
+                .deserialize(&mut cell)
+                .map_err(|e| format!("row {}, column {}: {e}", self.state.row + 1, column + 1))?;
+                Ok(end)
+            }
+            _ => Err(self.not_a_value(at, column)),
+        }
+    }
+
+    /// Reads a FULL row (an object) that starts at `at`, through serde; returns where it ends.
+    fn full_row(&mut self, at: usize) -> Result<usize, String> {
+        let bytes = self.text.as_bytes();
+        let end = json::skip_value(bytes, at)?;
+        let mut row = serde_json::Deserializer::from_slice(&bytes[at..end]);
+        RowSeed {
+            state: &mut *self.state,
+        }
+        .deserialize(&mut row)
+        .map_err(|e| format!("row {}: {e}", self.state.row + 1))?;
+        Ok(end)
+    }
+
+    fn not_a_value(&self, at: usize, column: usize) -> String {
+        let bytes = self.text.as_bytes();
+        let shown = String::from_utf8_lossy(&bytes[at..(at + 12).min(bytes.len())]).into_owned();
+        format!(
+            "row {}, column {}: {shown:?} at byte {at} is not a JSON value",
+            self.state.row + 1,
+            column + 1
+        )
+    }
+}
+
+/// Reads the string that opens at `at`: the string (borrowed from `text` when it has no escapes,
+/// else unescaped into `unescaped`) and where it ends.
+fn read_string<'x>(
+    text: &'x str,
+    at: usize,
+    unescaped: &'x mut String,
+) -> Result<(&'x str, usize), String> {
+    let bytes = text.as_bytes();
+    let start = at + 1;
+    let Some(found) = memchr::memchr2(b'"', b'\\', &bytes[start..]) else {
+        return Err(format!("the string at byte {at} is not closed"));
+    };
+    let stop = start + found;
+    if bytes[stop] == b'"' {
+        // Both ends are ASCII bytes, so this slice is on character boundaries.
+        return Ok((&text[start..stop], stop + 1));
+    }
+    unescaped.clear();
+    let mut from = start;
+    let mut stop = stop;
+    loop {
+        unescaped.push_str(&text[from..stop]);
+        if bytes[stop] == b'"' {
+            return Ok((unescaped.as_str(), stop + 1));
+        }
+        from = stop + 2;
+        let escaped = match bytes.get(stop + 1) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let (c, next) = read_unicode_escape(bytes, stop)?;
+                from = next;
+                c
+            }
+            _ => return Err(format!("invalid escape at byte {stop}")),
+        };
+        unescaped.push(escaped);
+        let Some(found) = memchr::memchr2(b'"', b'\\', &bytes[from..]) else {
+            return Err(format!("the string at byte {at} is not closed"));
+        };
+        stop = from + found;
+    }
+}
+
+/// Reads `\uXXXX` at `at` (a surrogate pair takes two); the character and where it ends.
+fn read_unicode_escape(bytes: &[u8], at: usize) -> Result<(char, usize), String> {
+    let hex = |at: usize| -> Option<u32> {
+        let digits = std::str::from_utf8(bytes.get(at..at + 4)?).ok()?;
+        u32::from_str_radix(digits, 16).ok()
+    };
+    let invalid = || format!("invalid \\u escape at byte {at}");
+    let first = hex(at + 2).ok_or_else(invalid)?;
+    let (code, end) = match first {
+        0xD800..=0xDBFF => {
+            let low = (bytes.get(at + 6..at + 8) == Some(b"\\u"))
+                .then(|| hex(at + 8))
+                .flatten()
+                .filter(|low| (0xDC00..=0xDFFF).contains(low))
+                .ok_or_else(|| format!("lone surrogate in a \\u escape at byte {at}"))?;
+            (0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00), at + 12)
+        }
+        0xDC00..=0xDFFF => return Err(format!("lone surrogate in a \\u escape at byte {at}")),
+        _ => (first, at + 6),
+    };
+    Ok((char::from_u32(code).ok_or_else(invalid)?, end))
+}
+
+/// A JSON number, in the narrowest form that holds it exactly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Number<'t> {
+    Int(i64),
+    /// An integer above `i64::MAX` that fits `u64`.
+    BigInt(u64),
+    Float(f64),
+    /// An integer beyond 64 bits or a double beyond its range: the digits as written.
+    Wide(&'t str),
+}
+
+/// Reads the number at `at` by JSON's grammar: the number and where it ends. Integers of up to 19
+/// digits are accumulated directly; doubles go through the standard library's correctly rounded
+/// parser (Eisel-Lemire with a big-number fallback), so every double comes back bit for bit.
+fn read_number(text: &str, at: usize) -> Result<(Number<'_>, usize), String> {
+    let bytes = text.as_bytes();
+    let digits_from = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    let negative = bytes[at] == b'-';
+    let int_start = at + usize::from(negative);
+    // The integer part is scanned and accumulated in one pass, eight digits at a time while it
+    // lasts; past 19 digits the wrapped value is not used.
+    let mut magnitude = 0u64;
+    let mut int_end = int_start;
+    while let Some(eight) = bytes.get(int_end..int_end + 8).and_then(eight_digits) {
+        magnitude = magnitude.wrapping_mul(100_000_000).wrapping_add(eight);
+        int_end += 8;
+    }
+    while let Some(digit) = bytes.get(int_end).map(|b| b.wrapping_sub(b'0')) {
+        if digit > 9 {
+            break;
+        }
+        magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(digit));
+        int_end += 1;
+    }
+    let invalid = |end: usize| {
+        format!(
+            "{:?} at byte {at} is not a JSON number",
+            String::from_utf8_lossy(&bytes[at..(end + 1).min(bytes.len())])
+        )
+    };
+    let int_digits = int_end - int_start;
+    if int_digits == 0 || (int_digits > 1 && bytes[int_start] == b'0') {
+        return Err(invalid(int_end));
+    }
+    let mut end = int_end;
+    let mut integer = true;
+    if bytes.get(end) == Some(&b'.') {
+        let fraction_end = digits_from(end + 1);
+        if fraction_end == end + 1 {
+            return Err(invalid(fraction_end));
+        }
+        end = fraction_end;
+        integer = false;
+    }
+    if matches!(bytes.get(end), Some(b'e' | b'E')) {
+        let mut exponent = end + 1;
+        if matches!(bytes.get(exponent), Some(b'+' | b'-')) {
+            exponent += 1;
+        }
+        let exponent_end = digits_from(exponent);
+        if exponent_end == exponent {
+            return Err(invalid(exponent_end));
+        }
+        end = exponent_end;
+        integer = false;
+    }
+    let written = &text[at..end];
+    let number = if integer && int_digits <= 19 {
+        // 19 digits never overflow a u64.
+        match (negative, i64::try_from(magnitude)) {
+            (false, Ok(v)) => Number::Int(v),
+            (false, Err(_)) => Number::BigInt(magnitude),
+            // `-0` stays a negative zero, as serde_json reads it.
+            (true, Ok(0)) => Number::Float(-0.0),
+            (true, Ok(v)) => Number::Int(-v),
+            (true, Err(_)) if magnitude == 1 << 63 => Number::Int(i64::MIN),
+            (true, Err(_)) => Number::Wide(written),
+        }
+    } else if integer {
+        match written.parse::<u64>() {
+            Ok(v) => Number::BigInt(v),
+            Err(_) => Number::Wide(written),
+        }
+    } else {
+        match written.parse::<f64>() {
+            Ok(v) if v.is_finite() => Number::Float(v),
+            _ => Number::Wide(written),
+        }
+    };
+    Ok((number, end))
+}
+
+/// The value of eight ASCII digits, or `None` if any byte is not a digit. SWAR, as in simdjson and
+/// fast_float: the bytes are read as one little-endian u64, checked with two masks, and combined
+/// pairwise (1 digit -> 2 -> 4 -> 8) with three multiplications instead of eight.
+fn eight_digits(bytes: &[u8]) -> Option<u64> {
+    let chunk = u64::from_le_bytes(bytes.try_into().ok()?);
+    let all_digits = (chunk & 0xF0F0_F0F0_F0F0_F0F0)
+        | (((chunk.wrapping_add(0x0606_0606_0606_0606)) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
+        == 0x3333_3333_3333_3333;
+    if !all_digits {
+        return None;
+    }
+    let mut value = chunk - 0x3030_3030_3030_3030;
+    value = value.wrapping_mul(10).wrapping_add(value >> 8);
+    value = ((value & 0x0000_00FF_0000_00FF)
+        .wrapping_mul(100 + (1_000_000 << 32))
+        .wrapping_add(((value >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32))))
+        >> 32;
+    Some(value)
 }
 
 struct RowSeed<'s, 'a, D> {
@@ -201,7 +577,7 @@ impl<'de, C: CellDecoder> DeserializeSeed<'de> for RowSeed<'_, '_, C> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
+        deserializer.deserialize_map(self)
     }
 }
 
@@ -209,30 +585,7 @@ impl<'de, C: CellDecoder> Visitor<'de> for RowSeed<'_, '_, C> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a row: an array of cells (COMPACT) or an object (FULL)")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut cells: A) -> Result<(), A::Error> {
-        let width = self.state.types.len();
-        for column in 0..width {
-            let seed = CellSeed {
-                state: &mut *self.state,
-                column,
-            };
-            if cells.next_element_seed(seed)?.is_none() {
-                return Err(de::Error::custom(format!(
-                    "row {} has {column} cells but the page has {width} columns",
-                    self.state.row + 1
-                )));
-            }
-        }
-        if cells.next_element::<IgnoredAny>()?.is_some() {
-            return Err(de::Error::custom(format!(
-                "row {} has more cells than the page's {width} columns",
-                self.state.row + 1
-            )));
-        }
-        Ok(())
+        f.write_str("a FULL row: an object of cells by column name")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut cells: A) -> Result<(), A::Error> {
@@ -311,18 +664,6 @@ impl<'de, C: CellDecoder> DeserializeSeed<'de> for CellSeed<'_, '_, C> {
     }
 }
 
-impl<D: CellDecoder> CellSeed<'_, '_, D> {
-    fn decoder(&mut self) -> &mut D {
-        &mut self.state.decoders[self.column]
-    }
-
-    fn settle(self, fitted: bool, kind: ValueKind, text: impl FnOnce() -> String) {
-        if !fitted {
-            self.state.misfit(self.column, kind, text);
-        }
-    }
-}
-
 /// `{"s": start, "e": end}` inside a wrapped date.
 #[derive(Deserialize)]
 struct Span {
@@ -336,49 +677,40 @@ impl<'de, C: CellDecoder> Visitor<'de> for CellSeed<'_, '_, C> {
         f.write_str("a cell value")
     }
 
-    fn visit_unit<E>(mut self) -> Result<(), E> {
-        self.decoder().push_null();
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.state.null(self.column);
         Ok(())
     }
 
-    fn visit_bool<E>(mut self, v: bool) -> Result<(), E> {
-        let fitted = self.decoder().push_bool(v);
-        self.settle(fitted, ValueKind::Bool, || v.to_string());
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.state.bool(self.column, v);
         Ok(())
     }
 
-    fn visit_i64<E>(mut self, v: i64) -> Result<(), E> {
-        let fitted = self.decoder().push_int(v);
-        self.settle(fitted, ValueKind::Int(v), || v.to_string());
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.state.int(self.column, v);
         Ok(())
     }
 
-    fn visit_u64<E: de::Error>(mut self, v: u64) -> Result<(), E> {
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
         match i64::try_from(v) {
-            Ok(v) => self.visit_i64(v),
-            Err(_) => {
-                let fitted = self.decoder().push_big_int(v);
-                self.settle(fitted, ValueKind::BigInt, || v.to_string());
-                Ok(())
-            }
+            Ok(v) => self.state.int(self.column, v),
+            Err(_) => self.state.big_int(self.column, v),
         }
-    }
-
-    fn visit_f64<E>(mut self, v: f64) -> Result<(), E> {
-        let fitted = self.decoder().push_float(v);
-        self.settle(fitted, ValueKind::Float(v), || {
-            ryu::Buffer::new().format(v).to_string()
-        });
         Ok(())
     }
 
-    fn visit_str<E>(mut self, v: &str) -> Result<(), E> {
-        let fitted = self.decoder().push_str(v);
-        self.settle(fitted, ValueKind::Str, || quoted(v));
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.state.float(self.column, v);
         Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.state.str(self.column, v);
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut start = None;
         let mut other_keys = false;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -391,20 +723,224 @@ impl<'de, C: CellDecoder> Visitor<'de> for CellSeed<'_, '_, C> {
         }
         match start {
             Some(s) if !other_keys && s.fract() == 0.0 && s.abs() < 9.2e18 => {
-                let start = s as i64;
-                let fitted = self.decoder().push_wrapped_date(start);
-                self.settle(fitted, ValueKind::WrappedDate, || {
-                    format!("{{\"v\":{{\"s\":{start}}}}}")
-                });
+                self.state.wrapped_date(self.column, s as i64)
             }
-            _ => self.settle(false, ValueKind::Other, || "an object".to_string()),
+            _ => self
+                .state
+                .misfit(self.column, ValueKind::Other, || "an object".to_string()),
         }
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        self.settle(false, ValueKind::Other, || "an array".to_string());
+        self.state
+            .misfit(self.column, ValueKind::Other, || "an array".to_string());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eight_digits_reads_every_digit_and_refuses_anything_else() {
+        assert_eq!(eight_digits(b"12345678"), Some(12_345_678));
+        assert_eq!(eight_digits(b"00000000"), Some(0));
+        assert_eq!(eight_digits(b"99999999"), Some(99_999_999));
+        assert_eq!(eight_digits(b"1234567"), None);
+        for bad in [b'/', b':', b'.', b'e', b'-', b' ', 0xB0, 0x39 + 0x10] {
+            for at in 0..8 {
+                let mut chunk = *b"12345678";
+                chunk[at] = bad;
+                assert_eq!(eight_digits(&chunk), None, "{chunk:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_follow_the_json_grammar_and_keep_their_value() {
+        let read = |s: &str| read_number(s, 0).map(|(n, end)| (format!("{n:?}"), end));
+        let ok = |s: &str, n: Number| assert_eq!(read(s), Ok((format!("{n:?}"), s.len())), "{s}");
+        ok("0", Number::Int(0));
+        ok("-0", Number::Float(-0.0));
+        ok("1234567890123", Number::Int(1_234_567_890_123));
+        ok("9223372036854775807", Number::Int(i64::MAX));
+        ok("-9223372036854775808", Number::Int(i64::MIN));
+        ok("9223372036854775808", Number::BigInt(1 << 63));
+        ok("18446744073709551615", Number::BigInt(u64::MAX));
+        ok("18446744073709551616", Number::Wide("18446744073709551616"));
+        ok("-9223372036854775809", Number::Wide("-9223372036854775809"));
+        ok("0.30000000000000004", Number::Float(0.30000000000000004));
+        ok("1e-7", Number::Float(1e-7));
+        ok("-2.5E+3", Number::Float(-2500.0));
+        ok("1e400", Number::Wide("1e400"));
+        assert_eq!(read("12,"), Ok(("Int(12)".into(), 2)));
+        for bad in ["-", "01", "-01", "1.", "1.e5", "1e", "1e+", "-a"] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strings_are_unescaped_exactly() {
+        let mut scratch = String::new();
+        let mut read =
+            |s: &str| read_string(s, 0, &mut scratch).map(|(v, end)| (v.to_string(), end));
+        assert_eq!(read(r#""plain""#), Ok(("plain".into(), 7)));
+        assert_eq!(
+            read(r#""a\"b\\c\/d\n\t\u00e9\ud83d\ude00""#),
+            Ok(("a\"b\\c/d\n\té😀".into(), 34))
+        );
+        for bad in [
+            r#""open"#,
+            r#""\x""#,
+            r#""\ud83d""#,
+            r#""\ude00x""#,
+            r#""\u12""#,
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod agrees_with_serde_json {
+    //! The scanner against serde_json on many generated values: every cell decodes to what
+    //! serde_json reads from the same text.
+    use super::*;
+    use crate::decode::cells::decoder_for;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, Int64Type};
+
+    /// xorshift64*: deterministic, no dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+    }
+
+    fn parse_page(page: &str, types: &[ColumnType]) -> Vec<arrow_array::ArrayRef> {
+        let by_name = HashMap::new();
+        let columns = Columns {
+            types,
+            by_name: &by_name,
+        };
+        let mut decoders: Vec<_> = types
+            .iter()
+            .map(|t| decoder_for(*t, chrono_tz::UTC, 16))
+            .collect();
+        let facts = parse(page.as_bytes(), &columns, &mut decoders).expect("page parses");
+        assert!(facts.misfits.iter().all(Option::is_none), "{page}");
+        decoders.iter_mut().map(|d| d.finish()).collect()
+    }
+
+    #[test]
+    fn numbers_and_strings_decode_as_serde_json_reads_them() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let chars = [
+            'a', '"', '\\', '/', '\n', '\u{1}', 'é', '😀', ' ', '\t', '\u{7f}',
+        ];
+        let mut rows = Vec::new();
+        for _ in 0..20_000 {
+            let float = loop {
+                let f = f64::from_bits(rng.next());
+                if f.is_finite() {
+                    break f;
+                }
+            };
+            let float_text = match rng.next() % 3 {
+                0 => ryu::Buffer::new().format(float).to_string(),
+                1 => format!("{float:e}"),
+                _ => format!("{:.3}", (rng.next() % 2_000_000) as f64 / 1000.0 - 1000.0),
+            };
+            let int = match rng.next() % 3 {
+                0 => rng.next() as i64,
+                1 => (rng.next() % 2000) as i64 - 1000,
+                _ => (rng.next() >> (rng.next() % 64)) as i64,
+            };
+            let text: String = (0..rng.next() % 12)
+                .map(|_| chars[(rng.next() % chars.len() as u64) as usize])
+                .collect();
+            let text = serde_json::to_string(&text).expect("string");
+            rows.push(format!("[{float_text},{int},{text}]"));
+        }
+        let page = format!(
+            "{{\"columnNames\":[\"f\",\"i\",\"s\"],\"data\":[{}]}}",
+            rows.join(",\n ")
+        );
+        let types = [ColumnType::Float64, ColumnType::Int64, ColumnType::Utf8];
+        let arrays = parse_page(&page, &types);
+        let expected: serde_json::Value = serde_json::from_str(&page).expect("serde_json");
+        let (floats, ints, texts) = (
+            arrays[0].as_primitive::<Float64Type>(),
+            arrays[1].as_primitive::<Int64Type>(),
+            arrays[2].as_string::<i32>(),
+        );
+        for (row, cells) in expected["data"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .enumerate()
+        {
+            let float = cells[0].as_f64().expect("f64");
+            assert_eq!(
+                floats.value(row).to_bits(),
+                float.to_bits(),
+                "row {row}: {}",
+                cells[0]
+            );
+            assert_eq!(
+                ints.value(row),
+                cells[1].as_i64().expect("i64"),
+                "row {row}"
+            );
+            assert_eq!(
+                texts.value(row),
+                cells[2].as_str().expect("str"),
+                "row {row}"
+            );
+        }
+        assert_eq!(floats.len(), 20_000);
+    }
+
+    #[test]
+    fn broken_rows_are_errors_that_name_the_row() {
+        let types = [ColumnType::Int64, ColumnType::Utf8];
+        let by_name = HashMap::new();
+        let columns = Columns {
+            types: &types,
+            by_name: &by_name,
+        };
+        for (rows, says) in [
+            (r#"[[1,"a"],[2]]"#, "row 2 has 1 cells"),
+            (r#"[[1,"a","b"]]"#, "row 1 has more cells"),
+            (r#"[[1 "a"]]"#, "row 1: expected ','"),
+            (r#"[[NaN,"a"]]"#, "row 1, column 1"),
+            (r#"[[1,"a"]"#, "after row 1"),
+            (r#"[[01,"a"]]"#, "not a JSON number"),
+            (r#"[[1,"a\q"]]"#, "invalid escape"),
+            (r#"[[1,nul]]"#, "row 1, column 2"),
+            (r#"[3]"#, "row 1 is neither"),
+        ] {
+            let page = format!(r#"{{"columnNames":["a","b"],"data":{rows}}}"#);
+            let mut decoders: Vec<_> = types
+                .iter()
+                .map(|t| decoder_for(*t, chrono_tz::UTC, 4))
+                .collect();
+            let error = parse(page.as_bytes(), &columns, &mut decoders).expect_err(rows);
+            assert!(error.contains(says), "{rows}: {error}");
+        }
+        let mut decoders: Vec<_> = types
+            .iter()
+            .map(|t| decoder_for(*t, chrono_tz::UTC, 4))
+            .collect();
+        let error =
+            parse(b"{\"data\":[[1,\"\xff\"]]}", &columns, &mut decoders).expect_err("utf-8");
+        assert!(error.contains("not valid UTF-8"), "{error}");
     }
 }

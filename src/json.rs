@@ -1,24 +1,38 @@
-//! A page's top level, read without parsing its rows. A data page is almost all `data`; the pager
-//! needs only the counters around it, and the decoder parses (and validates) the rows once, later.
-//! So the top-level keys are walked, every value is skipped by matching brackets and strings
-//! (a byte scan, several times faster than a parse), and only the small values are parsed.
+//! Byte-level JSON scanning: a JSON object's top level walked without parsing its values, and values
+//! skipped by matching brackets and strings (a byte scan, several times faster than a parse). The
+//! pager reads a page's counters this way, and the decoder finds its way to `data`, which it then
+//! parses (and validates) once.
 
 use std::ops::Range;
 
 /// The top-level `(key, value byte range)` pairs of the JSON object in `bytes`, in order.
 pub fn top_level(bytes: &[u8]) -> Result<Vec<(String, Range<usize>)>, String> {
+    let mut entries = Vec::new();
+    walk_object(bytes, |key, start| {
+        let end = skip_value(bytes, start)?;
+        entries.push((key.to_string(), start..end));
+        Ok(end)
+    })?;
+    Ok(entries)
+}
+
+/// Walks the top level of the JSON object in `bytes`: for each key, `value` gets the key and the
+/// offset where its value starts, and returns the offset where the value ends.
+pub fn walk_object(
+    bytes: &[u8],
+    mut value: impl FnMut(&str, usize) -> Result<usize, String>,
+) -> Result<(), String> {
     let mut at = skip_space(bytes, 0);
     if bytes.get(at) != Some(&b'{') {
         return Err("the body is not a JSON object".into());
     }
-    at += 1;
-    let mut entries = Vec::new();
+    at = skip_space(bytes, at + 1);
+    if bytes.get(at) == Some(&b'}') {
+        return end_of_body(bytes, at);
+    }
     loop {
-        at = skip_space(bytes, at);
-        match bytes.get(at) {
-            Some(b'}') if entries.is_empty() => return Ok(entries),
-            Some(b'"') => {}
-            _ => return Err(format!("expected a key at byte {at}")),
+        if bytes.get(at) != Some(&b'"') {
+            return Err(format!("expected a key at byte {at}"));
         }
         let key_end = skip_string(bytes, at)?;
         let key: String = serde_json::from_slice(&bytes[at..key_end])
@@ -27,27 +41,31 @@ pub fn top_level(bytes: &[u8]) -> Result<Vec<(String, Range<usize>)>, String> {
         if bytes.get(at) != Some(&b':') {
             return Err(format!("expected ':' at byte {at}"));
         }
-        let start = skip_space(bytes, at + 1);
-        let end = skip_value(bytes, start)?;
-        entries.push((key, start..end));
+        let end = value(&key, skip_space(bytes, at + 1))?;
         at = skip_space(bytes, end);
         match bytes.get(at) {
-            Some(b',') => at += 1,
-            Some(b'}') => {
-                if skip_space(bytes, at + 1) != bytes.len() {
-                    return Err(format!(
-                        "unexpected bytes after the object at byte {}",
-                        at + 1
-                    ));
-                }
-                return Ok(entries);
-            }
+            Some(b',') => at = skip_space(bytes, at + 1),
+            Some(b'}') => return end_of_body(bytes, at),
             _ => return Err(format!("expected ',' or '}}' at byte {at}")),
         }
     }
 }
 
-fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+/// Checks that nothing but white space follows the object that closes at `at`.
+fn end_of_body(bytes: &[u8], at: usize) -> Result<(), String> {
+    if skip_space(bytes, at + 1) == bytes.len() {
+        Ok(())
+    } else {
+        Err(format!(
+            "unexpected bytes after the object at byte {}",
+            at + 1
+        ))
+    }
+}
+
+/// The offset of the first byte at or after `at` that is not JSON white space.
+#[inline]
+pub fn skip_space(bytes: &[u8], mut at: usize) -> usize {
     while matches!(bytes.get(at), Some(b' ' | b'\n' | b'\r' | b'\t')) {
         at += 1;
     }
@@ -55,7 +73,7 @@ fn skip_space(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// The end of the string that opens at `at`.
-fn skip_string(bytes: &[u8], at: usize) -> Result<usize, String> {
+pub fn skip_string(bytes: &[u8], at: usize) -> Result<usize, String> {
     let mut i = at + 1;
     while let Some(found) = memchr::memchr2(b'"', b'\\', &bytes[i.min(bytes.len())..]) {
         let pos = i + found;
@@ -70,7 +88,7 @@ fn skip_string(bytes: &[u8], at: usize) -> Result<usize, String> {
 /// The end of the value that starts at `at`. An array's end is found by counting only `[` and `]`
 /// outside strings (an object's, `{` and `}`): in JSON each kind is balanced on its own, so the
 /// other kind can be passed over, and `memchr3` finds the next byte that matters with SIMD.
-fn skip_value(bytes: &[u8], at: usize) -> Result<usize, String> {
+pub fn skip_value(bytes: &[u8], at: usize) -> Result<usize, String> {
     let (open, close) = match bytes.get(at) {
         Some(b'"') => return skip_string(bytes, at),
         Some(b'[') => (b'[', b']'),
