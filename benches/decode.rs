@@ -11,7 +11,8 @@
 //! Every decoder must produce the same row count and the same sum of `Order Line ID`, or the run
 //! fails: a fast wrong answer is not a result.
 //!
-//! Run: `cargo bench --bench decode` (ROWS=1000000 by default; REPEAT=3 keeps the best run).
+//! Run: `cargo bench --bench decode` (ROWS=1000000 by default; REPEAT=5 by default: the decoders take
+//! turns and each keeps its best run).
 
 #[path = "pages/mod.rs"]
 mod pages;
@@ -27,7 +28,7 @@ use arrow_schema::{DataType, Field, Schema};
 
 fn main() {
     let rows = pages::env_u64("ROWS", 1_000_000);
-    let repeat = pages::env_u64("REPEAT", 3).max(1);
+    let repeat = pages::env_u64("REPEAT", 5).max(1);
     let pages = pages::pages(rows);
     let bytes: usize = pages.iter().map(Vec::len).sum();
     println!(
@@ -39,8 +40,7 @@ fn main() {
     let decoder = pages::decoder(&pages[0]);
     let wire_schema = wire_schema(&decoder.arrow_schema());
 
-    let mut results = Vec::new();
-    results.push(measure("tsexport", repeat, bytes, || {
+    let tsexport = || -> Vec<RecordBatch> {
         pages
             .iter()
             .enumerate()
@@ -50,24 +50,34 @@ fn main() {
                     .expect("tsexport decodes")
             })
             .collect()
-    }));
+    };
     // PROFILE=1 measures tsexport's decoder alone, for perf.
     if std::env::var_os("PROFILE").is_some() {
+        measure(&mut [("tsexport", &tsexport)], repeat, bytes);
         return;
     }
     let rows_only: Vec<Vec<u8>> = pages.iter().map(|p| rows_of(p)).collect();
-    results.push(measure("arrow-json", repeat, bytes, || {
+    let arrow_json = || -> Vec<RecordBatch> {
         rows_only
             .iter()
             .flat_map(|rows| arrow_json_decode(&wire_schema, rows))
             .collect()
-    }));
-    results.push(measure("serde Value", repeat, bytes, || {
+    };
+    let serde_value = || -> Vec<RecordBatch> {
         pages
             .iter()
             .map(|page| value_decode(&wire_schema, page))
             .collect()
-    }));
+    };
+    let results = measure(
+        &mut [
+            ("tsexport", &tsexport),
+            ("arrow-json", &arrow_json),
+            ("serde Value", &serde_value),
+        ],
+        repeat,
+        bytes,
+    );
 
     let (_, tsexport_secs, checksum) = results[0];
     println!();
@@ -82,30 +92,37 @@ fn main() {
     }
 }
 
-/// Runs `decode` `repeat` times; the best time, and (rows, sum of the first column) as a checksum.
+type Decode<'a> = &'a dyn Fn() -> Vec<RecordBatch>;
+
+/// Runs every decoder `repeat` times, in turns (so a slow spell of a shared machine hits them all
+/// alike); per decoder, the best time and (rows, sum of the first column) as a checksum.
 fn measure(
-    name: &'static str,
+    decoders: &mut [(&'static str, Decode<'_>)],
     repeat: u64,
     bytes: usize,
-    decode: impl Fn() -> Vec<RecordBatch>,
-) -> (&'static str, f64, (usize, i64)) {
-    let mut best = f64::MAX;
-    let mut checksum = (0, 0);
+) -> Vec<(&'static str, f64, (usize, i64))> {
+    let mut results: Vec<_> = decoders
+        .iter()
+        .map(|(name, _)| (*name, f64::MAX, (0, 0)))
+        .collect();
     for _ in 0..repeat {
-        let start = Instant::now();
-        let batches = decode();
-        best = best.min(start.elapsed().as_secs_f64());
-        checksum = batches.iter().fold((0, 0), |(rows, sum), b| {
-            let keys = b.column(0).as_primitive::<Int64Type>();
-            (rows + b.num_rows(), sum + keys.values().iter().sum::<i64>())
-        });
+        for ((_, decode), (_, best, checksum)) in decoders.iter().zip(&mut results) {
+            let start = Instant::now();
+            let batches = decode();
+            *best = best.min(start.elapsed().as_secs_f64());
+            *checksum = batches.iter().fold((0, 0), |(rows, sum), b| {
+                let keys = b.column(0).as_primitive::<Int64Type>();
+                (rows + b.num_rows(), sum + keys.values().iter().sum::<i64>())
+            });
+        }
     }
-    println!(
-        "{name:<12} {:.3} s ({:.1} MB/s)",
-        best,
-        bytes as f64 / 1e6 / best
-    );
-    (name, best, checksum)
+    for (name, best, _) in &results {
+        println!(
+            "{name:<12} {best:.3} s ({:.1} MB/s)",
+            bytes as f64 / 1e6 / best
+        );
+    }
+    results
 }
 
 /// The same columns with the types a generic JSON reader can fill: temporal columns as integers.

@@ -26,7 +26,7 @@ pub use schema::{
 };
 pub use types::ColumnType;
 
-use cells::{decoder_for, CellDecoder};
+use cells::{CellDecoder, ColumnDecoder};
 use infer::InferDecoder;
 use page::{Columns, PageFacts};
 
@@ -118,10 +118,10 @@ impl PageDecoder {
     pub fn decode(&self, bytes: &[u8], first_row: u64) -> Result<RecordBatch, DecodeError> {
         let zone = self.schema.time_zone;
         let capacity = self.last_rows.load(Ordering::Relaxed);
-        let mut decoders: Vec<Box<dyn CellDecoder>> = self
+        let mut decoders: Vec<ColumnDecoder> = self
             .types
             .iter()
-            .map(|t| decoder_for(*t, zone, capacity))
+            .map(|t| ColumnDecoder::new(*t, zone, capacity))
             .collect();
         let facts = self.parse(bytes, first_row, &mut decoders)?;
         self.last_rows.store(facts.rows.max(1), Ordering::Relaxed);
@@ -157,7 +157,7 @@ impl PageDecoder {
         &self,
         bytes: &[u8],
         first_row: u64,
-        decoders: &mut [Box<dyn CellDecoder>],
+        decoders: &mut [ColumnDecoder],
     ) -> Result<PageFacts, DecodeError> {
         let columns = Columns {
             types: &self.types,

@@ -131,28 +131,33 @@ struct State<'a, D> {
 /// One method per kind of JSON value: hand it to the column's decoder, and record a misfit when it
 /// does not fit.
 impl<D: CellDecoder> State<'_, D> {
+    #[inline]
     fn null(&mut self, column: usize) {
         self.decoders[column].push_null();
     }
 
+    #[inline]
     fn bool(&mut self, column: usize, value: bool) {
         if !self.decoders[column].push_bool(value) {
             self.misfit(column, ValueKind::Bool, || value.to_string());
         }
     }
 
+    #[inline]
     fn int(&mut self, column: usize, value: i64) {
         if !self.decoders[column].push_int(value) {
             self.misfit(column, ValueKind::Int(value), || value.to_string());
         }
     }
 
+    #[inline]
     fn big_int(&mut self, column: usize, value: u64) {
         if !self.decoders[column].push_big_int(value) {
             self.misfit(column, ValueKind::BigInt, || value.to_string());
         }
     }
 
+    #[inline]
     fn float(&mut self, column: usize, value: f64) {
         if !self.decoders[column].push_float(value) {
             self.misfit(column, ValueKind::Float(value), || {
@@ -163,18 +168,21 @@ impl<D: CellDecoder> State<'_, D> {
 
     /// A number no 64-bit type holds (an integer beyond them, a double beyond its range), handed
     /// over as its digits so no column takes a rounded value: only text or a decimal that holds it.
+    #[inline]
     fn wide_number(&mut self, column: usize, digits: &str) {
         if !self.decoders[column].push_str(digits) {
             self.misfit(column, ValueKind::BigInt, || digits.to_string());
         }
     }
 
+    #[inline]
     fn str(&mut self, column: usize, value: &str) {
         if !self.decoders[column].push_str(value) {
             self.misfit(column, ValueKind::Str, || quoted(value));
         }
     }
 
+    #[inline]
     fn wrapped_date(&mut self, column: usize, start: i64) {
         if !self.decoders[column].push_wrapped_date(start) {
             self.misfit(column, ValueKind::WrappedDate, || {
@@ -184,6 +192,7 @@ impl<D: CellDecoder> State<'_, D> {
     }
 
     /// Records that `kind` did not fit `column` and gives the cell a null in its place.
+    #[cold]
     fn misfit(&mut self, column: usize, kind: ValueKind, text: impl FnOnce() -> String) {
         self.decoders[column].push_null();
         let current = self.types[column];
@@ -463,110 +472,176 @@ enum Number<'t> {
     Wide(&'t str),
 }
 
-/// Reads the number at `at` by JSON's grammar: the number and where it ends. Integers of up to 19
-/// digits are accumulated directly; doubles go through the standard library's correctly rounded
-/// parser (Eisel-Lemire with a big-number fallback), so every double comes back bit for bit.
+/// Reads the number at `at` by JSON's grammar: the number and where it ends.
+///
+/// Digits are accumulated as they are scanned, eight at a time while they last ([`scan_digits`]).
+/// An integer of up to 19 digits is then done. A decimal with at most 19 significant digits, no
+/// exponent and a mantissa within 2^53 takes Clinger's fast path: mantissa and power of ten are
+/// both exact doubles, so one IEEE division is correctly rounded. Anything else goes through the
+/// standard library's correctly rounded parser (Eisel-Lemire with a big-number fallback), so every
+/// double comes back bit for bit either way.
+#[inline]
 fn read_number(text: &str, at: usize) -> Result<(Number<'_>, usize), String> {
     let bytes = text.as_bytes();
-    let digits_from = |mut i: usize| {
-        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        i
-    };
     let negative = bytes[at] == b'-';
     let int_start = at + usize::from(negative);
-    // The integer part is scanned and accumulated in one pass, eight digits at a time while it
-    // lasts; past 19 digits the wrapped value is not used.
-    let mut magnitude = 0u64;
-    let mut int_end = int_start;
-    while let Some(eight) = bytes.get(int_end..int_end + 8).and_then(eight_digits) {
-        magnitude = magnitude.wrapping_mul(100_000_000).wrapping_add(eight);
-        int_end += 8;
-    }
-    while let Some(digit) = bytes.get(int_end).map(|b| b.wrapping_sub(b'0')) {
-        if digit > 9 {
-            break;
-        }
-        magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(digit));
-        int_end += 1;
-    }
+    let (mut mantissa, int_end) = scan_digits(bytes, int_start, 0);
+    let int_digits = int_end - int_start;
     let invalid = |end: usize| {
         format!(
             "{:?} at byte {at} is not a JSON number",
             String::from_utf8_lossy(&bytes[at..(end + 1).min(bytes.len())])
         )
     };
-    let int_digits = int_end - int_start;
     if int_digits == 0 || (int_digits > 1 && bytes[int_start] == b'0') {
         return Err(invalid(int_end));
     }
+    if !matches!(bytes.get(int_end), Some(b'.' | b'e' | b'E')) {
+        return Ok((integer(text, at, int_end, negative, mantissa), int_end));
+    }
     let mut end = int_end;
-    let mut integer = true;
-    if bytes.get(end) == Some(&b'.') {
-        let fraction_end = digits_from(end + 1);
-        if fraction_end == end + 1 {
+    let mut fraction_digits = 0;
+    if bytes[end] == b'.' {
+        let (with_fraction, fraction_end) = scan_digits(bytes, end + 1, mantissa);
+        fraction_digits = fraction_end - end - 1;
+        if fraction_digits == 0 {
             return Err(invalid(fraction_end));
         }
+        mantissa = with_fraction;
         end = fraction_end;
-        integer = false;
     }
-    if matches!(bytes.get(end), Some(b'e' | b'E')) {
-        let mut exponent = end + 1;
-        if matches!(bytes.get(exponent), Some(b'+' | b'-')) {
-            exponent += 1;
+    let exponent = matches!(bytes.get(end), Some(b'e' | b'E'));
+    if exponent {
+        let mut digits = end + 1;
+        if matches!(bytes.get(digits), Some(b'+' | b'-')) {
+            digits += 1;
         }
-        let exponent_end = digits_from(exponent);
-        if exponent_end == exponent {
+        let (_, exponent_end) = scan_digits(bytes, digits, 0);
+        if exponent_end == digits {
             return Err(invalid(exponent_end));
         }
         end = exponent_end;
-        integer = false;
+    }
+    if !exponent && int_digits + fraction_digits <= 19 && mantissa <= 1 << 53 {
+        // 19 digits never overflow a u64; 10^19 is an exact double.
+        let magnitude = mantissa as f64 / POWERS_OF_TEN[fraction_digits];
+        return Ok((
+            Number::Float(if negative { -magnitude } else { magnitude }),
+            end,
+        ));
     }
     let written = &text[at..end];
-    let number = if integer && int_digits <= 19 {
-        // 19 digits never overflow a u64.
-        match (negative, i64::try_from(magnitude)) {
-            (false, Ok(v)) => Number::Int(v),
-            (false, Err(_)) => Number::BigInt(magnitude),
-            // `-0` stays a negative zero, as serde_json reads it.
-            (true, Ok(0)) => Number::Float(-0.0),
-            (true, Ok(v)) => Number::Int(-v),
-            (true, Err(_)) if magnitude == 1 << 63 => Number::Int(i64::MIN),
-            (true, Err(_)) => Number::Wide(written),
-        }
-    } else if integer {
-        match written.parse::<u64>() {
-            Ok(v) => Number::BigInt(v),
-            Err(_) => Number::Wide(written),
-        }
-    } else {
-        match written.parse::<f64>() {
-            Ok(v) if v.is_finite() => Number::Float(v),
-            _ => Number::Wide(written),
-        }
-    };
-    Ok((number, end))
+    Ok(match written.parse::<f64>() {
+        Ok(v) if v.is_finite() => (Number::Float(v), end),
+        _ => (Number::Wide(written), end),
+    })
 }
 
-/// The value of eight ASCII digits, or `None` if any byte is not a digit. SWAR, as in simdjson and
-/// fast_float: the bytes are read as one little-endian u64, checked with two masks, and combined
-/// pairwise (1 digit -> 2 -> 4 -> 8) with three multiplications instead of eight.
-fn eight_digits(bytes: &[u8]) -> Option<u64> {
-    let chunk = u64::from_le_bytes(bytes.try_into().ok()?);
-    let all_digits = (chunk & 0xF0F0_F0F0_F0F0_F0F0)
-        | (((chunk.wrapping_add(0x0606_0606_0606_0606)) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
-        == 0x3333_3333_3333_3333;
-    if !all_digits {
-        return None;
+/// 10^0 to 10^19, each an exact double.
+const POWERS_OF_TEN: [f64; 20] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19,
+];
+
+/// An integer literal from `at` to `end` whose digits accumulated (wrapping) to `magnitude`.
+#[inline]
+fn integer(text: &str, at: usize, end: usize, negative: bool, magnitude: u64) -> Number<'_> {
+    let digits = end - at - usize::from(negative);
+    if digits > 19 {
+        let written = &text[at..end];
+        return match written.parse::<u64>() {
+            Ok(v) => Number::BigInt(v),
+            Err(_) => Number::Wide(written),
+        };
     }
+    // 19 digits never overflow a u64.
+    match (negative, i64::try_from(magnitude)) {
+        (false, Ok(v)) => Number::Int(v),
+        (false, Err(_)) => Number::BigInt(magnitude),
+        // `-0` stays a negative zero, as serde_json reads it.
+        (true, Ok(0)) => Number::Float(-0.0),
+        (true, Ok(v)) => Number::Int(-v),
+        (true, Err(_)) if magnitude == 1 << 63 => Number::Int(i64::MIN),
+        (true, Err(_)) => Number::Wide(&text[at..end]),
+    }
+}
+
+/// Scans the digits from `at`, appending them to `value` (wrapping past 19 digits); the value and
+/// where the digits end. Eight bytes are looked at together ([`leading_digits`]): a whole chunk of
+/// digits, or the digits before the first other byte, are converted in one step.
+#[inline]
+fn scan_digits(bytes: &[u8], mut at: usize, mut value: u64) -> (u64, usize) {
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let chunk = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let digits = leading_digits(chunk);
+        if digits == 0 {
+            return (value, at);
+        }
+        value = value
+            .wrapping_mul(POWERS_OF_TEN_U64[digits])
+            .wrapping_add(convert_eight(pad_with_zeros(chunk, digits)));
+        at += digits;
+        if digits < 8 {
+            return (value, at);
+        }
+    }
+    while let Some(digit) = bytes.get(at).map(|b| b.wrapping_sub(b'0')) {
+        if digit > 9 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        at += 1;
+    }
+    (value, at)
+}
+
+/// 10^0 to 10^8.
+const POWERS_OF_TEN_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// How many of the eight bytes of `chunk` (little-endian, first byte lowest) are ASCII digits
+/// before the first byte that is not. SWAR: adding 0x50 to a 7-bit byte sets its high bit when it
+/// is >= '0', adding 0x46 when it is > '9', and no carry crosses into the next byte.
+#[inline]
+fn leading_digits(chunk: u64) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = chunk & !HIGH;
+    let at_least_zero = low + 0x5050_5050_5050_5050;
+    let above_nine = low + 0x4646_4646_4646_4646;
+    let digit = at_least_zero & !above_nine & !chunk & HIGH;
+    ((!digit & HIGH).trailing_zeros() / 8) as usize
+}
+
+/// The first `digits` (1 to 8) bytes of `chunk` moved to its end, with '0' before them: eight digits
+/// with the same value.
+#[inline]
+fn pad_with_zeros(chunk: u64, digits: usize) -> u64 {
+    if digits == 8 {
+        return chunk;
+    }
+    let shift = 8 * (8 - digits);
+    (chunk << shift) | (0x3030_3030_3030_3030 >> (64 - shift))
+}
+
+/// The value of eight ASCII digits in `chunk`, combined pairwise (1 digit -> 2 -> 4 -> 8) with
+/// three multiplications instead of eight, as in simdjson and fast_float.
+#[inline]
+fn convert_eight(chunk: u64) -> u64 {
     let mut value = chunk - 0x3030_3030_3030_3030;
     value = value.wrapping_mul(10).wrapping_add(value >> 8);
-    value = ((value & 0x0000_00FF_0000_00FF)
+    ((value & 0x0000_00FF_0000_00FF)
         .wrapping_mul(100 + (1_000_000 << 32))
         .wrapping_add(((value >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32))))
-        >> 32;
-    Some(value)
+        >> 32
 }
 
 struct RowSeed<'s, 'a, D> {
@@ -745,18 +820,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn eight_digits_reads_every_digit_and_refuses_anything_else() {
-        assert_eq!(eight_digits(b"12345678"), Some(12_345_678));
-        assert_eq!(eight_digits(b"00000000"), Some(0));
-        assert_eq!(eight_digits(b"99999999"), Some(99_999_999));
-        assert_eq!(eight_digits(b"1234567"), None);
-        for bad in [b'/', b':', b'.', b'e', b'-', b' ', 0xB0, 0x39 + 0x10] {
+    fn digits_are_counted_and_converted_eight_bytes_at_a_time() {
+        let chunk = |b: &[u8; 8]| u64::from_le_bytes(*b);
+        assert_eq!(leading_digits(chunk(b"12345678")), 8);
+        assert_eq!(leading_digits(chunk(b"1234567,")), 7);
+        assert_eq!(leading_digits(chunk(b",1234567")), 0);
+        for bad in [b'/', b':', b'.', b'e', b'-', b' ', 0xB0, 0xB5, 0xFF, 0x00] {
             for at in 0..8 {
-                let mut chunk = *b"12345678";
-                chunk[at] = bad;
-                assert_eq!(eight_digits(&chunk), None, "{chunk:?}");
+                let mut bytes = *b"12345678";
+                bytes[at] = bad;
+                assert_eq!(leading_digits(chunk(&bytes)), at, "{bytes:?}");
             }
         }
+        for (text, digits, value) in [
+            (b"12345678", 8, 12_345_678),
+            (b"00000000", 8, 0),
+            (b"99999999", 8, 99_999_999),
+            (b"1]]}xxxx", 1, 1),
+            (b"4096,\"ab", 4, 4096),
+            (b"9876543.", 7, 9_876_543),
+        ] {
+            assert_eq!(convert_eight(pad_with_zeros(chunk(text), digits)), value);
+        }
+        assert_eq!(
+            scan_digits(b"1234567890123,", 0, 0),
+            (1_234_567_890_123, 13)
+        );
+        assert_eq!(scan_digits(b"12", 0, 7), (712, 2));
     }
 
     #[test]
@@ -809,7 +899,7 @@ mod agrees_with_serde_json {
     //! The scanner against serde_json on many generated values: every cell decodes to what
     //! serde_json reads from the same text.
     use super::*;
-    use crate::decode::cells::decoder_for;
+    use crate::decode::cells::ColumnDecoder;
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float64Type, Int64Type};
 
@@ -832,7 +922,7 @@ mod agrees_with_serde_json {
         };
         let mut decoders: Vec<_> = types
             .iter()
-            .map(|t| decoder_for(*t, chrono_tz::UTC, 16))
+            .map(|t| ColumnDecoder::new(*t, chrono_tz::UTC, 16))
             .collect();
         let facts = parse(page.as_bytes(), &columns, &mut decoders).expect("page parses");
         assert!(facts.misfits.iter().all(Option::is_none), "{page}");
@@ -853,10 +943,27 @@ mod agrees_with_serde_json {
                     break f;
                 }
             };
-            let float_text = match rng.next() % 3 {
+            let float_text = match rng.next() % 4 {
                 0 => ryu::Buffer::new().format(float).to_string(),
                 1 => format!("{float:e}"),
-                _ => format!("{:.3}", (rng.next() % 2_000_000) as f64 / 1000.0 - 1000.0),
+                2 => format!("{:.3}", (rng.next() % 2_000_000) as f64 / 1000.0 - 1000.0),
+                // Decimals of up to 20 significant digits, around the fast path's limits.
+                _ => {
+                    let digits = 1 + rng.next() % 20;
+                    let mantissa = (u128::from(rng.next()) << 64 | u128::from(rng.next()))
+                        % 10u128.pow(digits as u32);
+                    let point = rng.next() % (digits + 1);
+                    let text = format!("{mantissa:0width$}", width = digits as usize);
+                    let (int, fraction) = text.split_at((digits - point) as usize);
+                    let int = int.trim_start_matches('0');
+                    let int = if int.is_empty() { "0" } else { int };
+                    let sign = if rng.next() % 2 == 0 { "-" } else { "" };
+                    if fraction.is_empty() {
+                        format!("{sign}{int}.0")
+                    } else {
+                        format!("{sign}{int}.{fraction}")
+                    }
+                }
             };
             let int = match rng.next() % 3 {
                 0 => rng.next() as i64,
@@ -930,14 +1037,14 @@ mod agrees_with_serde_json {
             let page = format!(r#"{{"columnNames":["a","b"],"data":{rows}}}"#);
             let mut decoders: Vec<_> = types
                 .iter()
-                .map(|t| decoder_for(*t, chrono_tz::UTC, 4))
+                .map(|t| ColumnDecoder::new(*t, chrono_tz::UTC, 4))
                 .collect();
             let error = parse(page.as_bytes(), &columns, &mut decoders).expect_err(rows);
             assert!(error.contains(says), "{rows}: {error}");
         }
         let mut decoders: Vec<_> = types
             .iter()
-            .map(|t| decoder_for(*t, chrono_tz::UTC, 4))
+            .map(|t| ColumnDecoder::new(*t, chrono_tz::UTC, 4))
             .collect();
         let error =
             parse(b"{\"data\":[[1,\"\xff\"]]}", &columns, &mut decoders).expect_err("utf-8");
