@@ -162,6 +162,22 @@ pub enum ExportError {
     Config(String),
 }
 
+impl ExportError {
+    /// The kind of this failure, for exit codes and reports.
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        use crate::failure::FailureKind as K;
+        use crate::sink::SinkError as S;
+        match self {
+            ExportError::Read(read) => read.kind(),
+            ExportError::Destination(_) | ExportError::Config(_) => K::Usage,
+            ExportError::Sink(
+                S::Options(_) | S::Usage { .. } | S::NotEmpty { .. } | S::SchemaChanged { .. },
+            ) => K::Usage,
+            ExportError::Sink(_) => K::Other,
+        }
+    }
+}
+
 impl From<crate::api::Error> for ExportError {
     fn from(error: crate::api::Error) -> Self {
         ExportError::Read(error.into())

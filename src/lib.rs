@@ -36,6 +36,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod api;
 pub mod decode;
 pub mod export;
+pub mod failure;
+pub mod jobs;
 mod json;
 pub mod pager;
 pub mod read;

@@ -190,6 +190,15 @@ impl Client {
         }
     }
 
+    /// A search or a viz, given as a [`TableSource`], to read as batches.
+    pub fn read(&self, source: TableSource) -> Read {
+        Read {
+            client: self.clone(),
+            source,
+            options: ReadOptions::default(),
+        }
+    }
+
     /// A pinboard, whose vizzes are read one at a time: `client.pinboard(id).viz(v).batches()`.
     pub fn pinboard(&self, id: impl Into<String>) -> PinboardRead {
         PinboardRead {
@@ -404,5 +413,23 @@ pub fn advice_for(misfit: &Misfit) -> String {
             "No column type can hold this value; report it with the query, or hint '{}' as string",
             misfit.column
         ),
+    }
+}
+
+impl ReadError {
+    /// The kind of this failure, for exit codes and reports.
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        use crate::failure::FailureKind as K;
+        match self {
+            ReadError::Pager(PagerError::Api(api)) => api.kind(),
+            ReadError::Pager(PagerError::Incomplete { .. } | PagerError::Sampled { .. }) => {
+                K::Incomplete
+            }
+            ReadError::Pager(PagerError::Config(_)) | ReadError::Hint(_) | ReadError::Config(_) => {
+                K::Usage
+            }
+            ReadError::Decode(_) => K::Server,
+            ReadError::Misfits { .. } => K::Other,
+        }
     }
 }

@@ -156,6 +156,27 @@ fn unwrap_debug(text: &str) -> String {
     }
 }
 
+impl Error {
+    /// The kind of this failure, for exit codes and reports.
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        use crate::failure::FailureKind as K;
+        match self {
+            Error::Auth { .. }
+            | Error::Api {
+                status: 401 | 403, ..
+            } => K::Auth,
+            Error::Config(_) => K::Usage,
+            Error::Connect { .. }
+            | Error::Timeout { .. }
+            | Error::Transfer { .. }
+            | Error::RetriesExhausted { .. } => K::Server,
+            Error::Api { status, .. } if *status >= 500 || *status == 429 => K::Server,
+            Error::Api { .. } => K::Usage,
+            Error::Decode { .. } | Error::Output { .. } => K::Other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

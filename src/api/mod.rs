@@ -19,6 +19,7 @@
 mod auth;
 mod data;
 mod error;
+mod find;
 mod groups;
 mod metadata;
 mod pdf;
@@ -33,6 +34,7 @@ use std::time::Duration;
 
 pub use data::{DataFormat, Page, PinboardRequest, SearchRequest, VizPage};
 pub use error::Error;
+pub use find::FindError;
 pub use retry::{Jitter, RetryConfig};
 pub use session::SessionInfo;
 // Types of the metadata, users, groups and pdf modules are re-exported below this line.
@@ -134,6 +136,7 @@ pub struct ClientBuilder {
     ca_certificate_pem: Option<Vec<u8>>,
     retry: RetryConfig,
     on_retry: Option<RetryObserver>,
+    max_requests_in_flight: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -181,6 +184,13 @@ impl ClientBuilder {
         self
     }
 
+    /// At most `n` calls in flight at once, across every clone of the client (default: no cap). A
+    /// call holds its place while its response body is read, not while it waits to retry.
+    pub fn max_requests_in_flight(mut self, n: usize) -> Self {
+        self.max_requests_in_flight = Some(n);
+        self
+    }
+
     /// Checks the settings and builds the client. Proxies come from the environment (`HTTPS_PROXY`,
     /// `HTTP_PROXY`, `NO_PROXY`).
     pub fn build(self) -> Result<Client, Error> {
@@ -207,6 +217,7 @@ impl ClientBuilder {
                 self.retry,
                 self.on_retry,
                 self.timeout,
+                self.max_requests_in_flight,
             )),
         })
     }
@@ -249,6 +260,7 @@ impl Client {
             ca_certificate_pem: None,
             retry: RetryConfig::default(),
             on_retry: None,
+            max_requests_in_flight: None,
         }
     }
 

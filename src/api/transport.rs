@@ -82,6 +82,9 @@ pub(crate) struct Transport {
     retry: RetryConfig,
     on_retry: Option<RetryObserver>,
     timeout: Duration,
+    /// Caps the calls in flight at once across every clone of the client, so that many exports
+    /// sharing it cannot overload the cluster.
+    in_flight: Option<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -101,6 +104,7 @@ impl Transport {
         retry: RetryConfig,
         on_retry: Option<RetryObserver>,
         timeout: Duration,
+        max_in_flight: Option<usize>,
     ) -> Self {
         Self {
             http,
@@ -110,6 +114,7 @@ impl Transport {
             retry,
             on_retry,
             timeout,
+            in_flight: max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
         }
     }
 
@@ -166,9 +171,16 @@ impl Transport {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = match self.send_renewing(call).await {
-                Ok(response) => finish(response).await.map_err(Failure::from),
-                Err(failure) => Err(failure),
+            let outcome = {
+                // Held for the request and the reading of its body, not for the wait before a retry.
+                let _permit = match &self.in_flight {
+                    Some(cap) => cap.acquire().await.ok(),
+                    None => None,
+                };
+                match self.send_renewing(call).await {
+                    Ok(response) => finish(response).await.map_err(Failure::from),
+                    Err(failure) => Err(failure),
+                }
             };
             let (error, retry_after) = match outcome {
                 Ok(value) => return Ok(value),

@@ -1,4 +1,5 @@
-//! `tsexport check`: reach the cluster, sign in, print who and what.
+//! `tsexport check`: reach the cluster, sign in, print who and what; with a job file, check its
+//! exports too.
 
 use clap::Args;
 
@@ -12,9 +13,15 @@ pub struct CheckArgs {
     /// Print the session facts as JSON.
     #[arg(long)]
     pub json: bool,
+    /// A job file: also resolve each export's source, decode its first page and show the columns,
+    /// and prove its destination writable. The exit code is the number of failed checks.
+    pub jobs: Option<std::path::PathBuf>,
 }
 
 pub async fn run(args: CheckArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.jobs {
+        return super::jobs::check(&args.connection, path).await;
+    }
     let client = args.connection.client()?;
     let info = client.session_info().await?;
     if args.json {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use serde::Deserialize;
 use tsexport::api::{Client, Credentials, Secret};
+use tsexport::jobs::ConnectionSettings;
 
 use super::CliError;
 
@@ -54,24 +55,11 @@ pub struct ConnectionArgs {
     pub ca_cert: Option<PathBuf>,
 }
 
-/// One `[connections.NAME]` table of the config file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Connection {
-    url: Option<String>,
-    username: Option<String>,
-    password_file: Option<PathBuf>,
-    secret_key_file: Option<PathBuf>,
-    token_file: Option<PathBuf>,
-    timeout: Option<u64>,
-    ca_cert: Option<PathBuf>,
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
-    connections: std::collections::BTreeMap<String, Connection>,
+    connections: std::collections::BTreeMap<String, ConnectionSettings>,
 }
 
 fn default_config_path() -> Option<PathBuf> {
@@ -111,10 +99,11 @@ fn env_secret(name: &str) -> Option<Secret> {
 }
 
 impl ConnectionArgs {
-    /// The named connection from the config file, if one was asked for.
-    fn profile(&self) -> Result<Connection, CliError> {
-        let Some(name) = &self.connection else {
-            return Ok(Connection::default());
+    /// The named connection from the config file (`--connection`, else the job file's `profile`), if
+    /// one was asked for.
+    fn profile(&self, job_file: &ConnectionSettings) -> Result<ConnectionSettings, CliError> {
+        let Some(name) = self.connection.as_ref().or(job_file.profile.as_ref()) else {
+            return Ok(ConnectionSettings::default());
         };
         let path = self
             .config
@@ -150,7 +139,26 @@ impl ConnectionArgs {
 
     /// The client and the credentials it signs in with (`users set-password` needs the password).
     pub fn client_and_credentials(&self) -> Result<(Client, Credentials), CliError> {
-        let profile = self.profile()?;
+        self.build(&ConnectionSettings::default(), None)
+    }
+
+    /// The client for a job file: its `[connection]` over the named profile, flags and environment
+    /// over both, and at most `max_requests` calls in flight.
+    pub fn client_for_jobs(
+        &self,
+        job_file: &ConnectionSettings,
+        max_requests: usize,
+    ) -> Result<Client, CliError> {
+        self.build(job_file, Some(max_requests))
+            .map(|(client, _)| client)
+    }
+
+    fn build(
+        &self,
+        job_file: &ConnectionSettings,
+        max_requests: Option<usize>,
+    ) -> Result<(Client, Credentials), CliError> {
+        let profile = merge(job_file, self.profile(job_file)?);
         let url = self
             .url
             .clone()
@@ -163,6 +171,9 @@ impl ConnectionArgs {
         let username = self.username.clone().or_else(|| profile.username.clone());
         let credentials = self.credentials(username, &profile)?;
         let mut builder = Client::builder(url).credentials(credentials.clone());
+        if let Some(n) = max_requests {
+            builder = builder.max_requests_in_flight(n);
+        }
         if let Some(secs) = self.timeout.or(profile.timeout) {
             builder = builder.timeout(Duration::from_secs(secs));
         }
@@ -190,7 +201,7 @@ impl ConnectionArgs {
     fn credentials(
         &self,
         username: Option<String>,
-        profile: &Connection,
+        profile: &ConnectionSettings,
     ) -> Result<Credentials, CliError> {
         let token = match self.token_file.as_ref().or(profile.token_file.as_ref()) {
             Some(path) => Some(read_secret_file(path, "token")?),
@@ -225,6 +236,20 @@ impl ConnectionArgs {
             },
         };
         Ok(Credentials::password(username, password))
+    }
+}
+
+/// `over`'s settings, with `under` filling what it leaves unset.
+fn merge(over: &ConnectionSettings, under: ConnectionSettings) -> ConnectionSettings {
+    ConnectionSettings {
+        profile: over.profile.clone().or(under.profile),
+        url: over.url.clone().or(under.url),
+        username: over.username.clone().or(under.username),
+        password_file: over.password_file.clone().or(under.password_file),
+        secret_key_file: over.secret_key_file.clone().or(under.secret_key_file),
+        token_file: over.token_file.clone().or(under.token_file),
+        timeout: over.timeout.or(under.timeout),
+        ca_cert: over.ca_cert.clone().or(under.ca_cert),
     }
 }
 

@@ -13,12 +13,13 @@ use tsexport::decode::TypeHint;
 use tsexport::export::{
     DriftPolicy, Export, ExportError, ExportOptions, ExportSource, Progress, Summary,
 };
-use tsexport::pager::{PagerConfig, PagerError};
+use tsexport::jobs::file::ByteSize;
+use tsexport::pager::PagerConfig;
 use tsexport::read::{ReadError, ReadOptions};
 use tsexport::sink::{Codec, FileFormat, SinkOptions, StreamWriter, WriteMode};
 
 use super::connect::ConnectionArgs;
-use super::{exit, output, resolve, CliError};
+use super::{output, resolve, CliError};
 
 /// Flags shared by every export.
 #[derive(Debug, Args)]
@@ -110,20 +111,7 @@ pub struct PinboardArgs {
 
 /// `1000`, `64K`, `256M`, `1G` (powers of 1024).
 fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let (digits, factor) = match text.char_indices().last() {
-        Some((at, 'k' | 'K')) => (&text[..at], 1u64 << 10),
-        Some((at, 'm' | 'M')) => (&text[..at], 1 << 20),
-        Some((at, 'g' | 'G')) => (&text[..at], 1 << 30),
-        _ => (text, 1),
-    };
-    digits
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(factor))
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("'{text}' is not a size: use bytes, or a number with K, M or G"))
+    text.parse::<ByteSize>().map(|size| size.0)
 }
 
 impl ExportArgs {
@@ -426,40 +414,9 @@ fn summary_json(summary: &Summary) -> serde_json::Value {
 }
 
 fn from_read_error(error: ReadError) -> CliError {
-    let exit_code = match error {
-        ReadError::Pager(PagerError::Api(api)) => return CliError::from(api),
-        ReadError::Pager(PagerError::Incomplete { .. } | PagerError::Sampled { .. }) => {
-            exit::INCOMPLETE
-        }
-        ReadError::Pager(PagerError::Config(_)) | ReadError::Hint(_) | ReadError::Config(_) => {
-            exit::USAGE
-        }
-        ReadError::Decode(_) => exit::SERVER,
-        ReadError::Misfits { .. } => exit::OTHER,
-    };
-    CliError {
-        message: error.to_string(),
-        exit_code,
-    }
+    CliError::of_kind(error.kind(), error.to_string())
 }
 
 fn from_export_error(error: ExportError) -> CliError {
-    match error {
-        ExportError::Read(read) => from_read_error(read),
-        ExportError::Destination(e) => CliError::usage(e.to_string()),
-        ExportError::Config(message) => CliError::usage(message),
-        ExportError::Sink(e) => {
-            use tsexport::sink::SinkError as S;
-            let exit_code = match &e {
-                S::Options(_) | S::Usage { .. } | S::NotEmpty { .. } | S::SchemaChanged { .. } => {
-                    exit::USAGE
-                }
-                _ => exit::OTHER,
-            };
-            CliError {
-                message: e.to_string(),
-                exit_code,
-            }
-        }
-    }
+    CliError::of_kind(error.kind(), error.to_string())
 }

@@ -6,6 +6,7 @@ mod demo;
 mod emulator;
 mod export;
 mod groups;
+mod jobs;
 mod ls;
 mod output;
 mod pdf;
@@ -13,6 +14,7 @@ mod resolve;
 mod users;
 
 use clap::{Parser, Subcommand};
+use tsexport::failure::FailureKind;
 
 /// Exit codes, documented in README.md.
 pub mod exit {
@@ -28,6 +30,21 @@ pub mod exit {
     pub const INCOMPLETE: i32 = 4;
     /// The cluster or the network failed, after retries (5xx, timeouts, connection errors).
     pub const SERVER: i32 = 5;
+    /// `tsexport run`: some exports of the job file failed, for different reasons; the run report
+    /// names each failure and its kind.
+    pub const SOME_FAILED: i32 = 6;
+
+    /// The exit code of a failure of `kind`.
+    pub fn for_kind(kind: tsexport::failure::FailureKind) -> i32 {
+        use tsexport::failure::FailureKind as K;
+        match kind {
+            K::Usage => USAGE,
+            K::Auth => AUTH,
+            K::Incomplete => INCOMPLETE,
+            K::Server => SERVER,
+            K::Other => OTHER,
+        }
+    }
 }
 
 /// tsexport: export ThoughtSpot query results to Parquet, and a local ThoughtSpot emulator.
@@ -48,8 +65,12 @@ pub enum Command {
     Search(export::SearchArgs),
     /// Export a pinboard's vizzes, one folder each (or one viz with --viz).
     Pinboard(export::PinboardArgs),
-    /// Reach the cluster, sign in, and show the user, version facts and privileges.
+    /// Run the exports of a job file (`tsexport jobs init` writes an example).
+    Run(jobs::RunArgs),
+    /// Reach the cluster and sign in; with a job file, also try each export's source and destination.
     Check(check::CheckArgs),
+    /// Job files: write an example, print their JSON Schema.
+    Jobs(jobs::JobsArgs),
     /// Start the embedded emulator and read from it with the client: sign in, list, page every row.
     Demo(emulator::DemoArgs),
     /// Serve the ThoughtSpot v1 REST API from seeded data, until interrupted.
@@ -75,6 +96,14 @@ pub struct CliError {
 }
 
 impl CliError {
+    /// A failure of `kind`, with the exit code documented for it.
+    pub fn of_kind(kind: FailureKind, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            exit_code: exit::for_kind(kind),
+        }
+    }
+
     pub fn usage(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
@@ -92,25 +121,7 @@ impl CliError {
 
 impl From<tsexport::api::Error> for CliError {
     fn from(error: tsexport::api::Error) -> Self {
-        use tsexport::api::Error as E;
-        let exit_code = match &error {
-            E::Auth { .. } => exit::AUTH,
-            E::Config(_) => exit::USAGE,
-            E::Connect { .. }
-            | E::Timeout { .. }
-            | E::Transfer { .. }
-            | E::RetriesExhausted { .. } => exit::SERVER,
-            E::Api {
-                status: 401 | 403, ..
-            } => exit::AUTH,
-            E::Api { status, .. } if *status >= 500 || *status == 429 => exit::SERVER,
-            E::Api { .. } => exit::USAGE,
-            E::Decode { .. } | E::Output { .. } => exit::OTHER,
-        };
-        Self {
-            message: error.to_string(),
-            exit_code,
-        }
+        CliError::of_kind(error.kind(), error.to_string())
     }
 }
 
@@ -119,7 +130,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let result = match cli.command {
         Command::Search(args) => export::search(args).await,
         Command::Pinboard(args) => export::pinboard(args).await,
+        Command::Run(args) => jobs::run(args).await,
         Command::Check(args) => check::run(args).await,
+        Command::Jobs(args) => jobs::jobs(args),
         Command::Demo(args) => emulator::demo(args).await,
         Command::Emulator(args) => emulator::serve(args).await,
         Command::Ls(args) => ls::run(args).await,

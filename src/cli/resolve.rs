@@ -1,15 +1,8 @@
 //! Objects named on the command line by id or by exact name.
 
-use tsexport::api::{Client, ListObjectHeaders, ObjectHeader, ObjectType, SubType};
+use tsexport::api::{Client, FindError, ObjectHeader, ObjectType, SubType};
 
 use super::CliError;
-
-/// A GUID: 36 characters of hex digits and four dashes.
-fn looks_like_id(text: &str) -> bool {
-    text.len() == 36
-        && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-        && text.matches('-').count() == 4
-}
 
 /// Finds the one object of `object_type` (and `subtypes`, if any) whose id or exact name is `given`.
 pub async fn object(
@@ -18,36 +11,13 @@ pub async fn object(
     subtypes: &[SubType],
     given: &str,
 ) -> Result<ObjectHeader, CliError> {
-    let mut request = ListObjectHeaders::default().subtypes(subtypes.iter().copied());
-    request = if looks_like_id(given) {
-        request.fetch_ids([given])
-    } else {
-        request.pattern(given)
-    };
-    let mut found: Vec<ObjectHeader> = client
-        .list_object_headers(object_type, &request)
-        .await?
-        .into_iter()
-        .filter(|h| h.id == given || h.name == given)
-        .collect();
-    if found.len() > 1 {
-        return Err(CliError::usage(format!(
-            "'{given}' names {} objects of type {}; give one of their ids: {}",
-            found.len(),
-            object_type.as_str(),
-            found
-                .iter()
-                .map(|h| h.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    found.pop().ok_or_else(|| {
-        CliError::usage(format!(
-            "no {} with id or exact name '{given}'; `tsexport ls` lists what there is",
-            object_type.as_str()
-        ))
-    })
+    client
+        .find_object(object_type, subtypes, given)
+        .await
+        .map_err(|e| match e {
+            FindError::Api(e) => e.into(),
+            other => CliError::usage(other.to_string()),
+        })
 }
 
 /// The ids of the vizzes `given` by id or exact name on pinboard `id`.

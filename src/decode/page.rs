@@ -53,8 +53,8 @@ pub struct Columns<'a> {
 /// Parses `bytes` into `decoders` (one per column, in order).
 ///
 /// The page is checked to be UTF-8 once, up front (SIMD), so strings are sliced out of it without
-/// another check. The top level is walked by [`json::walk_object`]; `data` is read by
-/// [`RowScanner`], a hand-written scanner for the rows' common shape (arrays of scalars) that is
+/// another check. The top level is walked by `json::walk_object`; `data` is read by
+/// `RowScanner`, a hand-written scanner for the rows' common shape (arrays of scalars) that is
 /// about twice as fast as driving serde cell by cell; FULL rows and object or array cells, which are
 /// rare, are cut out and handed to serde.
 pub fn parse<D: CellDecoder>(

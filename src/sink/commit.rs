@@ -106,6 +106,39 @@ impl Staging {
         })
     }
 
+    /// Proves that a run could open and commit at `destination`, without touching what is there:
+    /// checks `options.mode` against the destination, writes a small object into a fresh staging
+    /// folder and deletes it again, with any local folders it had to create. Leftovers of other runs
+    /// are left alone, so a check never disturbs a run in progress.
+    pub async fn probe(destination: Destination, options: SinkOptions) -> Result<(), SinkError> {
+        options.validate()?;
+        let target = Target::for_writing(&destination, &options)?;
+        let created_folders = missing_local_folders(&target)?;
+        let outcome = async {
+            let existing = target.read_manifest(&target.manifest_path()).await?;
+            check_mode(&target, &options, existing.as_ref()).await?;
+            let run_dir = target.run_dir(&new_run_id());
+            let probe = join(&run_dir, "probe");
+            let written = target
+                .storage
+                .put(
+                    &probe,
+                    Bytes::from_static(b"tsexport write probe"),
+                    &join(&run_dir, "probe.tmp"),
+                )
+                .await;
+            let removed = target.storage.delete_tree(&run_dir).await;
+            written.and(removed)
+        }
+        .await;
+        for folder in &created_folders {
+            if std::fs::remove_dir(folder).is_err() {
+                break;
+            }
+        }
+        outcome
+    }
+
     /// This run's id, `20261127T234501Z-<pid>-<random>`: sortable by start time.
     pub fn run_id(&self) -> &str {
         &self.run.run_id

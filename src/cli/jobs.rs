@@ -1,0 +1,377 @@
+//! `tsexport run JOBS.toml`, `tsexport check JOBS.toml` and `tsexport jobs init|schema`: job files
+//! from the command line. Parses flags, calls [`tsexport::jobs`], prints and picks the exit code.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use tsexport::api::{Client, ObjectType, SearchRequest};
+use tsexport::jobs::{self, JobFile, PlannedExport, RunReport, Selection, Shard, SourceSpec};
+use tsexport::read::{ReadOptions, TableSource};
+use tsexport::sink::{Destination, Staging};
+
+use super::connect::ConnectionArgs;
+use super::{exit, CliError};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// The job file (`tsexport jobs init` writes an example).
+    pub jobs: PathBuf,
+    /// Only the export with this name; repeat for several.
+    #[arg(long = "only", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Run one share of the exports: INDEX/COUNT, 0-based (export k of the file runs in shard
+    /// k % COUNT), e.g. `--shard $JOB_COMPLETION_INDEX/4` in a Kubernetes Indexed Job.
+    #[arg(long, value_name = "INDEX/COUNT")]
+    pub shard: Option<Shard>,
+    /// Print the plan (exports, sources, destinations, settings) and exit without connecting.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The date `{run_date}` stands for [default: today, UTC].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub run_date: Option<NaiveDate>,
+    /// Exports at once [default: the file's [run] concurrency, else 2].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Also write the JSON run report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Print the JSON run report on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    #[command(subcommand)]
+    pub command: JobsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Write a commented example job file (to stdout, or to FILE if it does not exist yet).
+    Init {
+        /// Where to write it.
+        file: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of job files, for editors and CI linting.
+    Schema,
+}
+
+pub fn jobs(args: JobsArgs) -> Result<(), CliError> {
+    match args.command {
+        JobsCommand::Schema => {
+            println!("{}", JobFile::json_schema());
+            Ok(())
+        }
+        JobsCommand::Init { file: None } => {
+            print!("{}", jobs::EXAMPLE);
+            Ok(())
+        }
+        JobsCommand::Init { file: Some(path) } => {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| {
+                    CliError::usage(format!(
+                        "cannot create {}: {e} (an existing file is never overwritten)",
+                        path.display()
+                    ))
+                })?;
+            std::io::Write::write_all(&mut file, jobs::EXAMPLE.as_bytes())
+                .map_err(|e| CliError::other(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+            Ok(())
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<JobFile, CliError> {
+    JobFile::load(path).map_err(|e| CliError::usage(e.to_string()))
+}
+
+pub async fn run(args: RunArgs) -> Result<(), CliError> {
+    let file = load(&args.jobs)?;
+    let run_date = args
+        .run_date
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let selection = Selection {
+        only: args.only.clone(),
+        shard: args.shard,
+    };
+    let plan = jobs::plan(&file, &selection, run_date).map_err(CliError::usage)?;
+    if args.dry_run {
+        print_plan(&plan, run_date, args.shard);
+        return Ok(());
+    }
+    let concurrency = args.concurrency.unwrap_or(file.run.concurrency);
+    if concurrency == 0 {
+        return Err(CliError::usage("--concurrency must be at least 1"));
+    }
+    let client = args
+        .connection
+        .client_for_jobs(&file.connection, file.run.request_cap())?;
+    // One sign-in up front: bad credentials are one clear error, not one per export.
+    client.session_info().await?;
+    let observer: jobs::RunObserver = std::sync::Arc::new(|event: &jobs::RunEvent| match event {
+        jobs::RunEvent::Started { name } => tracing::info!(export = name, "export started"),
+        jobs::RunEvent::Finished { report } => eprintln!(
+            "{:<8} {} ({} rows, {:.1} s){}",
+            if report.error.is_none() {
+                "ok"
+            } else {
+                "FAILED"
+            },
+            report.name,
+            report.rows,
+            report.seconds,
+            report
+                .error
+                .as_ref()
+                .map(|e| format!(": {}", e.message))
+                .unwrap_or_default()
+        ),
+    });
+    let options = jobs::RunOptions {
+        concurrency,
+        run_date,
+        shard: args.shard,
+        observer: Some(observer),
+    };
+    let report = jobs::run(&client, plan, &options).await;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| CliError::other(e.to_string()))?;
+    if let Some(path) = &args.report {
+        std::fs::write(path, format!("{json}\n")).map_err(|e| {
+            CliError::other(format!(
+                "cannot write the report to {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        print_report(&report);
+    }
+    match exit_code(&report) {
+        exit::OK => Ok(()),
+        code => Err(CliError {
+            message: format!(
+                "{} of {} exports failed (the report names each failure)",
+                report.failed,
+                report.exports.len()
+            ),
+            exit_code: code,
+        }),
+    }
+}
+
+/// 0 when every export committed; when some failed, the code of their kind if they share one (say,
+/// 4 when every failure was incomplete data), else [`exit::SOME_FAILED`].
+fn exit_code(report: &RunReport) -> i32 {
+    match report.failure_kinds()[..] {
+        [] => exit::OK,
+        [kind] => exit::for_kind(kind),
+        _ => exit::SOME_FAILED,
+    }
+}
+
+fn print_plan(plan: &[PlannedExport], run_date: NaiveDate, shard: Option<Shard>) {
+    println!(
+        "plan for {run_date}{}: {} export(s), nothing is read or written",
+        shard.map(|s| format!(", shard {s}")).unwrap_or_default(),
+        plan.len()
+    );
+    for export in plan {
+        let source = match &export.source {
+            SourceSpec::Search { query, source } => format!("search on '{source}': {query}"),
+            SourceSpec::Pinboard { pinboard, vizzes } if vizzes.is_empty() => {
+                format!("pinboard '{pinboard}', every viz with data")
+            }
+            SourceSpec::Pinboard { pinboard, vizzes } => {
+                format!("pinboard '{pinboard}', vizzes {}", vizzes.join(", "))
+            }
+        };
+        let sink = &export.options.sink;
+        println!("\n{}", export.name);
+        println!("  source       {source}");
+        println!("  destination  {}", export.destination);
+        println!(
+            "  writes       {} ({}), mode {}",
+            sink.format.extension(),
+            sink.codec,
+            sink.mode
+        );
+        for hint in &export.options.read.hints {
+            println!("  column       {} = {}", hint.column, hint.column_type);
+        }
+    }
+}
+
+fn print_report(report: &RunReport) {
+    println!(
+        "{:<24} {:<7} {:>12} {:>12} {:>6} {:>9}",
+        "export", "status", "rows", "expected", "files", "seconds"
+    );
+    for export in &report.exports {
+        println!(
+            "{:<24} {:<7} {:>12} {:>12} {:>6} {:>9.1}",
+            export.name,
+            if export.error.is_none() {
+                "ok"
+            } else {
+                "failed"
+            },
+            export.rows,
+            export
+                .rows_expected
+                .map_or_else(|| "-".to_string(), |n| n.to_string()),
+            export.files,
+            export.seconds
+        );
+    }
+    println!(
+        "{} ok, {} failed, {:.1} s",
+        report.succeeded, report.failed, report.seconds
+    );
+}
+
+/// `tsexport check JOBS.toml`: sign in, then per export resolve the source, read its first page and
+/// show the schema, and prove the destination writable. The exit code is the number of failed checks.
+pub async fn check(connection: &ConnectionArgs, path: &Path) -> Result<(), CliError> {
+    let file = load(path)?;
+    let today = chrono::Utc::now().date_naive();
+    let plan = jobs::plan(&file, &Selection::default(), today).map_err(CliError::usage)?;
+    let client = connection.client_for_jobs(&file.connection, file.run.request_cap())?;
+    let mut failed = 0;
+    match client.session_info().await {
+        Ok(info) => println!("ok      sign-in as {}", info.user_name),
+        Err(e) => {
+            println!("FAILED  sign-in: {e}");
+            // Nothing else can be checked without a session.
+            return Err(CliError {
+                message: format!("1 check failed: {e}"),
+                exit_code: 1,
+            });
+        }
+    }
+    for export in &plan {
+        println!("\n{}", export.name);
+        match source_schemas(&client, export).await {
+            Ok(tables) => {
+                for (table, columns) in tables {
+                    println!("ok      source {table}");
+                    for (name, data_type) in columns {
+                        println!("          {name}: {data_type}");
+                    }
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                println!("FAILED  source: {e}");
+            }
+        }
+        let probe = match Destination::parse(&export.destination) {
+            Ok(destination) => Staging::probe(destination, export.options.sink.clone())
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match probe {
+            Ok(()) => println!("ok      destination {} is writable", export.destination),
+            Err(e) => {
+                failed += 1;
+                println!("FAILED  destination: {e}");
+            }
+        }
+    }
+    if failed == 0 {
+        println!("\nall checks passed");
+        return Ok(());
+    }
+    Err(CliError {
+        message: format!("{failed} check(s) failed"),
+        exit_code: failed.min(100),
+    })
+}
+
+/// Each table of an export (the search, or each viz), with the columns its first page decodes to.
+async fn source_schemas(
+    client: &Client,
+    export: &PlannedExport,
+) -> Result<Vec<(String, Vec<(String, String)>)>, String> {
+    let read_options = ReadOptions {
+        hints: export.options.read.hints.clone(),
+        time_zone: export.options.read.time_zone,
+        ..ReadOptions::default()
+    };
+    let mut tables = Vec::new();
+    match &export.source {
+        SourceSpec::Search { query, source } => {
+            let header = client
+                .find_object(ObjectType::LogicalTable, &[], source)
+                .await
+                .map_err(|e| e.to_string())?;
+            let request = SearchRequest::new(query.clone(), header.id);
+            let columns =
+                first_page_columns(client, TableSource::Search(request), read_options.clone())
+                    .await?;
+            tables.push((format!("'{source}'"), columns));
+        }
+        SourceSpec::Pinboard { pinboard, vizzes } => {
+            let header = client
+                .find_object(ObjectType::Pinboard, &[], pinboard)
+                .await
+                .map_err(|e| e.to_string())?;
+            let all = client
+                .list_viz_headers(&header.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            for viz in all.iter().filter(|v| {
+                if vizzes.is_empty() {
+                    v.viz_type != Some(tsexport::api::VizType::Filter)
+                } else {
+                    vizzes.iter().any(|w| *w == v.id || *w == v.name)
+                }
+            }) {
+                let source = TableSource::Viz {
+                    pinboard: header.id.clone(),
+                    viz: viz.id.clone(),
+                };
+                let columns = first_page_columns(client, source, read_options.clone()).await?;
+                tables.push((format!("'{pinboard}' / '{}'", viz.name), columns));
+            }
+        }
+    }
+    Ok(tables)
+}
+
+/// Opens a read of `source` and keeps only its schema: the first page is fetched and decoded, the
+/// rest never asked for.
+async fn first_page_columns(
+    client: &Client,
+    source: TableSource,
+    options: ReadOptions,
+) -> Result<Vec<(String, String)>, String> {
+    let mut options = options;
+    // One small page is enough to see the columns.
+    options.pager.page_size = 1000;
+    options.pager.in_flight = 1;
+    let stream = client
+        .read(source)
+        .options(options)
+        .batches()
+        .await
+        .map_err(|e| e.to_string())?;
+    // Dropping the stream stops the read after its first page.
+    let columns = stream
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().to_string()))
+        .collect();
+    Ok(columns)
+}

@@ -1,0 +1,21 @@
+//! What kind of failure stopped an operation: what a scheduler needs to choose between fixing the
+//! configuration, the credentials, retrying later, or looking at the data. The CLI maps each kind to
+//! an exit code; job reports name it beside the message.
+
+use serde::Serialize;
+
+/// The kind of a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// Bad flags, job file, settings or destination, or a request the cluster refused as invalid.
+    Usage,
+    /// Sign-in failed or the user lacks a privilege.
+    Auth,
+    /// The data is incomplete: fewer rows than reported, pages that moved, or a sampled result.
+    Incomplete,
+    /// The cluster or the network failed after retries, or sent a broken page.
+    Server,
+    /// Anything else: a value that does not fit under `on_drift = "fail"`, storage errors.
+    Other,
+}

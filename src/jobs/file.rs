@@ -1,0 +1,493 @@
+//! The job file: one TOML file declares a connection, defaults and many exports, so a nightly run is
+//! `tsexport run jobs.toml`. Every key is known: an unknown key or a bad value is an error that names
+//! the file, the line and the key, before anything connects.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+
+use crate::decode::{ColumnType, TypeHint};
+use crate::export::{DriftPolicy, ExportOptions};
+use crate::pager::{PagerConfig, MAX_PAGE_SIZE};
+use crate::read::ReadOptions;
+use crate::sink::{Codec, FileFormat, SinkOptions, WriteMode};
+
+/// A whole job file.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "tsexport job file")]
+pub struct JobFile {
+    /// How to reach and sign in to ThoughtSpot. `--url`, `TSEXPORT_URL`, `TSEXPORT_USERNAME`,
+    /// `TSEXPORT_PASSWORD` (and the other `TSEXPORT_*` variables) override each setting.
+    #[serde(default)]
+    pub connection: ConnectionSettings,
+    /// Settings every export takes unless it sets its own.
+    #[serde(default)]
+    pub defaults: ExportSettings,
+    /// How the exports of a run share the machine and the cluster.
+    #[serde(default)]
+    pub run: RunSettings,
+    /// The exports, each a search or a pinboard.
+    #[serde(default, rename = "export")]
+    pub exports: Vec<ExportEntry>,
+}
+
+/// How to reach ThoughtSpot. Secrets are never written here: only the path of a file that holds one,
+/// or the environment (`TSEXPORT_PASSWORD`, `TSEXPORT_SECRET_KEY`, `TSEXPORT_TOKEN`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionSettings {
+    /// A named connection (`[connections.NAME]`) of the config file, as `--connection NAME`; the
+    /// settings here override it.
+    pub profile: Option<String>,
+    /// Cluster address, e.g. `https://example.thoughtspot.cloud`.
+    pub url: Option<String>,
+    pub username: Option<String>,
+    /// File whose first line is the password.
+    pub password_file: Option<PathBuf>,
+    /// File whose first line is the trusted-authentication secret key.
+    pub secret_key_file: Option<PathBuf>,
+    /// File whose first line is a bearer token.
+    pub token_file: Option<PathBuf>,
+    /// Seconds to wait for one response.
+    pub timeout: Option<u64>,
+    /// PEM file of a private CA to trust.
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// How a run schedules its exports.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    /// Exports running at once.
+    #[serde(default = "RunSettings::default_concurrency")]
+    #[schemars(range(min = 1, max = 64))]
+    pub concurrency: usize,
+    /// Requests in flight to ThoughtSpot at once, across every export of the run, so that a big job
+    /// file cannot overload the cluster. Default: twice the concurrency.
+    #[schemars(range(min = 1, max = 256))]
+    pub max_requests: Option<usize>,
+}
+
+impl RunSettings {
+    fn default_concurrency() -> usize {
+        2
+    }
+
+    /// The request cap in effect.
+    pub fn request_cap(&self) -> usize {
+        self.max_requests.unwrap_or(self.concurrency * 2).max(1)
+    }
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: Self::default_concurrency(),
+            max_requests: None,
+        }
+    }
+}
+
+/// Declares the export settings once, for both `[defaults]` and each `[[export]]` (serde's
+/// `flatten` would lose `deny_unknown_fields`, and with it the error for a misspelt key).
+macro_rules! with_export_settings {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty, )* }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+            /// File format: `parquet`, `arrow` or `csv` [default: from `out`'s extension, else parquet].
+            pub format: Option<Parsed<FileFormat>>,
+            /// Parquet compression: `zstd` (`zstd:LEVEL`, 1-22), `snappy`, `lz4`, `gzip`
+            /// (`gzip:LEVEL`), `none` [default: zstd].
+            pub compression: Option<Parsed<Codec>>,
+            /// Data already at the destination: `overwrite` (only files a previous export wrote),
+            /// `append`, or `error-if-exists` [default: overwrite].
+            pub mode: Option<Parsed<WriteMode>>,
+            /// Column types that override ThoughtSpot's and the data's: `{ "Order Date" = "date" }`;
+            /// types: string, int, float, bool, date, timestamp, time, decimal(P,S).
+            pub types: Option<BTreeMap<String, Parsed<ColumnType>>>,
+            /// A value that does not fit its column: `widen` the type and read again, or `fail`
+            /// [default: widen].
+            pub on_drift: Option<Parsed<DriftPolicy>>,
+            /// Rows per request [default: 100000, the most ThoughtSpot serves].
+            #[schemars(range(min = 1, max = 100000))]
+            pub page_size: Option<u64>,
+            /// Page requests in flight at once per export [default: 2].
+            #[schemars(range(min = 1, max = 16))]
+            pub in_flight: Option<usize>,
+            /// Rows per Parquet row group [default: 1048576].
+            pub row_group_rows: Option<usize>,
+            /// Start a new file after this many rows.
+            pub max_rows_per_file: Option<u64>,
+            /// Start a new file once one reaches this size: bytes, or a number with K, M or G.
+            pub max_bytes_per_file: Option<ByteSize>,
+            /// Accept a result ThoughtSpot sampled [default: false].
+            pub allow_sampled: Option<bool>,
+            /// Accept fewer rows than ThoughtSpot reported, or pages that moved [default: false].
+            pub allow_incomplete: Option<bool>,
+            /// IANA zone dates and times are read in [default: the cluster's].
+            pub time_zone: Option<Parsed<chrono_tz::Tz>>,
+        }
+
+        impl $name {
+            /// These settings, with `defaults` filling what they leave unset.
+            pub fn settings_over(&self, defaults: &ExportSettings) -> ExportSettings {
+                ExportSettings {
+                    format: self.format.clone().or_else(|| defaults.format.clone()),
+                    compression: self.compression.clone().or_else(|| defaults.compression.clone()),
+                    mode: self.mode.clone().or_else(|| defaults.mode.clone()),
+                    types: merge_types(&defaults.types, &self.types),
+                    on_drift: self.on_drift.clone().or_else(|| defaults.on_drift.clone()),
+                    page_size: self.page_size.or(defaults.page_size),
+                    in_flight: self.in_flight.or(defaults.in_flight),
+                    row_group_rows: self.row_group_rows.or(defaults.row_group_rows),
+                    max_rows_per_file: self.max_rows_per_file.or(defaults.max_rows_per_file),
+                    max_bytes_per_file: self.max_bytes_per_file.or(defaults.max_bytes_per_file),
+                    allow_sampled: self.allow_sampled.or(defaults.allow_sampled),
+                    allow_incomplete: self.allow_incomplete.or(defaults.allow_incomplete),
+                    time_zone: self.time_zone.clone().or_else(|| defaults.time_zone.clone()),
+                }
+            }
+        }
+    };
+}
+
+with_export_settings! {
+    /// Settings of an export; in `[defaults]`, of every export.
+    #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ExportSettings {}
+}
+
+with_export_settings! {
+    /// One export: a search (`search` and `source`) or a pinboard (`pinboard`, optionally `vizzes`),
+    /// and where it goes.
+    #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ExportEntry {
+        /// Unique within the file: `--only` selects by it, reports and `{name}` use it.
+        pub name: String,
+        /// A search in ThoughtSpot's search language; add a `sort by` so pages stay stable.
+        pub search: Option<String>,
+        /// The worksheet, view or table the search runs on, by id or exact name.
+        pub source: Option<String>,
+        /// A pinboard (Liveboard), by id or exact name.
+        pub pinboard: Option<String>,
+        /// The pinboard's vizzes to export, by id or exact name [default: every viz with data].
+        pub vizzes: Option<Vec<String>>,
+        /// Destination folder, file or object-store URL (`s3://`, `gs://`, `az://`, `file://`), with
+        /// placeholders: `{name}`, `{run_date}` (YYYY-MM-DD).
+        pub out: String,
+    }
+}
+
+/// Per-column hints: `[defaults]` first, the export's own on top.
+fn merge_types(
+    defaults: &Option<BTreeMap<String, Parsed<ColumnType>>>,
+    own: &Option<BTreeMap<String, Parsed<ColumnType>>>,
+) -> Option<BTreeMap<String, Parsed<ColumnType>>> {
+    match (defaults, own) {
+        (None, None) => None,
+        (defaults, own) => {
+            let mut merged = defaults.clone().unwrap_or_default();
+            merged.extend(own.clone().unwrap_or_default());
+            Some(merged)
+        }
+    }
+}
+
+/// What an export reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    Search {
+        query: String,
+        source: String,
+    },
+    Pinboard {
+        pinboard: String,
+        vizzes: Vec<String>,
+    },
+}
+
+impl ExportEntry {
+    /// The search or pinboard this export reads; exactly one of them must be given.
+    pub fn source_spec(&self) -> Result<SourceSpec, String> {
+        let name = &self.name;
+        match (&self.search, &self.source, &self.pinboard) {
+            (Some(query), Some(source), None) => {
+                if self.vizzes.is_some() {
+                    return Err(format!(
+                        "export '{name}': `vizzes` belongs to a pinboard export, not a search"
+                    ));
+                }
+                Ok(SourceSpec::Search {
+                    query: query.clone(),
+                    source: source.clone(),
+                })
+            }
+            (None, None, Some(pinboard)) => Ok(SourceSpec::Pinboard {
+                pinboard: pinboard.clone(),
+                vizzes: self.vizzes.clone().unwrap_or_default(),
+            }),
+            (Some(_), None, _) => Err(format!(
+                "export '{name}': a search needs `source`, the worksheet, view or table it runs on"
+            )),
+            (None, Some(_), None) => Err(format!(
+                "export '{name}': `source` goes with `search`; give the search too"
+            )),
+            (_, _, Some(_)) if self.search.is_some() || self.source.is_some() => Err(format!(
+                "export '{name}': give either `search` and `source`, or `pinboard`, not both"
+            )),
+            _ => Err(format!(
+                "export '{name}': say what to export: `search` and `source`, or `pinboard`"
+            )),
+        }
+    }
+}
+
+impl ExportSettings {
+    /// The export options these settings stand for; `out` picks the format when none is set.
+    pub fn options(&self, out: &str) -> Result<ExportOptions, String> {
+        let hints = self
+            .types
+            .iter()
+            .flatten()
+            .map(|(column, column_type)| TypeHint {
+                column: column.clone(),
+                column_type: column_type.0,
+            })
+            .collect();
+        let format = match &self.format {
+            Some(format) => format.0,
+            None => FileFormat::from_extension(out).unwrap_or(FileFormat::Parquet),
+        };
+        let mut sink = SinkOptions {
+            format,
+            codec: self.compression.clone().map(|c| c.0).unwrap_or_default(),
+            mode: self.mode.clone().map(|m| m.0).unwrap_or_default(),
+            max_rows_per_file: self.max_rows_per_file,
+            max_bytes_per_file: self.max_bytes_per_file.map(|b| b.0),
+            ..SinkOptions::default()
+        };
+        if let Some(rows) = self.row_group_rows {
+            sink.row_group_rows = rows;
+        }
+        sink.validate().map_err(|e| e.to_string())?;
+        let defaults = PagerConfig::default();
+        let page_size = self.page_size.unwrap_or(defaults.page_size);
+        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+            return Err(format!(
+                "page_size must be 1 to {MAX_PAGE_SIZE} (got {page_size})"
+            ));
+        }
+        let in_flight = self.in_flight.unwrap_or(defaults.in_flight);
+        if !(1..=16).contains(&in_flight) {
+            return Err(format!("in_flight must be 1 to 16 (got {in_flight})"));
+        }
+        Ok(ExportOptions {
+            read: ReadOptions {
+                pager: PagerConfig {
+                    page_size,
+                    in_flight,
+                    allow_sampled: self.allow_sampled.unwrap_or(false),
+                    allow_incomplete: self.allow_incomplete.unwrap_or(false),
+                },
+                hints,
+                time_zone: self.time_zone.clone().map(|z| z.0),
+                ..ReadOptions::default()
+            },
+            sink,
+            on_drift: self.on_drift.clone().map(|d| d.0).unwrap_or_default(),
+            ..ExportOptions::default()
+        })
+    }
+}
+
+/// Why a job file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum JobFileError {
+    #[error("cannot read the job file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, a key is unknown or a value is bad; the message names line and key.
+    #[error("job file {}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl JobFile {
+    /// Reads and checks the job file at `path`.
+    pub fn load(path: &Path) -> Result<JobFile, JobFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| JobFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| JobFileError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses and checks a job file's text: every key known, every value valid, every export
+    /// complete, names unique, settings consistent.
+    pub fn parse(text: &str) -> Result<JobFile, String> {
+        let file: JobFile = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        if file.exports.is_empty() {
+            return Err(
+                "there is no [[export]]: add at least one (`tsexport jobs init` writes an example)"
+                    .into(),
+            );
+        }
+        if file.run.concurrency == 0 {
+            return Err("[run] concurrency must be at least 1".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for export in &file.exports {
+            let name = &export.name;
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            {
+                return Err(format!(
+                    "export name '{name}' must be letters, digits, '_', '-' or '.' (it names folders and reports)"
+                ));
+            }
+            if !seen.insert(name.as_str()) {
+                return Err(format!(
+                    "two exports are named '{name}': names must be unique"
+                ));
+            }
+            export.source_spec()?;
+            super::plan::check_template(&export.out)
+                .map_err(|e| format!("export '{name}': out: {e}"))?;
+            let settings = export.settings_over(&file.defaults);
+            settings
+                .options(&export.out)
+                .map_err(|e| format!("export '{name}': {e}"))?;
+        }
+        Ok(file)
+    }
+
+    /// The JSON Schema of the file, for editors and CI linting.
+    pub fn json_schema() -> String {
+        serde_json::to_string_pretty(&schemars::schema_for!(JobFile)).expect("a schema serialises")
+    }
+}
+
+/// A value read from its text form with `FromStr`, so a bad value is reported by the TOML parser with
+/// its line and key.
+#[derive(Clone, PartialEq)]
+pub struct Parsed<T>(pub T);
+
+impl<T: fmt::Debug> fmt::Debug for Parsed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Parsed<T>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text<T>(PhantomData<T>);
+        impl<T> de::Visitor<'_> for Text<T>
+        where
+            T: FromStr,
+            T::Err: fmt::Display,
+        {
+            type Value = Parsed<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Parsed<T>, E> {
+                text.parse().map(Parsed).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Text(PhantomData))
+    }
+}
+
+impl<T> JsonSchema for Parsed<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "string".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+}
+
+/// A size in bytes: an integer, or a string with a K, M or G suffix (powers of 1024).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (digits, factor) = match text.char_indices().last() {
+            Some((at, 'k' | 'K')) => (&text[..at], 1u64 << 10),
+            Some((at, 'm' | 'M')) => (&text[..at], 1 << 20),
+            Some((at, 'g' | 'G')) => (&text[..at], 1 << 30),
+            _ => (text, 1),
+        };
+        digits
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(factor))
+            .filter(|n| *n > 0)
+            .map(ByteSize)
+            .ok_or_else(|| format!("'{text}' is not a size: use bytes, or a number with K, M or G"))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Given {
+            Bytes(u64),
+            Text(String),
+        }
+        match Given::deserialize(deserializer)? {
+            Given::Bytes(0) => Err(de::Error::custom("a size must be above 0")),
+            Given::Bytes(n) => Ok(ByteSize(n)),
+            Given::Text(text) => text.parse().map_err(de::Error::custom),
+        }
+    }
+}
+
+impl JsonSchema for ByteSize {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ByteSize".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Bytes, or a number with a K, M or G suffix",
+            "type": ["integer", "string"],
+            "minimum": 1,
+            "pattern": "^[0-9]+ *[KkMmGg]?$"
+        })
+    }
+}

@@ -1,0 +1,20 @@
+//! Job files: many exports declared in one TOML file, run together on a schedule.
+//!
+//! [`file`](mod@file) reads and checks the file, [`plan`](mod@plan) turns it into the exports one run performs (selection,
+//! shards, destination templates), [`runner`](mod@runner) runs them a few at a time, and [`report`](mod@report) is what a run
+//! says about each. `tsexport run`, `tsexport check` and `tsexport jobs` are thin layers over these.
+
+pub mod file;
+pub mod plan;
+pub mod report;
+pub mod runner;
+
+pub use file::{
+    ConnectionSettings, ExportEntry, ExportSettings, JobFile, JobFileError, SourceSpec,
+};
+pub use plan::{plan, PlannedExport, Selection, Shard};
+pub use report::{ExportReport, ExportStatus, RunReport};
+pub use runner::{run, RunEvent, RunObserver, RunOptions};
+
+/// A commented example job file, as `tsexport jobs init` writes it.
+pub const EXAMPLE: &str = include_str!("example.toml");

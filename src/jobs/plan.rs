@@ -1,0 +1,167 @@
+//! From a job file to the exports one run performs: selection (`--only`, `--shard`), destination
+//! templates, and the options of each export. Pure: no network, so `--dry-run` shows exactly this.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+
+use super::file::{ExportSettings, JobFile, SourceSpec};
+use crate::export::ExportOptions;
+
+/// The placeholders a destination may hold.
+const PLACEHOLDERS: &[&str] = &["name", "run_date"];
+
+/// Checks that every `{...}` in `template` is a known placeholder.
+pub fn check_template(template: &str) -> Result<(), String> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| format!("'{{' without '}}' in '{template}'"))?;
+        let name = &after[..close];
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "unknown placeholder {{{name}}} in '{template}'; known: {}",
+                PLACEHOLDERS
+                    .iter()
+                    .map(|p| format!("{{{p}}}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    if rest.contains('}') {
+        return Err(format!("'}}' without '{{' in '{template}'"));
+    }
+    Ok(())
+}
+
+/// `template` with its placeholders filled.
+fn render(template: &str, name: &str, run_date: NaiveDate) -> String {
+    template
+        .replace("{name}", name)
+        .replace("{run_date}", &run_date.format("%Y-%m-%d").to_string())
+}
+
+/// One machine's share of a job file: `index/count`, 0-based, as a Kubernetes Indexed Job numbers
+/// its pods (`--shard $JOB_COMPLETION_INDEX/4`). Export `k` of the file (in file order) belongs to
+/// shard `k % count`: every export lands in exactly one shard, and shards differ by at most one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || {
+            format!("'{text}' is not a shard: use INDEX/COUNT with 0 <= INDEX < COUNT, e.g. 0/4")
+        };
+        let (index, count) = text.split_once('/').ok_or_else(bad)?;
+        let index: usize = index.trim().parse().map_err(|_| bad())?;
+        let count: usize = count.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Which exports of the file a run performs.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these exports, by name (empty: all).
+    pub only: Vec<String>,
+    pub shard: Option<Shard>,
+}
+
+/// One export as a run performs it.
+#[derive(Debug, Clone)]
+pub struct PlannedExport {
+    pub name: String,
+    pub source: SourceSpec,
+    /// The destination with its placeholders filled.
+    pub destination: String,
+    pub settings: ExportSettings,
+    pub options: ExportOptions,
+}
+
+/// The exports a run of `file` performs, in file order.
+pub fn plan(
+    file: &JobFile,
+    selection: &Selection,
+    run_date: NaiveDate,
+) -> Result<Vec<PlannedExport>, String> {
+    if let Some(unknown) = selection
+        .only
+        .iter()
+        .find(|name| !file.exports.iter().any(|e| &e.name == *name))
+    {
+        return Err(format!(
+            "--only {unknown}: no export has that name; the file has: {}",
+            file.exports
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    file.exports
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| selection.shard.is_none_or(|s| k % s.count == s.index))
+        .filter(|(_, e)| selection.only.is_empty() || selection.only.contains(&e.name))
+        .map(|(_, entry)| {
+            let settings = entry.settings_over(&file.defaults);
+            let destination = render(&entry.out, &entry.name, run_date);
+            let options = settings
+                .options(&destination)
+                .map_err(|e| format!("export '{}': {e}", entry.name))?;
+            Ok(PlannedExport {
+                name: entry.name.clone(),
+                source: entry.source_spec()?,
+                destination,
+                settings,
+                options,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_name_only_known_placeholders() {
+        assert!(check_template("s3://lake/{name}/run_date={run_date}/").is_ok());
+        assert!(check_template("out/plain").is_ok());
+        for bad in ["out/{nme}", "out/{name", "out/name}", "out/{}"] {
+            assert!(check_template(bad).is_err(), "{bad}");
+        }
+        let date = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+        assert_eq!(
+            render("s3://lake/{name}/run_date={run_date}/", "sales", date),
+            "s3://lake/sales/run_date=2026-11-27/"
+        );
+    }
+
+    #[test]
+    fn shards_parse_zero_based() {
+        assert_eq!("1/3".parse(), Ok(Shard { index: 1, count: 3 }));
+        for bad in ["3/3", "0/0", "1", "a/2", "-1/2"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+}

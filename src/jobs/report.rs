@@ -1,0 +1,177 @@
+//! The run report: one JSON document per run, per export what was expected and written, how long
+//! it took, and why it failed. Schedulers and dashboards read it; its fields only ever grow.
+
+use arrow_schema::Schema;
+use serde::Serialize;
+
+use crate::export::Summary;
+use crate::failure::FailureKind;
+
+/// A whole run of a job file.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub tsexport_version: &'static str,
+    /// The date `{run_date}` stood for.
+    pub run_date: String,
+    /// When the run started, RFC 3339 in UTC.
+    pub started_at: String,
+    pub seconds: f64,
+    /// `INDEX/COUNT` when the run was one shard of the file.
+    pub shard: Option<String>,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub exports: Vec<ExportReport>,
+}
+
+impl RunReport {
+    /// The kinds of the failed exports, each once, in order of first appearance.
+    pub fn failure_kinds(&self) -> Vec<FailureKind> {
+        let mut kinds = Vec::new();
+        for kind in self
+            .exports
+            .iter()
+            .filter_map(|e| e.error.as_ref().map(|e| e.kind))
+        {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        kinds
+    }
+}
+
+/// Whether an export committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportStatus {
+    /// Committed: every row is at the destination.
+    Ok,
+    /// Not committed: the destination is as it was.
+    Failed,
+}
+
+/// One export of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportReport {
+    pub name: String,
+    /// `search` or `pinboard`.
+    pub kind: &'static str,
+    /// The source as the job file names it (worksheet or pinboard, by id or name).
+    pub source: String,
+    pub destination: String,
+    pub status: ExportStatus,
+    pub rows: u64,
+    /// The largest `totalRowCount` ThoughtSpot reported, summed over tables.
+    pub rows_expected: Option<u64>,
+    pub pages: u64,
+    pub json_bytes: u64,
+    pub files: usize,
+    pub bytes: u64,
+    pub seconds: f64,
+    /// The lowest sampling ratio of any table (1 = not sampled).
+    pub sampling_ratio: Option<f64>,
+    /// The manifest the commit wrote.
+    pub manifest: Option<String>,
+    pub tables: Vec<TableReport>,
+    pub error: Option<ErrorReport>,
+}
+
+/// One table (the search, or one viz) of an export.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    /// The folder under the destination ("" for a single table).
+    pub name: String,
+    pub viz: Option<String>,
+    pub rows: u64,
+    pub rows_expected: Option<u64>,
+    pub pages: u64,
+    pub restarts: u32,
+    /// A hash of the column names and types: equal hashes, equal schemas, across runs.
+    pub schema_hash: String,
+}
+
+/// Why an export failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReport {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl ExportReport {
+    /// The report of an export that has not run yet (or failed before it could write).
+    pub fn new(name: &str, kind: &'static str, source: &str, destination: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            kind,
+            source: source.to_string(),
+            destination: destination.to_string(),
+            status: ExportStatus::Failed,
+            rows: 0,
+            rows_expected: None,
+            pages: 0,
+            json_bytes: 0,
+            files: 0,
+            bytes: 0,
+            seconds: 0.0,
+            sampling_ratio: None,
+            manifest: None,
+            tables: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Fills in a committed export's figures.
+    pub fn committed(mut self, summary: &Summary) -> Self {
+        self.status = ExportStatus::Ok;
+        self.rows = summary.rows;
+        self.files = summary.files;
+        self.bytes = summary.bytes;
+        self.manifest = Some(summary.manifest.clone());
+        self.pages = summary.tables.iter().map(|t| t.pages).sum();
+        self.json_bytes = summary.tables.iter().map(|t| t.json_bytes).sum();
+        self.rows_expected = summary
+            .tables
+            .iter()
+            .map(|t| t.rows_expected)
+            .sum::<Option<u64>>();
+        self.sampling_ratio = summary
+            .tables
+            .iter()
+            .map(|t| t.sampling_ratio)
+            .reduce(f64::min);
+        self.tables = summary
+            .tables
+            .iter()
+            .map(|t| TableReport {
+                name: t.name.clone(),
+                viz: t.viz.clone(),
+                rows: t.rows,
+                rows_expected: t.rows_expected,
+                pages: t.pages,
+                restarts: t.restarts,
+                schema_hash: schema_hash(&t.schema),
+            })
+            .collect();
+        self
+    }
+
+    pub fn failed(mut self, kind: FailureKind, message: String) -> Self {
+        self.status = ExportStatus::Failed;
+        self.error = Some(ErrorReport { kind, message });
+        self
+    }
+}
+
+/// FNV-1a (64 bits) over each column's name and Arrow type: stable across runs, machines and
+/// versions, unlike the standard library's randomly seeded hasher.
+pub fn schema_hash(schema: &Schema) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for field in schema.fields() {
+        let text = format!("{}\u{1f}{}\u{1e}", field.name(), field.data_type());
+        for byte in text.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
