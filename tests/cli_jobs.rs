@@ -490,3 +490,185 @@ async fn run_writes_to_s3_with_the_standard_environment() {
     }
     assert_eq!(rows, ROWS as usize);
 }
+
+/// Reads the `Order Date` column of every Parquet file in `dir` as days since 1970.
+fn order_days(dir: &Path) -> Vec<i32> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Date32Type;
+    let mut days = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let file = std::fs::File::open(&path).expect("file");
+        for batch in ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("parquet")
+            .build()
+            .expect("reader")
+        {
+            let batch = batch.expect("batch");
+            let column = batch.column_by_name("Order Date").expect("Order Date");
+            days.extend(column.as_primitive::<Date32Type>().values().iter().copied());
+        }
+    }
+    days
+}
+
+fn day_number(date: &str) -> i32 {
+    let date: chrono::NaiveDate = date.parse().expect("date");
+    (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+fn window_starts(report: &Value) -> Vec<(String, String)> {
+    report["exports"][0]["windows"]
+        .as_array()
+        .map(|windows| {
+            windows
+                .iter()
+                .map(|w| {
+                    (
+                        w["start"].as_str().unwrap().to_string(),
+                        w["status"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn windows_advance_night_after_night_and_a_failed_window_is_retried() {
+    let emu = emulator().await;
+    let dir = s3::TempDir::new("jobs-windows");
+    let daily = dir.path().join("daily");
+    let file = format!(
+        r#"
+[[export]]
+name = "daily"
+search = "[Order Line ID] [Region] [Order Date] [Order Date] >= '{{window_start}}' [Order Date] < '{{window_end}}' sort by [Order Line ID]"
+source = "Retail Sales"
+out = "{}/order_date={{window_start}}/"
+window = "day"
+first_window = "2021-03-01"
+"#,
+        daily.display()
+    );
+    let jobs = write(dir.path(), "jobs.toml", &file);
+    let night = |run_date: &'static str| {
+        let jobs = jobs.clone();
+        let emu = &emu;
+        async move {
+            let output =
+                tsexport(emu, &["run", &jobs, "--run-date", run_date, "--json"], &[]).await;
+            (output.status.code(), report_of(&output), text(&output))
+        }
+    };
+    let ok = |start: &str| (start.to_string(), "ok".to_string());
+
+    // Night 1 starts at first_window and stops at yesterday; night 2 takes one day; night 3 follows
+    // a missed night and takes both days.
+    let (code, report, all) = night("2021-03-03").await;
+    assert_eq!(code, Some(0), "{all}");
+    assert_eq!(window_starts(&report), [ok("2021-03-01"), ok("2021-03-02")]);
+    let (code, report, all) = night("2021-03-04").await;
+    assert_eq!(code, Some(0), "{all}");
+    assert_eq!(window_starts(&report), [ok("2021-03-03")]);
+    let (code, report, all) = night("2021-03-06").await;
+    assert_eq!(code, Some(0), "{all}");
+    assert_eq!(window_starts(&report), [ok("2021-03-04"), ok("2021-03-05")]);
+    // The same night again: nothing is due.
+    let (code, report, all) = night("2021-03-06").await;
+    assert_eq!(code, Some(0), "{all}");
+    assert!(window_starts(&report).is_empty(), "{report}");
+
+    let mut total = 0;
+    for day in [
+        "2021-03-01",
+        "2021-03-02",
+        "2021-03-03",
+        "2021-03-04",
+        "2021-03-05",
+    ] {
+        let days = order_days(&daily.join(format!("order_date={day}")));
+        assert!(!days.is_empty(), "{day} is empty");
+        assert!(
+            days.iter().all(|d| *d == day_number(day)),
+            "{day}: {days:?}"
+        );
+        total += days.len();
+    }
+    assert_eq!(total, 5 * 6, "six rows a day at {ROWS} rows");
+
+    // A window that cannot be written fails the export there: the days after it wait.
+    let blocker = daily.join("order_date=2021-03-07");
+    std::fs::write(&blocker, "not a folder").expect("blocker");
+    let (code, report, all) = night("2021-03-09").await;
+    assert_ne!(code, Some(0), "{all}");
+    assert_eq!(
+        window_starts(&report),
+        [ok("2021-03-06"), ("2021-03-07".into(), "failed".into())]
+    );
+    assert!(!daily.join("order_date=2021-03-08").exists());
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(daily.join("_tsexport_state/daily.json")).expect("state"),
+    )
+    .expect("state JSON");
+    assert_eq!(state["last_committed"], "2021-03-06");
+    assert_eq!(state["window"], "day");
+    assert!(state["columns"].as_array().unwrap().len() == 3, "{state}");
+
+    // The next night retries it, then goes on.
+    std::fs::remove_file(&blocker).expect("unblock");
+    let (code, report, all) = night("2021-03-09").await;
+    assert_eq!(code, Some(0), "{all}");
+    assert_eq!(window_starts(&report), [ok("2021-03-07"), ok("2021-03-08")]);
+
+    // A backfill stops at a failure and, with --resume, picks up where it stopped.
+    let blocker = daily.join("order_date=2021-02-03");
+    std::fs::write(&blocker, "not a folder").expect("blocker");
+    let backfill = |resume: bool| {
+        let jobs = jobs.clone();
+        let emu = &emu;
+        async move {
+            let mut args = vec![
+                "backfill",
+                jobs.as_str(),
+                "--from",
+                "2021-02-01",
+                "--to",
+                "2021-02-05",
+                "--json",
+            ];
+            if resume {
+                args.push("--resume");
+            }
+            let output = tsexport(emu, &args, &[]).await;
+            (output.status.code(), report_of(&output), text(&output))
+        }
+    };
+    let (code, report, all) = backfill(false).await;
+    assert_ne!(code, Some(0), "{all}");
+    assert_eq!(
+        window_starts(&report),
+        [
+            ok("2021-02-01"),
+            ok("2021-02-02"),
+            ("2021-02-03".into(), "failed".into())
+        ]
+    );
+    std::fs::remove_file(&blocker).expect("unblock");
+    let (code, report, all) = backfill(true).await;
+    assert_eq!(code, Some(0), "{all}");
+    assert_eq!(window_starts(&report), [ok("2021-02-03"), ok("2021-02-04")]);
+    for day in ["2021-02-01", "2021-02-02", "2021-02-03", "2021-02-04"] {
+        let days = order_days(&daily.join(format!("order_date={day}")));
+        assert_eq!(days.len(), 6, "{day}");
+    }
+    // A backfill never moves the nightly state back.
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(daily.join("_tsexport_state/daily.json")).expect("state"),
+    )
+    .expect("state JSON");
+    assert_eq!(state["last_committed"], "2021-03-08");
+}

@@ -44,6 +44,21 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct BackfillArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The first day to export: its window is the first.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: NaiveDate,
+    /// The day after the last to export (excluded).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: NaiveDate,
+    /// Skip the windows an earlier backfill of the same range committed.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct JobsArgs {
     #[command(subcommand)]
     pub command: JobsCommand,
@@ -93,7 +108,27 @@ fn load(path: &Path) -> Result<JobFile, CliError> {
     JobFile::load(path).map_err(|e| CliError::usage(e.to_string()))
 }
 
+/// `tsexport backfill`: the exports with a window, over the windows of `--from .. --to`.
+pub async fn backfill(args: BackfillArgs) -> Result<(), CliError> {
+    if args.from >= args.to {
+        return Err(CliError::usage(format!(
+            "--from {} must be before --to {} (the day after the last to export)",
+            args.from, args.to
+        )));
+    }
+    let backfill = jobs::runner::Backfill {
+        from: args.from,
+        to: args.to,
+        resume: args.resume,
+    };
+    run_with(args.run, Some(backfill)).await
+}
+
 pub async fn run(args: RunArgs) -> Result<(), CliError> {
+    run_with(args, None).await
+}
+
+async fn run_with(args: RunArgs, backfill: Option<jobs::runner::Backfill>) -> Result<(), CliError> {
     let file = load(&args.jobs)?;
     let run_date = args
         .run_date
@@ -102,7 +137,24 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
         only: args.only.clone(),
         shard: args.shard,
     };
-    let plan = jobs::plan(&file, &selection, run_date).map_err(CliError::usage)?;
+    let mut plan = jobs::plan(&file, &selection, run_date).map_err(CliError::usage)?;
+    if backfill.is_some() {
+        if let Some(unwindowed) = plan
+            .iter()
+            .find(|e| e.window.is_none() && args.only.contains(&e.name))
+        {
+            return Err(CliError::usage(format!(
+                "export '{}' has no window, so there is nothing to backfill",
+                unwindowed.name
+            )));
+        }
+        plan.retain(|e| e.window.is_some());
+        if plan.is_empty() {
+            return Err(CliError::usage(
+                "no export of the selection has a window: backfill exports windows",
+            ));
+        }
+    }
     if args.dry_run {
         print_plan(&plan, run_date, args.shard);
         return Ok(());
@@ -139,6 +191,7 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
         concurrency,
         run_date,
         shard: args.shard,
+        backfill,
         observer: Some(observer),
     };
     let report = jobs::run(&client, plan, &options).await;
@@ -205,6 +258,12 @@ fn print_plan(plan: &[PlannedExport], run_date: NaiveDate, shard: Option<Shard>)
             sink.codec,
             sink.mode
         );
+        if let Some(window) = &export.window {
+            println!(
+                "  windows      {}, lookback {}, state in {}_tsexport_state/{}.json",
+                window.size, window.lookback, window.state_folder, export.name
+            );
+        }
         for hint in &export.options.read.hints {
             println!("  column       {} = {}", hint.column, hint.column_type);
         }

@@ -67,6 +67,8 @@ pub enum Command {
     Pinboard(export::PinboardArgs),
     /// Run the exports of a job file (`tsexport jobs init` writes an example).
     Run(jobs::RunArgs),
+    /// Export past windows of a job file's exports that have a window.
+    Backfill(jobs::BackfillArgs),
     /// Reach the cluster and sign in; with a job file, also try each export's source and destination.
     Check(check::CheckArgs),
     /// Job files: write an example, print their JSON Schema.
@@ -131,6 +133,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Search(args) => export::search(args).await,
         Command::Pinboard(args) => export::pinboard(args).await,
         Command::Run(args) => jobs::run(args).await,
+        Command::Backfill(args) => jobs::backfill(args).await,
         Command::Check(args) => check::run(args).await,
         Command::Jobs(args) => jobs::jobs(args),
         Command::Demo(args) => emulator::demo(args).await,

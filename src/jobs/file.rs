@@ -12,6 +12,9 @@ use schemars::JsonSchema;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
+use chrono::NaiveDate;
+
+use super::window::WindowSize;
 use crate::decode::{ColumnType, TypeHint};
 use crate::export::{DriftPolicy, ExportOptions};
 use crate::pager::{PagerConfig, MAX_PAGE_SIZE};
@@ -186,8 +189,22 @@ with_export_settings! {
         /// The pinboard's vizzes to export, by id or exact name [default: every viz with data].
         pub vizzes: Option<Vec<String>>,
         /// Destination folder, file or object-store URL (`s3://`, `gs://`, `az://`, `file://`), with
-        /// placeholders: `{name}`, `{run_date}` (YYYY-MM-DD).
+        /// placeholders: `{name}`, `{run_date}` (YYYY-MM-DD), and with a window `{window_start}`,
+        /// `{window_end}` (YYYY-MM-DD).
         pub out: String,
+        /// Read one window of dates per run: `day`, `week` (from Monday) or `month`. The search must
+        /// hold `{window_start}` (and usually `{window_end}`), and so must `out`, so that each window
+        /// has its own folder; the last window committed is kept in `_tsexport_state/NAME.json`
+        /// beside them.
+        pub window: Option<Parsed<WindowSize>>,
+        /// Windows before the first new one to export again, for rows that arrive late [default: 0].
+        pub lookback: Option<u32>,
+        /// The first window to export when there is no state yet, "YYYY-MM-DD" [default: only the
+        /// newest complete window].
+        pub first_window: Option<Parsed<NaiveDate>>,
+        /// How `{window_start}` and `{window_end}` are written into the search, as strftime
+        /// [default: "%Y-%m-%d"].
+        pub window_date_format: Option<String>,
     }
 }
 
@@ -252,6 +269,55 @@ impl ExportEntry {
                 "export '{name}': say what to export: `search` and `source`, or `pinboard`"
             )),
         }
+    }
+}
+
+impl ExportEntry {
+    /// A window needs its placeholders in the search and in `out`; no window, no placeholders.
+    fn check_window(&self) -> Result<(), String> {
+        let query = self.search.as_deref().unwrap_or_default();
+        let in_query = query.contains("{window_start}") || query.contains("{window_end}");
+        let in_out = self.out.contains("{window_start}") || self.out.contains("{window_end}");
+        if self.window.is_none() {
+            if in_query || in_out {
+                return Err(
+                    "{window_start} and {window_end} need a `window` (day, week or month)".into(),
+                );
+            }
+            if self.lookback.is_some()
+                || self.first_window.is_some()
+                || self.window_date_format.is_some()
+            {
+                return Err(
+                    "`lookback`, `first_window` and `window_date_format` need a `window`".into(),
+                );
+            }
+            return Ok(());
+        }
+        if self.search.is_none() {
+            return Err("windows apply to searches: give `search` with {window_start}".into());
+        }
+        if !query.contains("{window_start}") {
+            return Err("with a window, the search must filter on it, e.g. \
+                [Order Date] >= '{window_start}' [Order Date] < '{window_end}'"
+                .into());
+        }
+        if !self.out.contains("{window_start}") {
+            return Err("with a window, `out` must hold {window_start} so each window has its own folder, e.g. \
+                s3://lake/sales/order_date={window_start}/"
+                .into());
+        }
+        if self.out.contains("{run_date}") {
+            return Err("with a window, `out` cannot hold {run_date}: the windows of every run belong together".into());
+        }
+        let folder = super::plan::state_folder(&self.out);
+        if folder.is_empty() {
+            return Err(
+                "with a window, `out` needs a folder before {window_start} to keep the state in"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -372,6 +438,9 @@ impl JobFile {
             export.source_spec()?;
             super::plan::check_template(&export.out)
                 .map_err(|e| format!("export '{name}': out: {e}"))?;
+            export
+                .check_window()
+                .map_err(|e| format!("export '{name}': {e}"))?;
             let settings = export.settings_over(&file.defaults);
             settings
                 .options(&export.out)

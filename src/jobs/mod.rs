@@ -8,13 +8,15 @@ pub mod file;
 pub mod plan;
 pub mod report;
 pub mod runner;
+pub mod window;
 
 pub use file::{
     ConnectionSettings, ExportEntry, ExportSettings, JobFile, JobFileError, SourceSpec,
 };
-pub use plan::{plan, PlannedExport, Selection, Shard};
+pub use plan::{plan, PlannedExport, Selection, Shard, WindowPlan};
 pub use report::{ExportReport, ExportStatus, RunReport};
-pub use runner::{run, RunEvent, RunObserver, RunOptions};
+pub use runner::{run, Backfill, RunEvent, RunObserver, RunOptions};
+pub use window::{Window, WindowSize, WindowState};
 
 /// A commented example job file, as `tsexport jobs init` writes it.
 pub const EXAMPLE: &str = include_str!("example.toml");

@@ -7,10 +7,11 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 
 use super::file::{ExportSettings, JobFile, SourceSpec};
+use super::window::WindowSize;
 use crate::export::ExportOptions;
 
 /// The placeholders a destination may hold.
-const PLACEHOLDERS: &[&str] = &["name", "run_date"];
+const PLACEHOLDERS: &[&str] = &["name", "run_date", "window_start", "window_end"];
 
 /// Checks that every `{...}` in `template` is a known placeholder.
 pub fn check_template(template: &str) -> Result<(), String> {
@@ -39,7 +40,16 @@ pub fn check_template(template: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `template` with its placeholders filled.
+/// The folder a windowed export keeps its state in: `out` up to the last `/` before its first window
+/// placeholder (`s3://lake/sales/day={window_start}/` -> `s3://lake/sales/`).
+pub fn state_folder(out: &str) -> String {
+    let before = out.find("{window_").map_or(out, |at| &out[..at]);
+    before
+        .rfind('/')
+        .map_or(String::new(), |slash| before[..=slash].to_string())
+}
+
+/// `template` with its placeholders filled, but the window's (see [`super::window::fill`]).
 fn render(template: &str, name: &str, run_date: NaiveDate) -> String {
     template
         .replace("{name}", name)
@@ -95,6 +105,20 @@ pub struct PlannedExport {
     pub destination: String,
     pub settings: ExportSettings,
     pub options: ExportOptions,
+    /// For an export with a window: which, and where its state is.
+    pub window: Option<WindowPlan>,
+}
+
+/// The windows of an export (see [`super::window`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowPlan {
+    pub size: WindowSize,
+    pub lookback: u32,
+    pub first: Option<NaiveDate>,
+    /// strftime for `{window_start}` and `{window_end}` in the search.
+    pub date_format: String,
+    /// The folder of `_tsexport_state/NAME.json`.
+    pub state_folder: String,
 }
 
 /// The exports a run of `file` performs, in file order.
@@ -128,12 +152,23 @@ pub fn plan(
             let options = settings
                 .options(&destination)
                 .map_err(|e| format!("export '{}': {e}", entry.name))?;
+            let window = entry.window.as_ref().map(|size| WindowPlan {
+                size: size.0,
+                lookback: entry.lookback.unwrap_or(0),
+                first: entry.first_window.as_ref().map(|d| d.0),
+                date_format: entry
+                    .window_date_format
+                    .clone()
+                    .unwrap_or_else(|| "%Y-%m-%d".to_string()),
+                state_folder: state_folder(&destination),
+            });
             Ok(PlannedExport {
                 name: entry.name.clone(),
                 source: entry.source_spec()?,
                 destination,
                 settings,
                 options,
+                window,
             })
         })
         .collect()
@@ -147,6 +182,11 @@ mod tests {
     fn templates_name_only_known_placeholders() {
         assert!(check_template("s3://lake/{name}/run_date={run_date}/").is_ok());
         assert!(check_template("out/plain").is_ok());
+        assert_eq!(
+            state_folder("s3://lake/sales/day={window_start}/"),
+            "s3://lake/sales/"
+        );
+        assert_eq!(state_folder("{window_start}/"), "");
         for bad in ["out/{nme}", "out/{name", "out/name}", "out/{}"] {
             assert!(check_template(bad).is_err(), "{bad}");
         }

@@ -73,7 +73,22 @@ pub struct ExportReport {
     /// The manifest the commit wrote.
     pub manifest: Option<String>,
     pub tables: Vec<TableReport>,
+    /// For an export with a window: each window this run exported, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<WindowReport>,
     pub error: Option<ErrorReport>,
+}
+
+/// One window of an export.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowReport {
+    pub start: String,
+    pub end: String,
+    pub destination: String,
+    pub status: ExportStatus,
+    pub rows: u64,
+    pub rows_expected: Option<u64>,
+    pub files: usize,
 }
 
 /// One table (the search, or one viz) of an export.
@@ -116,8 +131,50 @@ impl ExportReport {
             sampling_ratio: None,
             manifest: None,
             tables: Vec::new(),
+            windows: Vec::new(),
             error: None,
         }
+    }
+
+    /// Adds a window's outcome; a committed window's figures add to the export's.
+    pub fn add_window(
+        &mut self,
+        window: crate::jobs::window::Window,
+        destination: &str,
+        outcome: Result<&Summary, &String>,
+    ) {
+        let mut entry = WindowReport {
+            start: window.start.to_string(),
+            end: window.end.to_string(),
+            destination: destination.to_string(),
+            status: ExportStatus::Failed,
+            rows: 0,
+            rows_expected: None,
+            files: 0,
+        };
+        if let Ok(summary) = outcome {
+            let committed = ExportReport::new("", "", "", "").committed(summary);
+            entry.status = ExportStatus::Ok;
+            entry.rows = committed.rows;
+            entry.rows_expected = committed.rows_expected;
+            entry.files = committed.files;
+            self.rows += committed.rows;
+            self.files += committed.files;
+            self.bytes += committed.bytes;
+            self.pages += committed.pages;
+            self.json_bytes += committed.json_bytes;
+            self.rows_expected = match (self.rows_expected, committed.rows_expected) {
+                (Some(a), Some(b)) => Some(a + b),
+                (a, b) => a.or(b),
+            };
+            self.sampling_ratio = match (self.sampling_ratio, committed.sampling_ratio) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.manifest = committed.manifest;
+            self.tables = committed.tables;
+        }
+        self.windows.push(entry);
     }
 
     /// Fills in a committed export's figures.

@@ -8,12 +8,17 @@ use std::time::Instant;
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use futures_util::StreamExt;
 
+use bytes::Bytes;
+
 use super::file::SourceSpec;
-use super::plan::{PlannedExport, Shard};
+use super::plan::{PlannedExport, Shard, WindowPlan};
 use super::report::{ExportReport, ExportStatus, RunReport};
+use super::window::{self, BackfillProgress, StateColumn, Window, WindowState};
 use crate::api::{Client, FindError, ObjectType, SearchRequest};
-use crate::export::{Export, ExportSource};
+use crate::decode::ColumnType;
+use crate::export::{Export, ExportSource, Summary};
 use crate::failure::FailureKind;
+use crate::sink::{Destination, SideFile};
 
 /// What a run reports while it goes.
 #[derive(Debug, Clone)]
@@ -30,10 +35,22 @@ pub type RunObserver = Arc<dyn Fn(&RunEvent) + Send + Sync>;
 pub struct RunOptions {
     /// Exports at once.
     pub concurrency: usize,
-    /// The date `{run_date}` stood for, recorded in the report.
+    /// The date `{run_date}` stood for, recorded in the report; windows that ended by it are due.
     pub run_date: NaiveDate,
     pub shard: Option<Shard>,
+    /// Export these windows instead of the due ones (`tsexport backfill`).
+    pub backfill: Option<Backfill>,
     pub observer: Option<RunObserver>,
+}
+
+/// `tsexport backfill --from FROM --to TO [--resume]`: the windows from the one holding `from` up to
+/// the one holding the day before `to`, whatever the state says; with `resume`, those a backfill of
+/// the same range already committed are skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backfill {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub resume: bool,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -52,7 +69,7 @@ pub async fn run(client: &Client, plan: Vec<PlannedExport>, options: &RunOptions
     let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let started = Instant::now();
     let exports: Vec<ExportReport> = futures_util::stream::iter(plan)
-        .map(|planned| run_one(client, planned, options.observer.clone()))
+        .map(|planned| run_one(client, planned, options))
         .buffered(options.concurrency.max(1))
         .collect()
         .await;
@@ -72,12 +89,9 @@ pub async fn run(client: &Client, plan: Vec<PlannedExport>, options: &RunOptions
     }
 }
 
-async fn run_one(
-    client: &Client,
-    planned: PlannedExport,
-    observer: Option<RunObserver>,
-) -> ExportReport {
-    if let Some(observer) = &observer {
+async fn run_one(client: &Client, planned: PlannedExport, options: &RunOptions) -> ExportReport {
+    let observer = &options.observer;
+    if let Some(observer) = observer {
         observer(&RunEvent::Started {
             name: planned.name.clone(),
         });
@@ -88,15 +102,25 @@ async fn run_one(
         SourceSpec::Pinboard { pinboard, .. } => ("pinboard", pinboard),
     };
     let report = ExportReport::new(&planned.name, kind, given, &planned.destination);
-    let mut report = match export(client, &planned).await {
-        Ok(summary) => report.committed(&summary),
-        Err((kind, message)) => {
-            tracing::warn!(export = planned.name, "export failed: {message}");
-            report.failed(kind, message)
-        }
+    let mut report = match &planned.window {
+        None => match export(
+            client,
+            &planned.source,
+            &planned.destination,
+            &planned.options,
+        )
+        .await
+        {
+            Ok(summary) => report.committed(&summary),
+            Err((kind, message)) => report.failed(kind, message),
+        },
+        Some(window) => windowed(client, &planned, window, options, report).await,
     };
+    if let Some(error) = &report.error {
+        tracing::warn!(export = planned.name, "export failed: {}", error.message);
+    }
     report.seconds = started.elapsed().as_secs_f64();
-    if let Some(observer) = &observer {
+    if let Some(observer) = observer {
         observer(&RunEvent::Finished {
             report: Box::new(report.clone()),
         });
@@ -104,15 +128,199 @@ async fn run_one(
     report
 }
 
-async fn export(
+/// The windows of `planned` due in this run (or the backfill's), each exported and committed in
+/// order, the state written after each commit; the first failure ends the export.
+async fn windowed(
     client: &Client,
     planned: &PlannedExport,
-) -> Result<crate::export::Summary, (FailureKind, String)> {
+    plan: &WindowPlan,
+    options: &RunOptions,
+    mut report: ExportReport,
+) -> ExportReport {
+    let state_file = match Destination::parse(&plan.state_folder)
+        .map_err(|e| e.to_string())
+        .and_then(|folder| {
+            SideFile::new(&folder, &format!("_tsexport_state/{}.json", planned.name))
+                .map_err(|e| e.to_string())
+        }) {
+        Ok(file) => file,
+        Err(message) => return report.failed(FailureKind::Usage, message),
+    };
+    let mut state = match read_state(&state_file, planned, plan).await {
+        Ok(state) => state,
+        Err((kind, message)) => return report.failed(kind, message),
+    };
+    let windows = match options.backfill {
+        None => window::due(
+            plan.size,
+            options.run_date,
+            state.as_ref().map(|s| s.last_committed),
+            plan.first,
+            plan.lookback,
+        ),
+        Some(backfill) => {
+            let done = state
+                .as_ref()
+                .and_then(|s| s.backfill)
+                .filter(|p| backfill.resume && p.from == backfill.from && p.to == backfill.to)
+                .map(|p| p.done_through);
+            plan.size
+                .between(backfill.from, backfill.to)
+                .into_iter()
+                .filter(|w| done.is_none_or(|done| w.start > done))
+                .collect()
+        }
+    };
+    report.status = ExportStatus::Ok;
+    for window in windows {
+        let source = match &planned.source {
+            SourceSpec::Search { query, source } => SourceSpec::Search {
+                query: window::fill(query, &window, &plan.date_format),
+                source: source.clone(),
+            },
+            other => other.clone(),
+        };
+        let destination = window::fill(&planned.destination, &window, "%Y-%m-%d");
+        let mut export_options = planned.options.clone();
+        for column in state.iter().flat_map(|s| &s.columns) {
+            if let Ok(column_type) = column.column_type.parse() {
+                export_options
+                    .read
+                    .fixed_types
+                    .insert(column.name.clone(), column_type);
+            }
+        }
+        match export(client, &source, &destination, &export_options).await {
+            Ok(summary) => {
+                let next = advance(state.take(), planned, plan, &window, &summary, options);
+                let written = serde_json::to_vec_pretty(&next)
+                    .map_err(|e| e.to_string())
+                    .map(Bytes::from);
+                let saved = match written {
+                    Ok(bytes) => state_file.write(bytes).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
+                report.add_window(window, &destination, Ok(&summary));
+                state = Some(next);
+                if let Err(e) = saved {
+                    let message = format!(
+                        "window {} committed, but its state could not be written to {}: {e}; the next run exports the window again",
+                        window.start,
+                        state_file.location()
+                    );
+                    return report.failed(FailureKind::Other, message);
+                }
+            }
+            Err((kind, message)) => {
+                let message = format!("window {} to {}: {message}", window.start, window.end);
+                report.add_window(window, &destination, Err(&message));
+                return report.failed(kind, message);
+            }
+        }
+    }
+    report
+}
+
+async fn read_state(
+    file: &SideFile,
+    planned: &PlannedExport,
+    plan: &WindowPlan,
+) -> Result<Option<WindowState>, (FailureKind, String)> {
+    let bytes = file
+        .read()
+        .await
+        .map_err(|e| (FailureKind::Other, e.to_string()))?;
+    let Some(bytes) = bytes else {
+        return Ok(None);
+    };
+    let state: WindowState = serde_json::from_slice(&bytes).map_err(|e| {
+        (
+            FailureKind::Usage,
+            format!(
+                "the state {} is not valid ({e}); fix or delete it (deleting starts the windows over)",
+                file.location()
+            ),
+        )
+    })?;
+    if state.window != plan.size || state.export != planned.name {
+        return Err((
+            FailureKind::Usage,
+            format!(
+                "the state {} is for export '{}' by {}, not '{}' by {}; delete it to start the windows over",
+                file.location(),
+                state.export,
+                state.window,
+                planned.name,
+                plan.size
+            ),
+        ));
+    }
+    Ok(Some(state))
+}
+
+/// The state after `window` committed. The last committed window moves only to the window right
+/// after it (or to the first, when there is none), never past a gap and never back.
+fn advance(
+    previous: Option<WindowState>,
+    planned: &PlannedExport,
+    plan: &WindowPlan,
+    window: &Window,
+    summary: &Summary,
+    options: &RunOptions,
+) -> WindowState {
+    let last_committed = match &previous {
+        None => window.start,
+        Some(state) if plan.size.window(state.last_committed).end == window.start => window.start,
+        Some(state) => state.last_committed,
+    };
+    let columns = summary
+        .tables
+        .first()
+        .map(|table| {
+            table
+                .schema
+                .fields()
+                .iter()
+                .filter_map(|field| {
+                    ColumnType::from_arrow(field.data_type())
+                        .filter(|t| *t != ColumnType::Null)
+                        .map(|t| StateColumn {
+                            name: field.name().clone(),
+                            column_type: t.to_string(),
+                        })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let backfill = match options.backfill {
+        Some(backfill) => Some(BackfillProgress {
+            from: backfill.from,
+            to: backfill.to,
+            done_through: window.start,
+        }),
+        None => previous.as_ref().and_then(|s| s.backfill),
+    };
+    WindowState {
+        export: planned.name.clone(),
+        window: plan.size,
+        last_committed,
+        columns,
+        backfill,
+        updated_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+    }
+}
+
+async fn export(
+    client: &Client,
+    source: &SourceSpec,
+    destination: &str,
+    options: &crate::export::ExportOptions,
+) -> Result<Summary, (FailureKind, String)> {
     let found = |e: FindError| match e {
         FindError::Api(api) => (api.kind(), api.to_string()),
         other => (FailureKind::Usage, other.to_string()),
     };
-    let source = match &planned.source {
+    let source = match source {
         SourceSpec::Search { query, source } => {
             let header = client
                 .find_object(ObjectType::LogicalTable, &[], source)
@@ -132,8 +340,8 @@ async fn export(
         }
     };
     Export::new(client, source)
-        .to(planned.destination.clone())
-        .options(planned.options.clone())
+        .to(destination.to_string())
+        .options(options.clone())
         .run()
         .await
         .map_err(|e| (e.kind(), e.to_string()))

@@ -18,6 +18,7 @@ pub mod options;
 mod output;
 pub mod parallel_parquet;
 mod recovery;
+mod side_file;
 mod storage;
 pub mod stream;
 mod upload;
@@ -33,5 +34,6 @@ pub use manifest::{
 };
 pub use options::{Codec, FileFormat, InvalidOption, SinkOptions, WriteMode};
 pub use parallel_parquet::ParallelParquetWriter;
+pub use side_file::SideFile;
 pub use stream::StreamWriter;
 pub use writer::{FileReport, TableReport, TableWriter};
