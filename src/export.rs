@@ -30,7 +30,12 @@ use serde_json::json;
 use crate::api::{Client, SearchRequest, VizType};
 use crate::decode::{ColumnType, TypeSource};
 use crate::read::{self, PageStats, ReadError, ReadOptions, TableSource};
-use crate::sink::{Destination, DestinationError, FileReport, SinkError, SinkOptions, Staging};
+use arrow_array::RecordBatch;
+
+use crate::partition::PartitionSpec;
+use crate::sink::{
+    Destination, DestinationError, FileReport, SinkError, SinkOptions, Staging, TableWriter,
+};
 
 /// What to do when a value does not fit its column's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,6 +78,8 @@ pub struct ExportOptions {
     pub on_drift: DriftPolicy,
     /// Restarts allowed per table; each one widens at least one column, so few are ever needed.
     pub max_restarts: u32,
+    /// Hive-style folders by a column's value or date part, under each table's folder.
+    pub partition: Option<PartitionSpec>,
 }
 
 impl Default for ExportOptions {
@@ -82,6 +89,7 @@ impl Default for ExportOptions {
             sink: SinkOptions::default(),
             on_drift: DriftPolicy::Widen,
             max_restarts: 16,
+            partition: None,
         }
     }
 }
@@ -290,8 +298,8 @@ impl Export {
         let mut reports = Vec::with_capacity(tables.len());
         for table in &tables {
             match self.write_table(&mut staging, table, zone).await {
-                Ok((report, summary)) => {
-                    reports.push(report);
+                Ok((table_reports, summary)) => {
+                    reports.extend(table_reports);
                     summaries.push(summary);
                 }
                 Err(error) => {
@@ -392,7 +400,7 @@ impl Export {
         staging: &mut Staging,
         table: &Table,
         zone: Tz,
-    ) -> Result<(crate::sink::TableReport, TableSummary), ExportError> {
+    ) -> Result<(Vec<crate::sink::TableReport>, TableSummary), ExportError> {
         let metadata = read::source_metadata(&self.client, &table.source).await;
         let mut options = self.options.read.clone();
         if let Some(existing) = staging.existing_schema(&table.folder) {
@@ -410,8 +418,13 @@ impl Export {
                 table: table.folder.clone(),
                 schema: schema.clone(),
             });
-            let mut writer =
-                staging.table(&table.folder, schema.clone(), self.file_metadata(table))?;
+            let mut writer = TableOutput::open(
+                staging,
+                &table.folder,
+                schema.clone(),
+                self.file_metadata(table),
+                self.options.partition.as_ref(),
+            )?;
             let mut pages = stream.with_stats();
             let mut stats = PageStats::default();
             let mut misfits = None;
@@ -419,7 +432,7 @@ impl Export {
                 match page {
                     Ok(page) => {
                         stats = page.stats;
-                        writer.write(page.batch).await?;
+                        writer.write(staging, page.batch).await?;
                         self.report(Progress::Page {
                             table: table.folder.clone(),
                             rows: stats.rows,
@@ -436,34 +449,37 @@ impl Export {
             }
             drop(pages);
             let Some(found) = misfits else {
-                let mut report = writer.finish().await?;
-                report.extra = json!({
-                    "viz": table.viz,
-                    "viz_name": table.viz_name,
-                    "rows_expected": stats.rows_expected,
-                    "sampling_ratio": stats.sampling_ratio,
-                    "pages": stats.pages,
-                    "json_bytes": stats.bytes,
-                    "restarts": restarts,
-                });
+                let mut reports = writer.finish().await?;
+                for report in &mut reports {
+                    report.extra = json!({
+                        "viz": table.viz,
+                        "viz_name": table.viz_name,
+                        "rows_expected": stats.rows_expected,
+                        "sampling_ratio": stats.sampling_ratio,
+                        "pages": stats.pages,
+                        "json_bytes": stats.bytes,
+                        "restarts": restarts,
+                    });
+                }
+                let rows = reports.iter().map(|r| r.rows).sum();
                 self.report(Progress::TableFinished {
                     table: table.folder.clone(),
-                    rows: report.rows,
+                    rows,
                 });
                 let summary = TableSummary {
                     name: table.folder.clone(),
                     viz: table.viz.clone(),
                     viz_name: table.viz_name.clone(),
-                    rows: report.rows,
+                    rows,
                     rows_expected: stats.rows_expected,
                     pages: stats.pages,
                     json_bytes: stats.bytes,
                     sampling_ratio: stats.sampling_ratio,
-                    files: report.files.clone(),
+                    files: reports.iter().flat_map(|r| r.files.clone()).collect(),
                     schema,
                     restarts,
                 };
-                return Ok((report, summary));
+                return Ok((reports, summary));
             };
             writer.abort().await?;
             let widened = self.widen(&mut options.fixed_types, &found, restarts)?;
@@ -558,6 +574,110 @@ struct Table {
     source: TableSource,
     viz: Option<String>,
     viz_name: Option<String>,
+}
+
+/// Where a table's batches go: one writer, or one per partition folder, opened as partitions
+/// appear (at most `max_partitions`).
+enum TableOutput {
+    Single(Box<TableWriter>),
+    Partitioned {
+        spec: PartitionSpec,
+        folder: String,
+        schema: SchemaRef,
+        metadata: Vec<(String, String)>,
+        writers: Vec<TableWriter>,
+        by_folder: HashMap<String, usize>,
+    },
+}
+
+impl TableOutput {
+    fn open(
+        staging: &mut Staging,
+        folder: &str,
+        schema: SchemaRef,
+        metadata: Vec<(String, String)>,
+        partition: Option<&PartitionSpec>,
+    ) -> Result<TableOutput, ExportError> {
+        let Some(spec) = partition else {
+            let writer = staging.table(folder, schema, metadata)?;
+            return Ok(TableOutput::Single(Box::new(writer)));
+        };
+        spec.check(&schema).map_err(ExportError::Config)?;
+        Ok(TableOutput::Partitioned {
+            spec: spec.clone(),
+            folder: folder.to_string(),
+            schema,
+            metadata,
+            writers: Vec::new(),
+            by_folder: HashMap::new(),
+        })
+    }
+
+    async fn write(
+        &mut self,
+        staging: &mut Staging,
+        batch: RecordBatch,
+    ) -> Result<(), ExportError> {
+        let (spec, folder, schema, metadata, writers, by_folder) = match self {
+            TableOutput::Single(writer) => return Ok(writer.write(batch).await?),
+            TableOutput::Partitioned {
+                spec,
+                folder,
+                schema,
+                metadata,
+                writers,
+                by_folder,
+            } => (spec, folder, schema, metadata, writers, by_folder),
+        };
+        for (partition, rows) in spec.split(&batch).map_err(ExportError::Config)? {
+            let index = match by_folder.get(&partition) {
+                Some(index) => *index,
+                None => {
+                    if writers.len() >= spec.max_partitions {
+                        return Err(ExportError::Config(format!(
+                            "partitioning by '{}' needs more than {} folders ('{partition}' would be one more); raise max_partitions or partition by a coarser key",
+                            spec.column, spec.max_partitions
+                        )));
+                    }
+                    let path = if folder.is_empty() {
+                        partition.clone()
+                    } else {
+                        format!("{folder}/{partition}")
+                    };
+                    writers.push(staging.table(&path, schema.clone(), metadata.clone())?);
+                    by_folder.insert(partition, writers.len() - 1);
+                    writers.len() - 1
+                }
+            };
+            writers[index].write(rows).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(self) -> Result<Vec<crate::sink::TableReport>, ExportError> {
+        match self {
+            TableOutput::Single(writer) => Ok(vec![writer.finish().await?]),
+            TableOutput::Partitioned { writers, .. } => {
+                let mut reports = Vec::with_capacity(writers.len());
+                for writer in writers {
+                    reports.push(writer.finish().await?);
+                }
+                Ok(reports)
+            }
+        }
+    }
+
+    async fn abort(self) -> Result<(), ExportError> {
+        match self {
+            TableOutput::Single(writer) => Ok(writer.abort().await?),
+            TableOutput::Partitioned { writers, .. } => {
+                for writer in writers {
+                    writer.abort().await?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A folder name for a viz: its name in lower-case letters, digits and `_` (so `../x`, slashes and

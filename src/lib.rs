@@ -40,5 +40,6 @@ pub mod failure;
 pub mod jobs;
 mod json;
 pub mod pager;
+pub mod partition;
 pub mod read;
 pub mod sink;

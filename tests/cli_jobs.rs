@@ -672,3 +672,126 @@ first_window = "2021-03-01"
     .expect("state JSON");
     assert_eq!(state["last_committed"], "2021-03-08");
 }
+
+/// The string values of `column` in every Parquet file of `dir`.
+fn strings_in(dir: &Path, column: &str) -> Vec<String> {
+    use arrow_array::cast::AsArray;
+    let mut values = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let file = std::fs::File::open(&path).expect("file");
+        for batch in ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("parquet")
+            .build()
+            .expect("reader")
+        {
+            let batch = batch.expect("batch");
+            let array = batch.column_by_name(column).expect("column");
+            values.extend(
+                array
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|v| v.unwrap_or("").to_string()),
+            );
+        }
+    }
+    values
+}
+
+#[tokio::test]
+async fn partitions_by_month_and_by_value_hold_exactly_their_rows() {
+    let emu = emulator().await;
+    let dir = s3::TempDir::new("jobs-partitions");
+    let out = dir.path().display();
+    let file = format!(
+        r#"
+[[export]]
+name = "by_month"
+search = "[Order Line ID] [Order Date] [Order Date] >= '2021-01-01' [Order Date] < '2021-04-01' sort by [Order Line ID]"
+source = "Retail Sales"
+out = "{out}/by_month/"
+partition_by = "Order Date:month"
+partition_key = "order_month"
+
+[[export]]
+name = "by_region"
+search = "[Order Line ID] [Region] sort by [Order Line ID]"
+source = "Retail Sales"
+out = "{out}/by_region/"
+partition_by = "Region"
+
+[[export]]
+name = "too_many"
+search = "[Order Line ID] [Order Date] sort by [Order Line ID]"
+source = "Retail Sales"
+out = "{out}/too_many/"
+partition_by = "Order Date:day"
+max_partitions = 10
+"#
+    );
+    let jobs = write(dir.path(), "jobs.toml", &file);
+    let output = tsexport(&emu, &["run", &jobs, "--json"], &[]).await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "only too_many fails: {all}");
+    let report = report_of(&output);
+
+    // By month: three folders, each holding exactly its month's days.
+    let by_month = dir.path().join("by_month");
+    let mut total = 0;
+    for (month, first, next) in [
+        ("2021-01", "2021-01-01", "2021-02-01"),
+        ("2021-02", "2021-02-01", "2021-03-01"),
+        ("2021-03", "2021-03-01", "2021-04-01"),
+    ] {
+        let days = order_days(&by_month.join(format!("order_month={month}")));
+        assert!(!days.is_empty(), "{month}");
+        assert!(
+            days.iter()
+                .all(|d| (day_number(first)..day_number(next)).contains(d)),
+            "{month}: {days:?}"
+        );
+        total += days.len();
+    }
+    assert_eq!(total as u64, report["exports"][0]["rows"].as_u64().unwrap());
+    assert_eq!(
+        report["exports"][0]["rows"],
+        report["exports"][0]["rows_expected"]
+    );
+
+    // By value: one folder per region, every row in the folder of its own region.
+    let by_region = dir.path().join("by_region");
+    let mut total = 0;
+    let mut folders: Vec<String> = std::fs::read_dir(&by_region)
+        .expect("folders")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("region="))
+        .collect();
+    folders.sort();
+    assert!(folders.len() >= 3, "{folders:?}");
+    for folder in &folders {
+        let region = folder.trim_start_matches("region=");
+        let values = strings_in(&by_region.join(folder), "Region");
+        assert!(values.iter().all(|v| v == region), "{folder}: {values:?}");
+        total += values.len();
+    }
+    assert_eq!(total, ROWS as usize);
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(by_region.join("_manifest.json")).expect("one manifest for all folders"),
+    )
+    .expect("manifest");
+    assert!(manifest.to_string().contains("region="), "{manifest}");
+
+    // Past max_partitions: a clear error, and nothing at the destination.
+    let failed = &report["exports"][2];
+    assert_eq!(failed["status"], "failed");
+    let message = failed["error"]["message"].as_str().unwrap();
+    assert!(message.contains("more than 10 folders"), "{message}");
+    assert!(!dir.path().join("too_many").join("_SUCCESS").exists());
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("too_many"))
+        .map(|entries| entries.map(|e| e.expect("entry").file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -64,6 +64,13 @@ pub struct ExportArgs {
     /// Start a new file once one reaches this size (bytes; K, M and G suffixes allowed).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_bytes_per_file: Option<u64>,
+    /// Hive-style folders by a column: "Region" (its value) or "Order Date:month" (year, month or
+    /// day of a date or timestamp); the column stays in the files.
+    #[arg(long, value_name = "COLUMN[:year|month|day]")]
+    pub partition_by: Option<tsexport::partition::PartitionSpec>,
+    /// Partition folders an export may write before it stops.
+    #[arg(long, value_name = "N", requires = "partition_by")]
+    pub max_partitions: Option<usize>,
     /// Accept a result ThoughtSpot sampled (samplingRatio below 1).
     #[arg(long)]
     pub allow_sampled: bool,
@@ -184,6 +191,14 @@ impl ExportArgs {
             },
             sink,
             on_drift: self.on_drift.parse::<DriftPolicy>().map_err(usage)?,
+            partition: match (&self.partition_by, self.max_partitions) {
+                (_, Some(0)) => return Err(usage("--max-partitions must be at least 1".into())),
+                (Some(spec), max) => Some(tsexport::partition::PartitionSpec {
+                    max_partitions: max.unwrap_or(spec.max_partitions),
+                    ..spec.clone()
+                }),
+                (None, _) => None,
+            },
             ..ExportOptions::default()
         })
     }

@@ -18,6 +18,7 @@ use super::window::WindowSize;
 use crate::decode::{ColumnType, TypeHint};
 use crate::export::{DriftPolicy, ExportOptions};
 use crate::pager::{PagerConfig, MAX_PAGE_SIZE};
+use crate::partition::PartitionSpec;
 use crate::read::ReadOptions;
 use crate::sink::{Codec, FileFormat, SinkOptions, WriteMode};
 
@@ -140,6 +141,13 @@ macro_rules! with_export_settings {
             pub allow_incomplete: Option<bool>,
             /// IANA zone dates and times are read in [default: the cluster's].
             pub time_zone: Option<Parsed<chrono_tz::Tz>>,
+            /// Hive-style folders by a column: `"Region"` (its value) or `"Order Date:month"` (`year`,
+            /// `month` or `day` of a date or timestamp). The column stays in the files.
+            pub partition_by: Option<Parsed<PartitionSpec>>,
+            /// The folders' key [default: the column in snake case, plus `_month` etc.].
+            pub partition_key: Option<String>,
+            /// Partition folders one export may write before it stops [default: 256].
+            pub max_partitions: Option<usize>,
         }
 
         impl $name {
@@ -159,6 +167,9 @@ macro_rules! with_export_settings {
                     allow_sampled: self.allow_sampled.or(defaults.allow_sampled),
                     allow_incomplete: self.allow_incomplete.or(defaults.allow_incomplete),
                     time_zone: self.time_zone.clone().or_else(|| defaults.time_zone.clone()),
+                    partition_by: self.partition_by.clone().or_else(|| defaults.partition_by.clone()),
+                    partition_key: self.partition_key.clone().or_else(|| defaults.partition_key.clone()),
+                    max_partitions: self.max_partitions.or(defaults.max_partitions),
                 }
             }
         }
@@ -356,6 +367,23 @@ impl ExportSettings {
                 "page_size must be 1 to {MAX_PAGE_SIZE} (got {page_size})"
             ));
         }
+        let partition = match &self.partition_by {
+            Some(spec) => {
+                let mut spec = spec.0.clone();
+                spec.key = self.partition_key.clone();
+                if let Some(max) = self.max_partitions {
+                    if max == 0 {
+                        return Err("max_partitions must be at least 1".into());
+                    }
+                    spec.max_partitions = max;
+                }
+                Some(spec)
+            }
+            None if self.partition_key.is_some() || self.max_partitions.is_some() => {
+                return Err("`partition_key` and `max_partitions` need `partition_by`".into());
+            }
+            None => None,
+        };
         let in_flight = self.in_flight.unwrap_or(defaults.in_flight);
         if !(1..=16).contains(&in_flight) {
             return Err(format!("in_flight must be 1 to 16 (got {in_flight})"));
@@ -374,6 +402,7 @@ impl ExportSettings {
             },
             sink,
             on_drift: self.on_drift.clone().map(|d| d.0).unwrap_or_default(),
+            partition,
             ..ExportOptions::default()
         })
     }
