@@ -35,11 +35,15 @@ fn bounded_heap() {
 
 async fn run() {
     let args = cli::Cli::parse();
-    cli::init_logging(args.verbose);
+    cli::init_logging(args.verbose, args.log_format);
     let code = match cli::run(args).await {
         Ok(()) => cli::exit::OK,
         Err(e) => {
-            eprintln!("error: {e}");
+            if cli::JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+                tracing::error!(exit_code = e.exit_code, "{e}");
+            } else {
+                eprintln!("error: {e}");
+            }
             e.exit_code
         }
     };

@@ -795,3 +795,42 @@ max_partitions = 10
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_and_carry_no_secret() {
+    let emu = emulator().await;
+    let dir = s3::TempDir::new("jobs-json-logs");
+    let file = format!(
+        "[[export]]\nname = \"good\"\nsearch = \"[Region] [Sales] sort by [Region]\"\nsource = \"Retail Sales\"\nout = \"{0}/good/\"\n\n[[export]]\nname = \"bad\"\nsearch = \"[Region]\"\nsource = \"Nope\"\nout = \"{0}/bad/\"\n",
+        dir.path().display()
+    );
+    let jobs = write(dir.path(), "jobs.toml", &file);
+    let output = tsexport(&emu, &["-vv", "--log-format", "json", "run", &jobs], &[]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut messages = Vec::new();
+    for line in stderr.lines() {
+        let event: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(event["level"].is_string(), "{line}");
+        messages.push(event["message"].as_str().unwrap_or_default().to_string());
+    }
+    assert!(
+        messages.iter().any(|m| m == "export committed"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m == "export failed"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("1 of 2 exports failed")),
+        "{messages:?}"
+    );
+    assert!(
+        !stderr
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w == "admin"),
+        "the password reached the log"
+    );
+}

@@ -168,25 +168,46 @@ async fn run_with(args: RunArgs, backfill: Option<jobs::runner::Backfill>) -> Re
         .client_for_jobs(&file.connection, file.run.request_cap())?;
     // One sign-in up front: bad credentials are one clear error, not one per export.
     client.session_info().await?;
-    let observer: jobs::RunObserver = std::sync::Arc::new(|event: &jobs::RunEvent| match event {
-        jobs::RunEvent::Started { name } => tracing::info!(export = name, "export started"),
-        jobs::RunEvent::Finished { report } => eprintln!(
-            "{:<8} {} ({} rows, {:.1} s){}",
-            if report.error.is_none() {
-                "ok"
-            } else {
-                "FAILED"
-            },
-            report.name,
-            report.rows,
-            report.seconds,
-            report
-                .error
-                .as_ref()
-                .map(|e| format!(": {}", e.message))
-                .unwrap_or_default()
-        ),
-    });
+    let json_logs = super::JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed);
+    let observer: jobs::RunObserver =
+        std::sync::Arc::new(move |event: &jobs::RunEvent| match event {
+            jobs::RunEvent::Started { name } => tracing::info!(export = name, "export started"),
+            jobs::RunEvent::Finished { report } if json_logs => {
+                let error = report.error.as_ref().map(|e| e.message.as_str());
+                if error.is_some() {
+                    tracing::error!(
+                        export = report.name,
+                        rows = report.rows,
+                        seconds = report.seconds,
+                        error,
+                        "export failed"
+                    );
+                } else {
+                    tracing::info!(
+                        export = report.name,
+                        rows = report.rows,
+                        seconds = report.seconds,
+                        "export committed"
+                    );
+                }
+            }
+            jobs::RunEvent::Finished { report } => eprintln!(
+                "{:<8} {} ({} rows, {:.1} s){}",
+                if report.error.is_none() {
+                    "ok"
+                } else {
+                    "FAILED"
+                },
+                report.name,
+                report.rows,
+                report.seconds,
+                report
+                    .error
+                    .as_ref()
+                    .map(|e| format!(": {}", e.message))
+                    .unwrap_or_default()
+            ),
+        });
     let options = jobs::RunOptions {
         concurrency,
         run_date,
