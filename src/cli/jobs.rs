@@ -156,7 +156,7 @@ async fn run_with(args: RunArgs, backfill: Option<jobs::runner::Backfill>) -> Re
         }
     }
     if args.dry_run {
-        print_plan(&plan, run_date, args.shard);
+        print_plan(&plan, run_date, args.shard, backfill).await;
         return Ok(());
     }
     let concurrency = args.concurrency.unwrap_or(file.run.concurrency);
@@ -253,9 +253,17 @@ fn exit_code(report: &RunReport) -> i32 {
     }
 }
 
-fn print_plan(plan: &[PlannedExport], run_date: NaiveDate, shard: Option<Shard>) {
+/// The plan, offline: no sign-in, no page. Windows come from each export's state (storage is read),
+/// columns from the hints and, for windowed exports, the types the state recorded; `tsexport check`
+/// shows the columns the cluster returns.
+async fn print_plan(
+    plan: &[PlannedExport],
+    run_date: NaiveDate,
+    shard: Option<Shard>,
+    backfill: Option<jobs::Backfill>,
+) {
     println!(
-        "plan for {run_date}{}: {} export(s), nothing is read or written",
+        "plan for {run_date}{}: {} export(s), nothing is exported",
         shard.map(|s| format!(", shard {s}")).unwrap_or_default(),
         plan.len()
     );
@@ -279,14 +287,58 @@ fn print_plan(plan: &[PlannedExport], run_date: NaiveDate, shard: Option<Shard>)
             sink.codec,
             sink.mode
         );
-        if let Some(window) = &export.window {
+        for hint in &export.options.read.hints {
             println!(
-                "  windows      {}, lookback {}, state in {}_tsexport_state/{}.json",
-                window.size, window.lookback, window.state_folder, export.name
+                "  column       {} = {} (hint)",
+                hint.column, hint.column_type
             );
         }
-        for hint in &export.options.read.hints {
-            println!("  column       {} = {}", hint.column, hint.column_type);
+        if let Some(partition) = &export.options.partition {
+            println!(
+                "  partitions   {}=... by {} of '{}', at most {}",
+                partition.key_name(),
+                partition.by,
+                partition.column,
+                partition.max_partitions
+            );
+        }
+        let Some(window) = &export.window else {
+            continue;
+        };
+        println!(
+            "  windows      by {}, lookback {}, state in {}_tsexport_state/{}.json",
+            window.size, window.lookback, window.state_folder, export.name
+        );
+        match jobs::runner::windows_of(export, window, run_date, backfill).await {
+            Ok((_, state, windows)) => {
+                match &state {
+                    Some(state) => {
+                        println!(
+                            "  committed    through the window of {}",
+                            state.last_committed
+                        );
+                        for column in &state.columns {
+                            println!(
+                                "  column       {} = {} (state)",
+                                column.name, column.column_type
+                            );
+                        }
+                    }
+                    None => println!("  committed    nothing yet"),
+                }
+                if windows.is_empty() {
+                    println!("  due          nothing");
+                }
+                for due in windows {
+                    println!(
+                        "  due          {} to {} -> {}",
+                        due.start,
+                        due.end,
+                        jobs::window::fill(&export.destination, &due, "%Y-%m-%d")
+                    );
+                }
+            }
+            Err((_, message)) => println!("  state        cannot be read: {message}"),
         }
     }
 }

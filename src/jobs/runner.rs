@@ -137,40 +137,11 @@ async fn windowed(
     options: &RunOptions,
     mut report: ExportReport,
 ) -> ExportReport {
-    let state_file = match Destination::parse(&plan.state_folder)
-        .map_err(|e| e.to_string())
-        .and_then(|folder| {
-            SideFile::new(&folder, &format!("_tsexport_state/{}.json", planned.name))
-                .map_err(|e| e.to_string())
-        }) {
-        Ok(file) => file,
-        Err(message) => return report.failed(FailureKind::Usage, message),
-    };
-    let mut state = match read_state(&state_file, planned, plan).await {
-        Ok(state) => state,
-        Err((kind, message)) => return report.failed(kind, message),
-    };
-    let windows = match options.backfill {
-        None => window::due(
-            plan.size,
-            options.run_date,
-            state.as_ref().map(|s| s.last_committed),
-            plan.first,
-            plan.lookback,
-        ),
-        Some(backfill) => {
-            let done = state
-                .as_ref()
-                .and_then(|s| s.backfill)
-                .filter(|p| backfill.resume && p.from == backfill.from && p.to == backfill.to)
-                .map(|p| p.done_through);
-            plan.size
-                .between(backfill.from, backfill.to)
-                .into_iter()
-                .filter(|w| done.is_none_or(|done| w.start > done))
-                .collect()
-        }
-    };
+    let (state_file, mut state, windows) =
+        match windows_of(planned, plan, options.run_date, options.backfill).await {
+            Ok(found) => found,
+            Err((kind, message)) => return report.failed(kind, message),
+        };
     report.status = ExportStatus::Ok;
     for window in windows {
         let source = match &planned.source {
@@ -219,6 +190,46 @@ async fn windowed(
         }
     }
     report
+}
+
+/// A windowed export's state file, its state, and the windows a run on `run_date` (or `backfill`)
+/// exports, oldest first. Reads storage only: `--dry-run` shows the same windows the run takes.
+pub async fn windows_of(
+    planned: &PlannedExport,
+    plan: &WindowPlan,
+    run_date: NaiveDate,
+    backfill: Option<Backfill>,
+) -> Result<(SideFile, Option<WindowState>, Vec<Window>), (FailureKind, String)> {
+    let state_file = Destination::parse(&plan.state_folder)
+        .map_err(|e| e.to_string())
+        .and_then(|folder| {
+            SideFile::new(&folder, &format!("_tsexport_state/{}.json", planned.name))
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|message| (FailureKind::Usage, message))?;
+    let state = read_state(&state_file, planned, plan).await?;
+    let windows = match backfill {
+        None => window::due(
+            plan.size,
+            run_date,
+            state.as_ref().map(|s| s.last_committed),
+            plan.first,
+            plan.lookback,
+        ),
+        Some(backfill) => {
+            let done = state
+                .as_ref()
+                .and_then(|s| s.backfill)
+                .filter(|p| backfill.resume && p.from == backfill.from && p.to == backfill.to)
+                .map(|p| p.done_through);
+            plan.size
+                .between(backfill.from, backfill.to)
+                .into_iter()
+                .filter(|w| done.is_none_or(|done| w.start > done))
+                .collect()
+        }
+    };
+    Ok((state_file, state, windows))
 }
 
 async fn read_state(
