@@ -834,3 +834,42 @@ async fn json_logs_are_one_object_per_line_and_carry_no_secret() {
         "the password reached the log"
     );
 }
+
+#[tokio::test]
+async fn max_requests_caps_the_requests_in_flight_across_exports() {
+    use tsexport::emulator::{Fault, FaultPlan, FaultRule};
+    let dir = s3::TempDir::new("jobs-cap");
+    let mut exports = String::new();
+    for i in 0..4 {
+        exports.push_str(&format!(
+            "[[export]]\nname = \"e{i}\"\nsearch = \"[Order Line ID] [Region] sort by [Order Line ID]\"\nsource = \"Retail Sales\"\nout = \"{}/{{name}}/\"\npage_size = 1000\n\n",
+            dir.path().display()
+        ));
+    }
+    for (cap, expect_one) in [(1, true), (8, false)] {
+        // Every request takes 30 ms, so uncapped exports overlap at the emulator.
+        let plan = FaultPlan {
+            rules: vec![FaultRule::new("*", Fault::Delay { millis: 30 })],
+            ..FaultPlan::default()
+        };
+        let emu = Emulator::builder()
+            .rows(3_000)
+            .faults(plan)
+            .start()
+            .await
+            .expect("emulator");
+        let file = format!("[run]\nconcurrency = 4\nmax_requests = {cap}\n\n{exports}");
+        let jobs = write(dir.path(), "jobs.toml", &file);
+        let output = tsexport(&emu, &["run", &jobs], &[]).await;
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+        let most = emu.max_requests_in_flight();
+        if expect_one {
+            assert_eq!(most, 1, "max_requests = 1 let {most} requests overlap");
+        } else {
+            assert!(
+                most > 1,
+                "four exports without a tight cap never overlapped"
+            );
+        }
+    }
+}

@@ -204,6 +204,19 @@ pub struct FaultEngine {
     rng: Mutex<SplitMix64>,
     counts: Mutex<HashMap<&'static str, u64>>,
     total: AtomicU64,
+    /// Requests being handled now, and the most there ever were at once.
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+}
+
+/// A request being handled; counted out when dropped.
+#[derive(Debug)]
+pub struct InFlight<'a>(&'a AtomicU64);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl FaultEngine {
@@ -214,7 +227,21 @@ impl FaultEngine {
             rng,
             counts: Mutex::new(HashMap::new()),
             total: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a request in until the returned guard drops, keeping the high-water mark.
+    pub fn enter(&self) -> InFlight<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(&self.in_flight)
+    }
+
+    /// The most requests handled at once so far.
+    pub fn max_in_flight(&self) -> u64 {
+        self.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// Counts a request to `endpoint` and returns the faults that fire for it, in plan order.

@@ -308,6 +308,11 @@ impl Emulator {
         self.state.faults.total()
     }
 
+    /// The most requests this emulator was handling at once (from arrival to response headers).
+    pub fn max_requests_in_flight(&self) -> u64 {
+        self.state.faults.max_in_flight()
+    }
+
     /// A bearer token for `user`, accepted on v1 calls when the profile allows bearer auth.
     pub fn issue_bearer_token(&self, user: &str) -> String {
         self.state.sessions().bearer_for(user)

@@ -75,7 +75,21 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             strip_error_body,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_in_flight,
+        ))
         .with_state(state)
+}
+
+/// Keeps the high-water mark of requests handled at once, so tests can check a client's cap.
+async fn count_in_flight(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let _in_flight = state.faults.enter();
+    next.run(request).await
 }
 
 async fn not_found() -> Response {
