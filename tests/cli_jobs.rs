@@ -59,14 +59,29 @@ fn parquet_rows(dir: &Path) -> usize {
     rows
 }
 
-fn parquet_file_rows(path: &Path) -> usize {
+/// Every batch of the Parquet file at `path`.
+fn parquet_batches(path: &Path) -> Vec<arrow_array::RecordBatch> {
     let file = std::fs::File::open(path).expect("file");
     ParquetRecordBatchReaderBuilder::try_new(file)
         .expect("parquet")
         .build()
         .expect("reader")
-        .map(|batch| batch.expect("batch").num_rows())
-        .sum()
+        .map(|batch| batch.expect("batch"))
+        .collect()
+}
+
+/// Every batch of the Parquet files directly in `dir`.
+fn parquet_batches_in(dir: &Path) -> Vec<arrow_array::RecordBatch> {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "parquet"))
+        .flat_map(|path| parquet_batches(&path))
+        .collect()
+}
+
+fn parquet_file_rows(path: &Path) -> usize {
+    parquet_batches(path).iter().map(|b| b.num_rows()).sum()
 }
 
 fn report_of(output: &std::process::Output) -> Value {
@@ -182,8 +197,7 @@ async fn run_commits_every_export_and_reports_each() {
     );
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(
-        !log.split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| w == "admin"),
+        !common::has_word(&log, "admin"),
         "the password reached the log"
     );
 }
@@ -450,14 +464,7 @@ async fn run_writes_to_s3_with_the_standard_environment() {
     let output = tsexport(
         &emu,
         &["-vvv", "run", &jobs, "--run-date", "2026-11-28", "--json"],
-        &[
-            ("AWS_ENDPOINT", server.endpoint.as_str()),
-            ("AWS_ALLOW_HTTP", "true"),
-            ("AWS_ACCESS_KEY_ID", server.access_key.as_str()),
-            ("AWS_SECRET_ACCESS_KEY", server.secret_key.as_str()),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ],
+        &server.aws_env(),
     )
     .await;
     let all = text(&output);
@@ -495,24 +502,13 @@ async fn run_writes_to_s3_with_the_standard_environment() {
 fn order_days(dir: &Path) -> Vec<i32> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::Date32Type;
-    let mut days = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("dir") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_none_or(|e| e != "parquet") {
-            continue;
-        }
-        let file = std::fs::File::open(&path).expect("file");
-        for batch in ParquetRecordBatchReaderBuilder::try_new(file)
-            .expect("parquet")
-            .build()
-            .expect("reader")
-        {
-            let batch = batch.expect("batch");
+    parquet_batches_in(dir)
+        .iter()
+        .flat_map(|batch| {
             let column = batch.column_by_name("Order Date").expect("Order Date");
-            days.extend(column.as_primitive::<Date32Type>().values().iter().copied());
-        }
-    }
-    days
+            column.as_primitive::<Date32Type>().values().to_vec()
+        })
+        .collect()
 }
 
 fn day_number(date: &str) -> i32 {
@@ -676,29 +672,17 @@ first_window = "2021-03-01"
 /// The string values of `column` in every Parquet file of `dir`.
 fn strings_in(dir: &Path, column: &str) -> Vec<String> {
     use arrow_array::cast::AsArray;
-    let mut values = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("dir") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_none_or(|e| e != "parquet") {
-            continue;
-        }
-        let file = std::fs::File::open(&path).expect("file");
-        for batch in ParquetRecordBatchReaderBuilder::try_new(file)
-            .expect("parquet")
-            .build()
-            .expect("reader")
-        {
-            let batch = batch.expect("batch");
+    parquet_batches_in(dir)
+        .iter()
+        .flat_map(|batch| {
             let array = batch.column_by_name(column).expect("column");
-            values.extend(
-                array
-                    .as_string::<i32>()
-                    .iter()
-                    .map(|v| v.unwrap_or("").to_string()),
-            );
-        }
-    }
-    values
+            array
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -828,9 +812,7 @@ async fn json_logs_are_one_object_per_line_and_carry_no_secret() {
         "{messages:?}"
     );
     assert!(
-        !stderr
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| w == "admin"),
+        !common::has_word(&stderr, "admin"),
         "the password reached the log"
     );
 }

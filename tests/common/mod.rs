@@ -127,3 +127,9 @@ pub fn output_text(output: &std::process::Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// Whether `secret` appears in `text` as a whole word (so `admin` is not found in `tsadmin`).
+pub fn has_word(text: &str, secret: &str) -> bool {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| word == secret)
+}

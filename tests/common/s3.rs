@@ -58,6 +58,18 @@ pub struct S3Server {
 }
 
 impl S3Server {
+    /// The standard AWS environment that points a `tsexport` process at this server.
+    pub fn aws_env(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("AWS_ENDPOINT", self.endpoint.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_ACCESS_KEY_ID", self.access_key.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret_key.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]
+    }
+
     /// A destination at `prefix` in the bucket (`s3://<bucket>/<prefix>`), through `self.store`.
     pub fn destination(&self, prefix: &str) -> Destination {
         Destination::Store {
