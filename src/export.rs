@@ -401,7 +401,7 @@ impl Export {
         table: &Table,
         zone: Tz,
     ) -> Result<(Vec<crate::sink::TableReport>, TableSummary), ExportError> {
-        let metadata = read::source_metadata(&self.client, &table.source).await;
+        let metadata = read::source_metadata(&self.client, &table.source).await?;
         let mut options = self.options.read.clone();
         if let Some(existing) = staging.existing_schema(&table.folder) {
             for field in existing.fields() {

@@ -175,7 +175,7 @@ impl Read {
             Some(zone) => zone,
             None => cluster_time_zone(&self.client).await?,
         };
-        let metadata = source_metadata(&self.client, &self.source).await;
+        let metadata = source_metadata(&self.client, &self.source).await?;
         open(&self.client, &self.source, &self.options, &metadata, zone).await
     }
 }
@@ -244,28 +244,41 @@ pub async fn cluster_time_zone(client: &Client) -> Result<Tz, ReadError> {
 }
 
 /// ThoughtSpot's column types for a search's data source (`metadata/details`). Pinboard vizzes have
-/// none in v1: their types come from `columnDetails` (9.10+), hints, or the data. Metadata is a help,
-/// not a need: when it cannot be read the export goes on and says so.
-pub async fn source_metadata(client: &Client, source: &TableSource) -> Vec<ColumnMetadata> {
+/// none in v1: their types come from `columnDetails` (9.10+), hints, or the data.
+///
+/// Metadata is a help, not a need, where the cluster says no for good (400, 403, 404, or a 500 it
+/// does not ask to retry: a user who may search a worksheet but not read its definition, an old
+/// build): the export goes on, typed from the data, and says so. Any other failure (the cluster unreachable after retries, a broken answer) is an error:
+/// typing tonight's columns from the data because of a passing outage would change the schema.
+pub async fn source_metadata(
+    client: &Client,
+    source: &TableSource,
+) -> Result<Vec<ColumnMetadata>, ReadError> {
     let TableSource::Search(request) = source else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     match client
         .metadata_details(ObjectType::LogicalTable, &[&request.data_source], true)
         .await
     {
-        Ok(details) => details
+        Ok(details) => Ok(details
             .into_iter()
             .flat_map(|d| d.columns)
             .map(|c| ColumnMetadata {
                 name: c.name,
                 data_type: c.data_type,
             })
-            .collect(),
-        Err(error) => {
+            .collect()),
+        Err(
+            error @ ApiError::Api {
+                status: 400 | 403 | 404 | 500,
+                ..
+            },
+        ) => {
             tracing::warn!(%error, "cannot read the data source's column types; typing columns from the data");
-            Vec::new()
+            Ok(Vec::new())
         }
+        Err(error) => Err(error.into()),
     }
 }
 

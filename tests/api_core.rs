@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tsexport::api::{
-    Client, Credentials, Error, PinboardRequest, RetryConfig, RetryEvent, SearchRequest, Secret,
+    Client, Credentials, Error, PinboardRequest, Privilege, RetryConfig, RetryEvent, SearchRequest,
+    Secret,
 };
 use tsexport::emulator::{
     ids, Emulator, Endpoint, Fault, FaultPlan, FaultRule, Profile, DEFAULT_SECRET_KEY,
@@ -283,7 +284,7 @@ async fn client_errors_are_not_retried_and_carry_the_thoughtspot_details() {
 async fn writes_are_sent_once() {
     let faults = FaultPlan::new().rule(
         FaultRule::new(
-            "session/login",
+            "group/addprivilege",
             Fault::Status {
                 status: 503,
                 code: None,
@@ -295,15 +296,45 @@ async fn writes_are_sent_once() {
     );
     let emu = emulator(Profile::v2021(), faults).await;
     let client = admin(&emu);
-    let error = client.session_info().await.unwrap_err();
+    let error = client
+        .add_privilege(Privilege::Developer, &["Analyst"])
+        .await
+        .unwrap_err();
     assert_eq!(error.status(), Some(503));
     assert_eq!(
-        emu.request_count(Endpoint::SessionLogin),
+        emu.request_count(Endpoint::AddPrivilege),
         1,
-        "sign-in is a write: never re-sent"
+        "a write is never re-sent"
     );
+    client
+        .add_privilege(Privilege::Developer, &["Analyst"])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sign_in_is_sent_again_after_a_transient_failure_but_not_after_a_refusal() {
+    let status = |status| Fault::Status {
+        status,
+        code: None,
+        retry_after: None,
+        debug: None,
+    };
+    let faults = FaultPlan::new().rule(FaultRule::new("session/login", status(503)).nth([1]));
+    let emu = emulator(Profile::v2021(), faults).await;
+    admin(&emu).session_info().await.unwrap();
+    assert_eq!(
+        emu.request_count(Endpoint::SessionLogin),
+        2,
+        "repeating a sign-in only opens another session, so a 503 is retried"
+    );
+
+    let faults = FaultPlan::new().rule(FaultRule::new("session/login", status(401)));
+    let emu = emulator(Profile::v2021(), faults).await;
+    let error = admin(&emu).session_info().await.unwrap_err();
+    assert_eq!(error.status(), Some(401));
+    assert_eq!(emu.request_count(Endpoint::SessionLogin), 1);
     assert_eq!(emu.request_count(Endpoint::SessionInfo), 0);
-    client.session_info().await.unwrap();
 }
 
 #[tokio::test]

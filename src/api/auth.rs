@@ -30,38 +30,27 @@ pub(crate) async fn sign_in(
     };
     let response = match credentials {
         Credentials::Password { username, password } => {
-            let call = Call {
-                auth: Auth::None,
-                ..Call::write(Method::POST, "session/login")
-            }
-            .form(vec![
+            let call = sign_in_call("session/login").form(vec![
                 ("username".into(), username.clone()),
                 ("password".into(), password.expose().to_string()),
                 ("rememberme".into(), "false".into()),
             ]);
-            transport
-                .send_once(&call, None)
-                .await
-                .map_err(|f| refused(f.error))?
+            transport.send(&call).await.map_err(refused)?
         }
         Credentials::TrustedAuth {
             username,
             secret_key,
         } => {
             let token_call = Call {
-                auth: Auth::None,
                 accept: "text/plain",
-                ..Call::write(Method::POST, "session/auth/token")
+                ..sign_in_call("session/auth/token")
             }
             .form(vec![
                 ("secret_key".into(), secret_key.expose().to_string()),
                 ("username".into(), username.clone()),
                 ("access_level".into(), "FULL".into()),
             ]);
-            let token = transport
-                .send_once(&token_call, None)
-                .await
-                .map_err(|f| refused(f.error))?;
+            let token = transport.send(&token_call).await.map_err(refused)?;
             let token = Secret::new(
                 token
                     .text()
@@ -73,19 +62,12 @@ pub(crate) async fn sign_in(
                     .trim()
                     .to_string(),
             );
-            let login = Call {
-                auth: Auth::None,
-                ..Call::write(Method::POST, "session/login/token")
-            }
-            .form(vec![
+            let login = sign_in_call("session/login/token").form(vec![
                 ("username".into(), username.clone()),
                 ("auth_token".into(), token.expose().to_string()),
                 ("no_url_redirection".into(), "true".into()),
             ]);
-            transport
-                .send_once(&login, None)
-                .await
-                .map_err(|f| refused(f.error))?
+            transport.send(&login).await.map_err(refused)?
         }
         Credentials::Bearer { .. } => {
             return Err(Error::Config(
@@ -97,6 +79,16 @@ pub(crate) async fn sign_in(
         endpoint: "session/login".into(),
         reason: "sign-in succeeded but no JSESSIONID cookie came back".into(),
     })
+}
+
+/// A sign-in call. It is a POST, but it may be sent again after a transient failure: repeating it
+/// only opens another session, so a nightly job does not fail on one 503 at sign-in.
+fn sign_in_call(endpoint: &'static str) -> Call {
+    Call {
+        auth: Auth::None,
+        read: true,
+        ..Call::write(Method::POST, endpoint)
+    }
 }
 
 /// The `JSESSIONID` value among the response's `Set-Cookie` headers.

@@ -30,12 +30,28 @@ pub enum Error {
     /// The cluster could not be reached.
     #[error("cannot reach ThoughtSpot at {url}: {reason}. Check the URL, the network, and proxy settings (HTTPS_PROXY, NO_PROXY)")]
     Connect { url: String, reason: String },
+    /// The cluster's TLS certificate was refused. tsexport always verifies certificates: there is no
+    /// switch to skip the check, as a password or secret key sent over an unverified connection
+    /// goes to whoever answers. A private CA is trusted with `--ca-cert FILE` (`ca_cert` in a job file
+    /// or config connection, [`ClientBuilder::ca_certificate_pem`](super::ClientBuilder::ca_certificate_pem)).
+    #[error("the TLS certificate of {url} is not trusted: {reason}. {fix}")]
+    Certificate {
+        /// The cluster, as `https://host:port`.
+        url: String,
+        /// What is wrong with the certificate, in plain words and as the TLS library said it.
+        reason: String,
+        /// What to do about it.
+        fix: String,
+    },
     /// No answer in time.
     #[error("{endpoint}: no answer within {timeout:?}. The cluster may be overloaded; raise the timeout or ask for fewer rows per page")]
     Timeout { endpoint: String, timeout: Duration },
     /// The answer broke off or could not be read.
     #[error("{endpoint}: the response broke off or could not be read: {reason}")]
     Transfer { endpoint: String, reason: String },
+    /// The answer was longer than the client accepts.
+    #[error("{endpoint}: the response is larger than {} MiB, more than any page should be; ask for fewer rows per page (--page-size), or raise the limit (--max-response-size) if the cluster really sends pages this large", .limit >> 20)]
+    TooLarge { endpoint: String, limit: u64 },
     /// The answer was not what the API documents.
     #[error("{endpoint}: unexpected response: {reason}")]
     Decode { endpoint: String, reason: String },
@@ -165,14 +181,15 @@ impl Error {
             | Error::Api {
                 status: 401 | 403, ..
             } => K::Auth,
-            Error::Config(_) => K::Usage,
+            // Retrying cannot help; the fix is configuration (`--ca-cert`) or the cluster's certificate.
+            Error::Config(_) | Error::Certificate { .. } => K::Usage,
             Error::Connect { .. }
             | Error::Timeout { .. }
             | Error::Transfer { .. }
             | Error::RetriesExhausted { .. } => K::Server,
             Error::Api { status, .. } if *status >= 500 || *status == 429 => K::Server,
             Error::Api { .. } => K::Usage,
-            Error::Decode { .. } | Error::Output { .. } => K::Other,
+            Error::Decode { .. } | Error::Output { .. } | Error::TooLarge { .. } => K::Other,
         }
     }
 }

@@ -126,6 +126,10 @@ pub struct RetryEvent {
 /// Called before each retry's wait.
 pub type RetryObserver = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
 
+/// The default of [`ClientBuilder::max_response_bytes`]: a 100,000-row page of a wide worksheet is
+/// tens of MiB, so this leaves room for any real page and none for a runaway body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 512 << 20;
+
 /// Settings for a [`Client`]; `Client::builder(url)` starts one with defaults.
 #[derive(Clone)]
 pub struct ClientBuilder {
@@ -137,6 +141,7 @@ pub struct ClientBuilder {
     retry: RetryConfig,
     on_retry: Option<RetryObserver>,
     max_requests_in_flight: Option<usize>,
+    max_response_bytes: u64,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -191,6 +196,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest response body accepted (default 512 MiB). Pages are read whole, so this also caps
+    /// the memory one response can take; a longer body fails the call instead of being buffered.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
     /// Checks the settings and builds the client. Proxies come from the environment (`HTTPS_PROXY`,
     /// `HTTP_PROXY`, `NO_PROXY`).
     pub fn build(self) -> Result<Client, Error> {
@@ -218,6 +230,7 @@ impl ClientBuilder {
                 self.on_retry,
                 self.timeout,
                 self.max_requests_in_flight,
+                self.max_response_bytes,
             )),
         })
     }
@@ -261,6 +274,7 @@ impl Client {
             retry: RetryConfig::default(),
             on_retry: None,
             max_requests_in_flight: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 

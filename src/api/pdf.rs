@@ -12,6 +12,7 @@ use reqwest::Method;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::metadata::{flag, json_list, wire_enum};
+use super::retry::Backoff;
 use super::transport::{Body, Call};
 use super::{Client, Error};
 
@@ -137,7 +138,8 @@ impl Client {
     }
 
     /// Exports Liveboard `pinboard` as a PDF file at `path`, replacing any file there only once the whole
-    /// PDF has arrived. Returns the PDF's size in bytes.
+    /// PDF has arrived. Returns the PDF's size in bytes. A download that breaks off is started again
+    /// from the beginning (a file, unlike a writer, can be), within the client's retry budget.
     pub async fn export_pdf_to_file(
         &self,
         pinboard: &str,
@@ -157,13 +159,33 @@ impl Client {
             reason: e.to_string(),
         };
 
-        let file = tokio::fs::File::create(&partial.path)
-            .await
-            .map_err(output_error)?;
-        let mut writer = tokio::io::BufWriter::new(file);
-        let size = self
-            .stream_pdf(pinboard, options, &mut writer, &shown)
-            .await?;
+        let retry = self.inner.retry_config();
+        let mut backoff = Backoff::new(retry);
+        let mut attempt = 0;
+        let (size, writer) = loop {
+            attempt += 1;
+            let file = tokio::fs::File::create(&partial.path)
+                .await
+                .map_err(output_error)?;
+            let mut writer = tokio::io::BufWriter::new(file);
+            match self
+                .stream_pdf(pinboard, options, &mut writer, &shown)
+                .await
+            {
+                Ok(size) => break (size, writer),
+                Err(error @ Error::Transfer { .. }) if attempt <= retry.max_retries => {
+                    let wait = backoff.next(None);
+                    tracing::warn!(
+                        endpoint = ENDPOINT,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "{error}; downloading the PDF again"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                Err(error) => return Err(error),
+            }
+        };
         // On disk before the rename, so a crash cannot leave an empty file under the final name.
         writer.into_inner().sync_all().await.map_err(output_error)?;
         tokio::fs::rename(&partial.path, path)

@@ -85,6 +85,8 @@ pub(crate) struct Transport {
     /// Caps the calls in flight at once across every clone of the client, so that many exports
     /// sharing it cannot overload the cluster.
     in_flight: Option<tokio::sync::Semaphore>,
+    /// The longest response body read into memory; a longer one is refused, not buffered.
+    max_response_bytes: u64,
 }
 
 impl std::fmt::Debug for Transport {
@@ -105,6 +107,7 @@ impl Transport {
         on_retry: Option<RetryObserver>,
         timeout: Duration,
         max_in_flight: Option<usize>,
+        max_response_bytes: u64,
     ) -> Self {
         Self {
             http,
@@ -115,11 +118,17 @@ impl Transport {
             on_retry,
             timeout,
             in_flight: max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
+            max_response_bytes,
         }
     }
 
     pub fn root(&self) -> &str {
         &self.root
+    }
+
+    /// How reads are retried, for callers that retry more than one request (a download into a file).
+    pub fn retry_config(&self) -> &RetryConfig {
+        &self.retry
     }
 
     pub fn url(&self, endpoint: &str) -> String {
@@ -138,12 +147,16 @@ impl Transport {
         call: &Call,
     ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
         let (endpoint, root, timeout) = (call.endpoint, self.root.as_str(), self.timeout);
+        let limit = self.max_response_bytes;
         self.with_retries(call, move |response| async move {
             let (status, headers) = (response.status(), response.headers().clone());
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| classify(endpoint, root, timeout, e))?;
+            let body = read_capped(response, limit).await.map_err(|e| match e {
+                Capped::TooLarge => Error::TooLarge {
+                    endpoint: endpoint.to_string(),
+                    limit,
+                },
+                Capped::Broken(e) => classify(endpoint, root, timeout, e),
+            })?;
             Ok((status, headers, body))
         })
         .await
@@ -173,9 +186,10 @@ impl Transport {
             attempt += 1;
             let outcome = {
                 // Held for the request and the reading of its body, not for the wait before a retry.
-                let _permit = match &self.in_flight {
-                    Some(cap) => cap.acquire().await.ok(),
-                    None => None,
+                // Sign-in calls take none: they run inside the call that needed them, which holds one.
+                let _permit = match (&self.in_flight, call.auth) {
+                    (Some(cap), Auth::Session) => cap.acquire().await.ok(),
+                    _ => None,
                 };
                 match self.send_renewing(call).await {
                     Ok(response) => finish(response).await.map_err(Failure::from),
@@ -264,7 +278,9 @@ impl Transport {
             Some(credentials) => {
                 let mut session = self.session.lock().await;
                 if session.is_none() {
-                    *session = Some(super::auth::sign_in(self, credentials).await?);
+                    // Boxed: signing in sends calls through this transport, which may sign in.
+                    let signed_in = Box::pin(super::auth::sign_in(self, credentials)).await?;
+                    *session = Some(signed_in);
                 }
                 Ok(session.clone())
             }
@@ -363,7 +379,10 @@ async fn api_error(endpoint: &str, response: Response) -> Failure {
         header("x-callosum-incident-id"),
         header("x-callosum-trace-id"),
     );
-    let body = response.bytes().await.unwrap_or_default();
+    // An error body is only ever a short message; a huge one is cut, not buffered.
+    let body = read_capped(response, MAX_ERROR_BODY_BYTES)
+        .await
+        .unwrap_or_default();
     let (code, incident_id, trace_id, debug) = parse_error_body(&body, incident, trace);
     let error = Error::Api {
         endpoint: endpoint.to_string(),
@@ -380,10 +399,38 @@ async fn api_error(endpoint: &str, response: Response) -> Failure {
     }
 }
 
+/// The most of an error body read: ThoughtSpot's are a few hundred bytes.
+const MAX_ERROR_BODY_BYTES: u64 = 64 * 1024;
+
+/// Why a body could not be read whole.
+enum Capped {
+    TooLarge,
+    Broken(reqwest::Error),
+}
+
+/// Reads the body chunk by chunk and stops as soon as it passes `limit` bytes (or announces that it
+/// will), so a hostile or runaway response costs at most `limit` bytes of memory.
+async fn read_capped(mut response: Response, limit: u64) -> Result<Bytes, Capped> {
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(Capped::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Capped::Broken)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(Capped::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
 /// Sorts a transport error into connect, timeout or broken transfer, without the URL (which may hold a
 /// query the user considers sensitive) and never with a header.
 fn classify(endpoint: &str, root: &str, timeout: Duration, error: reqwest::Error) -> Error {
     let (timed_out, connect) = (error.is_timeout(), error.is_connect());
+    if let Some(problem) = certificate_problem(&error) {
+        return certificate_error(root, problem);
+    }
     let reason = error_chain(&error.without_url());
     if timed_out {
         Error::Timeout {
@@ -412,4 +459,77 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The TLS library's verdict on the server's certificate, if that is why the request failed. rustls
+/// reports it down reqwest's error chain as a `rustls::Error` inside an `io::Error` (today inside
+/// another `io::Error`); an `io::Error`'s `source()` skips the error it wraps, so each is opened with
+/// `get_ref`.
+fn certificate_problem(error: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = next {
+        if let Some(
+            tls @ (rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::InvalidCertRevocationList(_)),
+        ) = current.downcast_ref::<rustls::Error>()
+        {
+            return Some(tls);
+        }
+        next = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    None
+}
+
+/// [`Error::Certificate`] for `problem`, with what it means and the fix that fits it.
+fn certificate_error(root: &str, problem: &rustls::Error) -> Error {
+    use rustls::CertificateError as C;
+    let origin = root.strip_suffix("/callosum/v1").unwrap_or(root);
+    let host_port = reqwest::Url::parse(origin)
+        .ok()
+        .and_then(|url| {
+            let host = url.host_str()?.to_string();
+            Some(format!("{host}:{}", url.port_or_known_default()?))
+        })
+        .unwrap_or_else(|| "HOST:443".into());
+    let trust_the_ca = format!(
+        "If the cluster uses a private CA or a self-signed certificate, give that CA's certificate (PEM) \
+         with --ca-cert FILE (or `ca_cert` in the job file or config connection; \
+         ClientBuilder::ca_certificate_pem in Rust); `openssl s_client -showcerts -connect {host_port}` \
+         shows the chain. tsexport never skips certificate checks"
+    );
+    let (meaning, fix) = match problem {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => (
+            "it is not signed by a certificate authority tsexport trusts",
+            trust_the_ca,
+        ),
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => (
+            "it was not issued for this host name",
+            "Use the host name the certificate was issued for in the cluster URL".into(),
+        ),
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => (
+            "it has expired",
+            "The cluster's certificate must be renewed; check also this machine's clock".into(),
+        ),
+        rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
+            ("it is not valid yet", "Check this machine's clock".into())
+        }
+        rustls::Error::InvalidCertificate(C::Revoked) => (
+            "it has been revoked",
+            "The cluster's certificate must be replaced".into(),
+        ),
+        _ => ("it could not be verified", trust_the_ca),
+    };
+    Error::Certificate {
+        url: origin.to_string(),
+        reason: format!("{meaning} ({problem})"),
+        fix,
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
-use tsexport::api::{Client, Credentials, Secret};
+use tsexport::api::{Client, Credentials, RetryConfig, Secret};
 use tsexport::jobs::ConnectionSettings;
 
 use super::CliError;
@@ -53,6 +53,14 @@ pub struct ConnectionArgs {
     /// PEM file of a private CA to trust.
     #[arg(long, value_name = "FILE", global = true)]
     pub ca_cert: Option<PathBuf>,
+    /// Retries of a failed read (connection errors, timeouts, broken bodies, 429, 502-504) before
+    /// giving up [default: 5].
+    #[arg(long, value_name = "N", global = true)]
+    pub retries: Option<u32>,
+    /// Largest response accepted, e.g. 512M [default: 512M]; a longer one fails instead of filling
+    /// memory.
+    #[arg(long, value_name = "SIZE", global = true, value_parser = super::export::parse_size)]
+    pub max_response_size: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +185,18 @@ impl ConnectionArgs {
         if let Some(secs) = self.timeout.or(profile.timeout) {
             builder = builder.timeout(Duration::from_secs(secs));
         }
+        if let Some(retries) = self.retries.or(profile.retries) {
+            builder = builder.retry(RetryConfig {
+                max_retries: retries,
+                ..RetryConfig::default()
+            });
+        }
+        if let Some(bytes) = self
+            .max_response_size
+            .or(profile.max_response_size.map(|size| size.0))
+        {
+            builder = builder.max_response_bytes(bytes);
+        }
         if let Some(path) = self.ca_cert.clone().or_else(|| profile.ca_cert.clone()) {
             let pem = std::fs::read(&path).map_err(|e| {
                 CliError::usage(format!(
@@ -249,6 +269,8 @@ fn merge(over: &ConnectionSettings, under: ConnectionSettings) -> ConnectionSett
         secret_key_file: over.secret_key_file.clone().or(under.secret_key_file),
         token_file: over.token_file.clone().or(under.token_file),
         timeout: over.timeout.or(under.timeout),
+        retries: over.retries.or(under.retries),
+        max_response_size: over.max_response_size.or(under.max_response_size),
         ca_cert: over.ca_cert.clone().or(under.ca_cert),
     }
 }

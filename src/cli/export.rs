@@ -117,7 +117,7 @@ pub struct PinboardArgs {
 }
 
 /// `1000`, `64K`, `256M`, `1G` (powers of 1024).
-fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     text.parse::<ByteSize>().map(|size| size.0)
 }
 

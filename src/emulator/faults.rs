@@ -57,10 +57,20 @@ pub enum Fault {
     Sampling { ratio: f64 },
     /// Serve the page as if `rows` rows had been inserted (positive) or deleted (negative) before it
     /// since the previous page: the data window moves, `totalRowCount` follows, `offset` echoes the
-    /// request as a real server would.
+    /// request as a real server would. On the first page (offset 0) it does nothing: there is no
+    /// earlier page for rows to move against.
     ShiftRows { rows: i64 },
     /// Report this `totalRowCount`.
     WrongTotal { total: u64 },
+    /// Answer 200 with exactly this body instead of serving: hostile or malformed responses (deep
+    /// nesting, wrong types, `NaN`, columns and rows that disagree, dangerous names).
+    Body { body: String },
+    /// Serve normally, but send this many bytes of JSON whitespace first: a valid body far larger than
+    /// any page should be, streamed so the emulator holds none of it.
+    Pad { bytes: u64 },
+    /// Serve normally, but replace the body's byte at `at_byte` (from 0) with `byte`, e.g. 0xFF for
+    /// invalid UTF-8.
+    Corrupt { at_byte: u64, byte: u8 },
 }
 
 /// One rule of a plan. (Unknown keys are still refused: the flattened [`Fault`] denies them.)

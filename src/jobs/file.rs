@@ -61,6 +61,11 @@ pub struct ConnectionSettings {
     pub token_file: Option<PathBuf>,
     /// Seconds to wait for one response.
     pub timeout: Option<u64>,
+    /// Retries of a failed read before giving up (default 5).
+    pub retries: Option<u32>,
+    /// Largest response accepted, e.g. `"512M"` (the default).
+    #[schemars(with = "Option<String>")]
+    pub max_response_size: Option<ByteSize>,
     /// PEM file of a private CA to trust.
     pub ca_cert: Option<PathBuf>,
 }

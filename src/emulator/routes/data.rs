@@ -137,8 +137,13 @@ fn block(
     name: Option<&str>,
 ) -> Block {
     let total = result.len();
-    // A shift of k rows means k rows were inserted before this page since the last one.
-    let shift = ctx.data.shift_rows;
+    // A shift of k rows means k rows were inserted before this page since the last one. The first
+    // page has no last one: rows can only move between pages.
+    let shift = if window.offset == 0 {
+        0
+    } else {
+        ctx.data.shift_rows
+    };
     let start = (window.offset as i64).saturating_sub(shift).max(0) as u64;
     let end = start.saturating_add(window.size).min(total);
     let rows_here = end.saturating_sub(start);

@@ -1,6 +1,7 @@
 //! HTTP routes: one module per API group, and the gate every request passes first (counting, fault
 //! plan, `X-Requested-By`, authentication).
 
+mod body;
 mod data;
 mod groups;
 mod metadata;
@@ -15,7 +16,6 @@ use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
-use futures_util::StreamExt;
 
 use super::error::{ApiError, ErrorMarker};
 use super::faults::Fault;
@@ -145,7 +145,7 @@ pub struct Ctx {
     pub user: Option<String>,
     pub session: Option<String>,
     pub data: DataFaults,
-    truncate_after: Option<u64>,
+    body: body::BodyFaults,
 }
 
 impl Ctx {
@@ -153,42 +153,9 @@ impl Ctx {
         self.user.as_deref().unwrap_or_default()
     }
 
-    /// Applies a `truncate` fault to the finished response: the body stops after N bytes and the
-    /// connection closes, so the client sees a cut-off message, not a short valid one.
+    /// Applies the body faults (truncate, pad, corrupt) to the finished response.
     pub fn finish(&self, response: Response) -> Response {
-        let Some(limit) = self.truncate_after else {
-            return response;
-        };
-        let (mut parts, body) = response.into_parts();
-        parts.headers.remove(header::CONTENT_LENGTH);
-        // States: `Some(n)` = n bytes may still pass; `None` = bytes were held back, so end in an error.
-        let state = (body.into_data_stream(), Some(limit), false);
-        let stream =
-            futures_util::stream::unfold(state, |(mut body, remaining, done)| async move {
-                if done {
-                    return None;
-                }
-                let Some(remaining) = remaining else {
-                    // An error aborts the connection. The pause first lets the server flush what it sent,
-                    // so the client really gets headers and a partial body.
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                    return Some((
-                        Err(std::io::Error::other("truncated by fault plan")),
-                        (body, None, true),
-                    ));
-                };
-                let chunk = match body.next().await? {
-                    Ok(chunk) => chunk,
-                    Err(e) => return Some((Err(std::io::Error::other(e)), (body, None, true))),
-                };
-                if (chunk.len() as u64) <= remaining {
-                    let left = remaining - chunk.len() as u64;
-                    return Some((Ok(chunk), (body, Some(left), false)));
-                }
-                let kept = chunk.slice(..remaining as usize);
-                Some((Ok(kept), (body, None, false)))
-            });
-        Response::from_parts(parts, Body::from_stream(stream))
+        self.body.apply(response)
     }
 }
 
@@ -226,7 +193,7 @@ impl State {
             user: None,
             session: session.clone(),
             data: DataFaults::default(),
-            truncate_after: None,
+            body: body::BodyFaults::default(),
         };
         for fault in &faults {
             if let Fault::Delay { millis } = fault {
@@ -265,7 +232,17 @@ impl State {
                             .into_response(),
                     );
                 }
-                Fault::Truncate { after_bytes } => ctx.truncate_after = Some(after_bytes),
+                Fault::Truncate { after_bytes } => ctx.body.truncate_after = Some(after_bytes),
+                Fault::Pad { bytes } => ctx.body.pad = Some(bytes),
+                Fault::Corrupt { at_byte, byte } => ctx.body.corrupt = Some((at_byte, byte)),
+                Fault::Body { body } => {
+                    return Err((
+                        StatusCode::OK,
+                        [(header::CONTENT_TYPE, "application/json")],
+                        body,
+                    )
+                        .into_response())
+                }
                 Fault::Sampling { ratio } => ctx.data.sampling_ratio = Some(ratio),
                 Fault::ShiftRows { rows } => ctx.data.shift_rows += rows,
                 Fault::WrongTotal { total } => ctx.data.wrong_total = Some(total),

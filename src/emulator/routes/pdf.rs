@@ -88,10 +88,13 @@ fn cell_text(state: &EmulatorState, cell: Cell<'_>) -> String {
 
 pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
+    // The multipart body is read before the gate can answer with a fault, as a real server reads a
+    // request before failing it; otherwise the client may still be writing when the connection closes.
+    let params = Params::read(&parts, body).await;
     let ctx = state
         .gate(Endpoint::ExportPinboardPdf, &parts, Access::Session)
         .await?;
-    let params = Params::read(&parts, body).await?;
+    let params = params?;
     let options = options(&params)?;
     let transient = params
         .get("transient_pinboard_content")
