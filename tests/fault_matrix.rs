@@ -480,8 +480,8 @@ async fn every_fault_on_every_request_recovers_or_fails_cleanly() {
         results.insert((k, r, !within), outcome);
     }
 
-    let mut table = format!(
-        "\n| fault | request | fires once (within budget) | fires every time (beyond budget) |\n|---|---|---|---|\n"
+    let mut table = String::from(
+        "\n| fault | request | fires once (within budget) | fires every time (beyond budget) |\n|---|---|---|---|\n",
     );
     let mut failures = Vec::new();
     let mut ran = 0;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{BinaryArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use bytes::Bytes;
 use futures_util::TryStreamExt;
@@ -22,7 +22,7 @@ use tsexport::sink::{
     StreamWriter, TableReport, WriteMode,
 };
 
-use s3::{start_s3, TempDir};
+use s3::{eventually, incompressible, open_upload_parts, start_s3, TempDir};
 
 // ---------------------------------------------------------------------------------------------
 // Data and helpers
@@ -976,27 +976,6 @@ async fn s3_get(store: &dyn ObjectStore, key: &str) -> Bytes {
         .unwrap()
 }
 
-/// What s3s-fs keeps in its root while a multipart upload is open (`.upload-<id>.json`, and
-/// `.upload_id-<id>.part-<n>` per part).
-fn open_upload_parts(server: &s3::S3Server) -> Vec<String> {
-    std::fs::read_dir(server.tempdir.path())
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with(".upload"))
-        .collect()
-}
-
-/// Waits up to ten seconds for `condition`, which background uploads make true eventually.
-async fn eventually(mut condition: impl FnMut() -> bool) -> bool {
-    for _ in 0..200 {
-        if condition() {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_multi_file_export_commits_and_reads_back() {
     let server = start_s3().await;
@@ -1211,30 +1190,6 @@ async fn s3_killed_runs_are_deleted_or_rolled_forward_by_the_next_run() {
     assert_eq!(s3_relative_listing(store, "killed").await, expected);
     staging.abort().await.unwrap();
     assert_eq!(s3_relative_listing(store, "killed").await, expected);
-}
-
-/// Random bytes, which no codec can shrink.
-fn incompressible(seed: u64, rows: usize, width: usize) -> RecordBatch {
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ (seed << 32);
-    let values: Vec<Vec<u8>> = (0..rows)
-        .map(|_| {
-            (0..width)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect()
-        })
-        .collect();
-    let schema = Arc::new(Schema::new(vec![Field::new(
-        "blob",
-        DataType::Binary,
-        false,
-    )]));
-    let array = BinaryArray::from_iter_values(values.iter());
-    RecordBatch::try_new(schema, vec![Arc::new(array)]).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

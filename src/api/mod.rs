@@ -228,9 +228,11 @@ impl ClientBuilder {
                 self.credentials,
                 self.retry,
                 self.on_retry,
-                self.timeout,
-                self.max_requests_in_flight,
-                self.max_response_bytes,
+                transport::Limits {
+                    timeout: self.timeout,
+                    max_in_flight: self.max_requests_in_flight,
+                    max_response_bytes: self.max_response_bytes,
+                },
             )),
         })
     }

@@ -39,6 +39,9 @@ pub(crate) struct Call {
     pub read: bool,
     pub auth: Auth,
     pub accept: &'static str,
+    /// Secrets the body carries where [`Transport::sent_secrets`] cannot see them (a multipart form),
+    /// so that an error echoing the request has them masked.
+    pub secrets: Vec<Secret>,
 }
 
 impl Call {
@@ -51,6 +54,7 @@ impl Call {
             read: true,
             auth: Auth::Session,
             accept: "application/json",
+            secrets: Vec::new(),
         }
     }
 
@@ -70,6 +74,17 @@ impl Call {
         self.body = Body::Form(fields);
         self
     }
+}
+
+/// What one client may take from the cluster and from memory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// The longest wait for one whole response.
+    pub timeout: Duration,
+    /// Calls in flight at once across every clone of the client.
+    pub max_in_flight: Option<usize>,
+    /// The longest response body read into memory.
+    pub max_response_bytes: u64,
 }
 
 /// Connection settings, credentials and the current session.
@@ -105,10 +120,13 @@ impl Transport {
         credentials: Option<Credentials>,
         retry: RetryConfig,
         on_retry: Option<RetryObserver>,
-        timeout: Duration,
-        max_in_flight: Option<usize>,
-        max_response_bytes: u64,
+        limits: Limits,
     ) -> Self {
+        let Limits {
+            timeout,
+            max_in_flight,
+            max_response_bytes,
+        } = limits;
         Self {
             http,
             root,
@@ -331,8 +349,94 @@ impl Transport {
         if response.status().is_success() || response.status().is_redirection() {
             return Ok(response);
         }
-        Err(api_error(call.endpoint, response).await)
+        Err(api_error(call.endpoint, response, &self.sent_secrets(call, session)).await)
     }
+
+    /// Every secret a request for `call` carries: the credentials, the session cookie, the values of
+    /// secret form fields, and the call's own [`Call::secrets`].
+    fn sent_secrets<'a>(&'a self, call: &'a Call, session: Option<&'a Secret>) -> Vec<&'a str> {
+        let mut secrets: Vec<&str> = call.secrets.iter().map(Secret::expose).collect();
+        secrets.extend(session.map(Secret::expose));
+        secrets.extend(match &self.credentials {
+            Some(Credentials::Password { password: s, .. })
+            | Some(Credentials::TrustedAuth { secret_key: s, .. })
+            | Some(Credentials::Bearer { token: s }) => Some(s.expose()),
+            None => None,
+        });
+        if let Body::Form(fields) = &call.body {
+            secrets.extend(
+                fields
+                    .iter()
+                    .filter(|(name, _)| SECRET_FIELDS.contains(&name.as_str()))
+                    .map(|(_, value)| value.as_str()),
+            );
+        }
+        secrets
+    }
+}
+
+/// Form fields whose values are secrets: passwords, the trusted-auth secret key and login token.
+const SECRET_FIELDS: [&str; 5] = [
+    "password",
+    "currentpassword",
+    "newpassword",
+    "secret_key",
+    "auth_token",
+];
+
+/// `text` with each of `secrets` masked as `***` wherever it stands whole (not inside a longer word:
+/// a password `admin` leaves `tsadmin` alone), as sent or form-encoded. A cluster, or a proxy in front
+/// of it, may echo the request (a form body, a header) in an error message, and error messages go
+/// to logs and run reports.
+pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut text = text.to_string();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        let forms = [
+            secret.to_string(),
+            form_encoded(secret, "+"),
+            form_encoded(secret, "%20"),
+        ];
+        for form in forms {
+            text = mask_whole(&text, &form);
+        }
+    }
+    text
+}
+
+/// `value` as `application/x-www-form-urlencoded` writes it, with `space` for a space.
+fn form_encoded(value: &str, space: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push_str(space),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// `text` with every occurrence of `needle` that is not part of a longer word replaced by `***`.
+fn mask_whole(text: &str, needle: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
+    let (starts_word, ends_word) = (word(needle.chars().next()), word(needle.chars().last()));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(needle) {
+        let before = rest[..at].chars().last().or_else(|| out.chars().last());
+        let after = rest[at + needle.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if (starts_word && word(before)) || (ends_word && word(after)) {
+            out.push_str(needle);
+        } else {
+            out.push_str("***");
+        }
+        rest = &rest[at + needle.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An error plus the server's `Retry-After`, if it sent one.
@@ -365,7 +469,7 @@ impl From<Error> for Failure {
 }
 
 /// Turns a non-success response into an [`Error::Api`], reading the body leniently.
-async fn api_error(endpoint: &str, response: Response) -> Failure {
+async fn api_error(endpoint: &str, response: Response, sent: &[&str]) -> Failure {
     let status = response.status().as_u16();
     let header = |name: &str| {
         response
@@ -384,6 +488,7 @@ async fn api_error(endpoint: &str, response: Response) -> Failure {
         .await
         .unwrap_or_default();
     let (code, incident_id, trace_id, debug) = parse_error_body(&body, incident, trace);
+    let debug = debug.map(|text| redact(&text, sent));
     let error = Error::Api {
         endpoint: endpoint.to_string(),
         status,
@@ -531,5 +636,32 @@ fn certificate_error(root: &str, problem: &rustls::Error) -> Error {
         url: origin.to_string(),
         reason: format!("{meaning} ({problem})"),
         fix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn echoed_secrets_are_masked_as_sent_and_form_encoded() {
+        let secrets = ["admin", "p@ss w0rd&x", "tok/en+="];
+        assert_eq!(
+            redact("username=tsadmin&password=admin", &secrets),
+            "username=tsadmin&password=***"
+        );
+        assert_eq!(
+            redact("password=p%40ss+w0rd%26x; raw p@ss w0rd&x", &secrets),
+            "password=***; raw ***"
+        );
+        assert_eq!(
+            redact("Authorization: Bearer tok/en+= (tok%2Fen%2B%3D)", &secrets),
+            "Authorization: Bearer *** (***)"
+        );
+        assert_eq!(
+            redact("user tsadmin, administrator", &secrets),
+            "user tsadmin, administrator"
+        );
+        assert_eq!(redact("nothing here", &[""]), "nothing here");
     }
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use object_store::path::Path as StorePath;
-use object_store::{ObjectStore, PutPayload, WriteMultipart};
+use object_store::{ObjectStore, PutPayload};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
@@ -202,7 +202,7 @@ async fn transfer(
 ) -> Result<(), String> {
     let mut pending: Vec<Bytes> = Vec::new();
     let mut pending_bytes = 0;
-    let mut multipart: Option<WriteMultipart> = None;
+    let mut multipart: Option<Parts> = None;
     loop {
         let message = tokio::select! {
             biased;
@@ -210,38 +210,41 @@ async fn transfer(
             message = chunks.recv() => message,
         };
         match message {
-            Some(Message::Data(bytes)) => match multipart.as_mut() {
-                Some(upload) => {
-                    if let Err(e) = upload.wait_for_capacity(PARTS_IN_FLIGHT).await {
-                        return Err(abort(multipart, e.to_string()).await);
-                    }
-                    upload.put(bytes);
+            Some(Message::Data(bytes)) => {
+                pending_bytes += bytes.len();
+                pending.push(bytes);
+                if pending_bytes < PART_BYTES {
+                    continue;
                 }
-                None => {
-                    pending_bytes += bytes.len();
-                    pending.push(bytes);
-                    if pending_bytes >= PART_BYTES {
-                        let started = store.put_multipart(path).await.map_err(|e| e.to_string())?;
-                        let mut upload = WriteMultipart::new_with_chunk_size(started, PART_BYTES);
-                        pending.drain(..).for_each(|bytes| upload.put(bytes));
-                        multipart = Some(upload);
+                let part = PutPayload::from_iter(pending.drain(..));
+                pending_bytes = 0;
+                let parts = match multipart.as_mut() {
+                    Some(parts) => parts,
+                    None => {
+                        let upload = store.put_multipart(path).await.map_err(|e| e.to_string())?;
+                        multipart.insert(Parts::new(upload))
                     }
+                };
+                if let Err(e) = parts.send(part).await {
+                    return Err(abort(multipart, e).await);
                 }
-            },
+            }
             Some(Message::Finish) => {
-                return match multipart.take() {
-                    None => store
+                let Some(mut parts) = multipart.take() else {
+                    return store
                         .put(path, PutPayload::from_iter(pending))
                         .await
                         .map(|_| ())
-                        .map_err(|e| e.to_string()),
-                    Some(mut upload) => {
-                        // `finish` does not abort when a part fails, so wait for the parts here.
-                        if let Err(e) = upload.wait_for_capacity(0).await {
-                            return Err(abort(Some(upload), e.to_string()).await);
-                        }
-                        upload.finish().await.map(|_| ()).map_err(|e| e.to_string())
+                        .map_err(|e| e.to_string());
+                };
+                if pending_bytes > 0 {
+                    if let Err(e) = parts.send(PutPayload::from_iter(pending.drain(..))).await {
+                        return Err(abort(Some(parts), e).await);
                     }
+                }
+                return match parts.complete().await {
+                    Ok(()) => Ok(()),
+                    Err((parts, e)) => Err(abort(Some(parts), e).await),
                 };
             }
             None => {
@@ -251,12 +254,63 @@ async fn transfer(
     }
 }
 
-async fn abort(multipart: Option<WriteMultipart>, reason: String) -> String {
-    match multipart {
-        Some(upload) => match upload.abort().await {
-            Ok(()) => reason,
-            Err(e) => format!("{reason} (and aborting the multipart upload failed: {e})"),
-        },
-        None => reason,
+/// A multipart upload with at most [`PARTS_IN_FLIGHT`] parts uploading at once. Written here rather
+/// than with `object_store::WriteMultipart`, whose `finish` returns without aborting when its last
+/// part fails, so that every failure path reaches [`abort`].
+struct Parts {
+    upload: Box<dyn object_store::MultipartUpload>,
+    in_flight: JoinSet<object_store::Result<()>>,
+}
+
+impl Parts {
+    fn new(upload: Box<dyn object_store::MultipartUpload>) -> Self {
+        Self {
+            upload,
+            in_flight: JoinSet::new(),
+        }
+    }
+
+    /// Starts uploading `part` once fewer than [`PARTS_IN_FLIGHT`] are uploading.
+    async fn send(&mut self, part: PutPayload) -> Result<(), String> {
+        while self.in_flight.len() >= PARTS_IN_FLIGHT {
+            self.join_one().await?;
+        }
+        self.in_flight.spawn(self.upload.put_part(part));
+        Ok(())
+    }
+
+    async fn join_one(&mut self) -> Result<(), String> {
+        match self.in_flight.join_next().await {
+            Some(Ok(Ok(()))) | None => Ok(()),
+            Some(Ok(Err(e))) => Err(e.to_string()),
+            Some(Err(e)) => Err(format!("a part upload stopped: {e}")),
+        }
+    }
+
+    /// Waits for every part, then completes the upload; on failure hands the upload back to abort.
+    async fn complete(mut self) -> Result<(), (Parts, String)> {
+        while !self.in_flight.is_empty() {
+            if let Err(e) = self.join_one().await {
+                return Err((self, e));
+            }
+        }
+        match self.upload.complete().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err((self, e.to_string())),
+        }
+    }
+}
+
+/// Aborts the upload once no part is in flight: a part still uploading when the abort arrives may
+/// be stored after it (S3's documentation says to abort only after part uploads have completed),
+/// and would linger unseen, and billed, with no upload left to abort it.
+async fn abort(multipart: Option<Parts>, reason: String) -> String {
+    let Some(mut parts) = multipart else {
+        return reason;
+    };
+    while parts.in_flight.join_next().await.is_some() {}
+    match parts.upload.abort().await {
+        Ok(()) => reason,
+        Err(e) => format!("{reason} (and aborting the multipart upload failed: {e})"),
     }
 }
