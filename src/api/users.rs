@@ -200,6 +200,8 @@ impl Client {
         };
         let call = Call {
             body: Body::Multipart(Box::new(build)),
+            // An error echoing the form must not show the new users' password.
+            secrets: options.password.iter().cloned().collect(),
             ..Call::write(Method::POST, "user/sync")
         };
         self.inner.send_for_json(&call).await

@@ -50,7 +50,8 @@ pub struct ConnectionArgs {
     /// Seconds to wait for one response.
     #[arg(long, value_name = "SECS", global = true)]
     pub timeout: Option<u64>,
-    /// PEM file of a private CA to trust.
+    /// PEM file of a private CA (or a self-signed certificate) to trust. Certificates are always
+    /// verified; there is no switch to skip the check.
     #[arg(long, value_name = "FILE", global = true)]
     pub ca_cert: Option<PathBuf>,
     /// Retries of a failed read (connection errors, timeouts, broken bodies, 429, 502-504) before

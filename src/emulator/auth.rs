@@ -21,12 +21,51 @@ pub enum TokenRefusal {
     OtherUser,
 }
 
+/// Every credential an emulator has handed out or accepted since it started, ended or not: what a
+/// test greps a client's logs, errors and files for to prove that none of them leaks
+/// ([`Emulator::issued_secrets`](super::Emulator::issued_secrets)).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssuedSecrets {
+    /// `JSESSIONID` cookie values, one per session opened (password or token sign-in).
+    pub session_ids: Vec<String>,
+    /// `clientId` cookie values, set beside each `JSESSIONID`.
+    pub client_ids: Vec<String>,
+    /// Trusted-authentication login tokens answered by `session/auth/token`.
+    pub login_tokens: Vec<String>,
+    /// Bearer tokens: configured with `EmulatorBuilder::bearer_token`, made by
+    /// `Emulator::issue_bearer_token`, or sent as `authToken` by `session/info`.
+    pub bearer_tokens: Vec<String>,
+}
+
+impl IssuedSecrets {
+    /// Every value, of every kind.
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        self.session_ids
+            .iter()
+            .chain(&self.client_ids)
+            .chain(&self.login_tokens)
+            .chain(&self.bearer_tokens)
+            .map(String::as_str)
+    }
+
+    /// How many values there are, of every kind.
+    pub fn len(&self) -> usize {
+        self.all().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// All credentials the emulator has issued.
 #[derive(Debug)]
 pub struct Sessions {
     by_cookie: HashMap<String, String>,
     login_tokens: HashMap<String, LoginToken>,
     bearer: HashMap<String, String>,
+    /// Everything ever issued, kept when sessions end (the maps above forget them).
+    issued: IssuedSecrets,
     rng: SplitMix64,
 }
 
@@ -36,6 +75,7 @@ impl Sessions {
             by_cookie: HashMap::new(),
             login_tokens: HashMap::new(),
             bearer: HashMap::new(),
+            issued: IssuedSecrets::default(),
             rng: SplitMix64::new(seed ^ 0x5E55_1045),
         }
     }
@@ -64,6 +104,8 @@ impl Sessions {
         let id = self.fresh_guid();
         let client = self.fresh_guid();
         self.by_cookie.insert(id.clone(), user.to_string());
+        self.issued.session_ids.push(id.clone());
+        self.issued.client_ids.push(client.clone());
         (id, client)
     }
 
@@ -84,6 +126,7 @@ impl Sessions {
 
     pub fn issue_login_token(&mut self, user: &str, expires_ms: i64) -> String {
         let token = self.fresh_token();
+        self.issued.login_tokens.push(token.clone());
         self.login_tokens.insert(
             token.clone(),
             LoginToken {
@@ -126,12 +169,18 @@ impl Sessions {
             return token.clone();
         }
         let token = self.fresh_token();
-        self.bearer.insert(token.clone(), user.to_string());
+        self.register_bearer(&token, user);
         token
     }
 
     pub fn register_bearer(&mut self, token: &str, user: &str) {
+        self.issued.bearer_tokens.push(token.to_string());
         self.bearer.insert(token.to_string(), user.to_string());
+    }
+
+    /// Every credential issued so far.
+    pub fn issued(&self) -> &IssuedSecrets {
+        &self.issued
     }
 
     pub fn user_of_bearer(&self, token: &str) -> Option<&str> {

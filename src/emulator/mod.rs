@@ -34,6 +34,7 @@ mod server;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+pub use auth::IssuedSecrets;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use faults::{Fault, FaultPlan, FaultRule};
 pub use profile::Profile;
@@ -316,6 +317,13 @@ impl Emulator {
     /// A bearer token for `user`, accepted on v1 calls when the profile allows bearer auth.
     pub fn issue_bearer_token(&self, user: &str) -> String {
         self.state.sessions().bearer_for(user)
+    }
+
+    /// Every session id, `clientId`, trusted-auth login token and bearer token this emulator has
+    /// handed out (or was configured with) so far, ended sessions included: the values a test
+    /// searches a client's output for to prove that no credential leaks.
+    pub fn issued_secrets(&self) -> IssuedSecrets {
+        self.state.sessions().issued().clone()
     }
 
     /// Stops accepting connections and waits for the server task to end.
