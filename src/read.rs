@@ -441,7 +441,8 @@ impl ReadError {
             ReadError::Pager(PagerError::Config(_)) | ReadError::Hint(_) | ReadError::Config(_) => {
                 K::Usage
             }
-            ReadError::Decode(_) => K::Server,
+            // A page tsexport cannot read, as any other response it cannot read (`api::Error::Decode`).
+            ReadError::Decode(_) => K::Other,
             ReadError::Misfits { .. } => K::Other,
         }
     }

@@ -201,5 +201,15 @@ fn counters_of(bytes: &[u8], endpoint: &str) -> Result<Counters, Error> {
             .map_err(|e| decode(format!("'{key}' is not valid JSON: {e}")))?;
         fields.insert(key, value);
     }
-    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| decode(e.to_string()))
+    serde_json::from_value(serde_json::Value::Object(fields.clone())).map_err(|e| {
+        // Name the field that does not fit: the error alone says only what type it expected.
+        let culprit = fields.into_iter().find(|(key, value)| {
+            let alone = serde_json::Map::from_iter([(key.clone(), value.clone())]);
+            serde_json::from_value::<Counters>(serde_json::Value::Object(alone)).is_err()
+        });
+        match culprit {
+            Some((key, _)) => decode(format!("'{key}' does not fit: {e}")),
+            None => decode(e.to_string()),
+        }
+    })
 }
