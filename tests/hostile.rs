@@ -258,6 +258,8 @@ async fn a_body_far_past_the_cap_is_refused_in_bounded_memory() {
         .env("TSEXPORT_USERNAME", "tsadmin")
         .env("TSEXPORT_PASSWORD", "admin");
     let (code, stderr, max_rss_kib) = tokio::task::spawn_blocking(move || {
+        // Reaped below by wait4, which reports the peak memory that std's wait does not.
+        #[allow(clippy::zombie_processes)]
         let child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -267,7 +269,6 @@ async fn a_body_far_past_the_cap_is_refused_in_bounded_memory() {
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut child.stderr.expect("stderr"), &mut stderr)
             .expect("stderr");
-        // wait4 reports the child's peak resident memory, which std's wait does not.
         let mut status = 0;
         // SAFETY: an all-zero rusage is valid; pid is our own unreaped child.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
