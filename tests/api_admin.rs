@@ -766,17 +766,20 @@ async fn pdf_export_to_a_file_lands_whole_or_not_at_all() {
 }
 
 #[tokio::test]
-async fn pdf_broken_off_midway_leaves_no_file_and_is_not_retried() {
+async fn a_pdf_that_breaks_off_is_downloaded_again_and_never_left_half_written() {
     for profile in profiles() {
         let name = profile.name.clone();
-        let rule = FaultRule::new("export/pinboard/pdf", Fault::Truncate { after_bytes: 1000 });
-        let emu = common::start_with(
+        let cut = |nth: Vec<u64>| {
+            let rule = FaultRule::new("export/pinboard/pdf", Fault::Truncate { after_bytes: 1000 });
+            let rule = if nth.is_empty() { rule } else { rule.nth(nth) };
             Emulator::builder()
                 .rows(100)
-                .profile(profile)
-                .faults(FaultPlan::new().rule(rule)),
-        )
-        .await;
+                .profile(profile.clone())
+                .faults(FaultPlan::new().rule(rule))
+        };
+
+        // Cut off every time: the retry budget runs out, and nothing is left behind.
+        let emu = common::start_with(cut(Vec::new())).await;
         let dir = scratch_dir();
         let path = dir.join("cut.pdf");
         let error = admin(&emu)
@@ -791,9 +794,30 @@ async fn pdf_broken_off_midway_leaves_no_file_and_is_not_retried() {
         );
         assert_eq!(
             emu.request_count(Endpoint::ExportPinboardPdf),
-            1,
-            "{name}: bytes were written, so no retry"
+            u64::from(RetryConfig::default().max_retries) + 1,
+            "{name}: a file can start again, so every attempt of the budget is used"
         );
+
+        // Cut off once: the second download is whole.
+        let emu = common::start_with(cut(vec![1])).await;
+        let size = admin(&emu)
+            .export_pdf_to_file(ids::RETAIL_PINBOARD, &PdfOptions::default(), &path)
+            .await
+            .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len() as u64, size, "{name}");
+        assert!(bytes.starts_with(b"%PDF-") && bytes.trim_ascii_end().ends_with(b"%%EOF"));
+        assert_eq!(emu.request_count(Endpoint::ExportPinboardPdf), 2, "{name}");
+
+        // Into a writer, bytes already written cannot be taken back: no retry.
+        let emu = common::start_with(cut(vec![1])).await;
+        let mut sink = Vec::new();
+        let error = admin(&emu)
+            .export_pdf_to(ids::RETAIL_PINBOARD, &PdfOptions::default(), &mut sink)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::Transfer { .. }), "{name}: {error:?}");
+        assert_eq!(emu.request_count(Endpoint::ExportPinboardPdf), 1, "{name}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }
