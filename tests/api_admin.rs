@@ -798,7 +798,8 @@ async fn a_pdf_that_breaks_off_is_downloaded_again_and_never_left_half_written()
             "{name}: a file can start again, so every attempt of the budget is used"
         );
 
-        // Cut off once: the second download is whole.
+        // Cut off once: the second download is whole (and its folder is made).
+        let path = dir.join("new").join("folder").join("board.pdf");
         let emu = common::start_with(cut(vec![1])).await;
         let size = admin(&emu)
             .export_pdf_to_file(ids::RETAIL_PINBOARD, &PdfOptions::default(), &path)

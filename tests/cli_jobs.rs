@@ -551,6 +551,14 @@ first_window = "2021-03-01"
         daily.display()
     );
     let jobs = write(dir.path(), "jobs.toml", &file);
+    // `check` reads the newest window, with the placeholders filled, and writes nothing.
+    let output = tsexport(&emu, &["check", &jobs], &[]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        !daily.exists(),
+        "check left {:?}",
+        std::fs::read_dir(&daily).ok()
+    );
     let night = |run_date: &'static str| {
         let jobs = jobs.clone();
         let emu = &emu;

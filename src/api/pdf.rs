@@ -159,6 +159,15 @@ impl Client {
             reason: e.to_string(),
         };
 
+        // As folder exports do: `--out reports/2026/board.pdf` makes `reports/2026`.
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| Error::Output {
+                    path: parent.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+        }
         let retry = self.inner.retry_config();
         let mut backoff = Backoff::new(retry);
         let mut attempt = 0;

@@ -392,6 +392,7 @@ pub async fn check(connection: &ConnectionArgs, path: &Path) -> Result<(), CliEr
     }
     for export in &plan {
         println!("\n{}", export.name);
+        let export = &newest_window(export, today);
         match source_schemas(&client, export).await {
             Ok(tables) => {
                 for (table, columns) in tables {
@@ -428,6 +429,20 @@ pub async fn check(connection: &ConnectionArgs, path: &Path) -> Result<(), CliEr
         message: format!("{failed} check(s) failed"),
         exit_code: failed.min(100),
     })
+}
+
+/// `export` as a run on `today` would read and write its newest window: the search and the
+/// destination with `{window_start}` and `{window_end}` filled (a cluster would refuse them raw).
+fn newest_window(export: &PlannedExport, today: chrono::NaiveDate) -> PlannedExport {
+    let mut export = export.clone();
+    let Some(plan) = &export.window else {
+        return export;
+    };
+    let Some(window) = jobs::window::due(plan.size, today, None, None, 0).pop() else {
+        return export;
+    };
+    (export.source, export.destination) = export.in_window(&window);
+    export
 }
 
 /// Each table of an export (the search, or each viz), with the columns its first page decodes to.

@@ -109,6 +109,26 @@ pub struct PlannedExport {
     pub window: Option<WindowPlan>,
 }
 
+impl PlannedExport {
+    /// The search and the destination of this export for one window: `{window_start}` and
+    /// `{window_end}` filled, in the search with `window_date_format`, in the destination as dates.
+    /// Without a window plan, as they are.
+    pub fn in_window(&self, window: &super::window::Window) -> (SourceSpec, String) {
+        let Some(plan) = &self.window else {
+            return (self.source.clone(), self.destination.clone());
+        };
+        let source = match &self.source {
+            SourceSpec::Search { query, source } => SourceSpec::Search {
+                query: super::window::fill(query, window, &plan.date_format),
+                source: source.clone(),
+            },
+            other => other.clone(),
+        };
+        let destination = super::window::fill(&self.destination, window, "%Y-%m-%d");
+        (source, destination)
+    }
+}
+
 /// The windows of an export (see [`super::window`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowPlan {

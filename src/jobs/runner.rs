@@ -144,14 +144,7 @@ async fn windowed(
         };
     report.status = ExportStatus::Ok;
     for window in windows {
-        let source = match &planned.source {
-            SourceSpec::Search { query, source } => SourceSpec::Search {
-                query: window::fill(query, &window, &plan.date_format),
-                source: source.clone(),
-            },
-            other => other.clone(),
-        };
-        let destination = window::fill(&planned.destination, &window, "%Y-%m-%d");
+        let (source, destination) = planned.in_window(&window);
         let mut export_options = planned.options.clone();
         for column in state.iter().flat_map(|s| &s.columns) {
             if let Ok(column_type) = column.column_type.parse() {
