@@ -54,8 +54,8 @@ impl CellDecoder for InferDecoder {
         self.see(ValueKind::Str)
     }
 
-    fn push_wrapped_date(&mut self, _start: i64) -> bool {
-        self.see(ValueKind::WrappedDate)
+    fn push_wrapped_date(&mut self, start: i64) -> bool {
+        self.see(ValueKind::WrappedDate(start))
     }
 
     fn finish(&mut self) -> ArrayRef {

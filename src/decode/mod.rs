@@ -53,7 +53,7 @@ impl fmt::Display for Misfit {
             self.column_type,
             self.type_source.as_str(),
             self.value,
-            self.row + 1
+            self.row.saturating_add(1)
         )
     }
 }
@@ -62,10 +62,10 @@ impl fmt::Display for Misfit {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DecodeError {
     /// Not a data page, or broken JSON.
-    #[error("the data page at row {} is not valid: {reason}", first_row + 1)]
+    #[error("the data page at row {} is not valid: {reason}", first_row.saturating_add(1))]
     Malformed { first_row: u64, reason: String },
     /// The page's `columnNames` differ from the first page's.
-    #[error("the columns changed while paging: the first page had [{}], the page at row {} has [{}]. Re-run the export", expected.join(", "), first_row + 1, found.join(", "))]
+    #[error("the columns changed while paging: the first page had [{}], the page at row {} has [{}]. Re-run the export", expected.join(", "), first_row.saturating_add(1), found.join(", "))]
     ColumnsChanged {
         first_row: u64,
         expected: Vec<String>,
@@ -134,7 +134,7 @@ impl PageDecoder {
                     column: column.name.clone(),
                     column_type: column.column_type,
                     type_source: column.type_source,
-                    row: first_row + m.row,
+                    row: first_row.saturating_add(m.row),
                     value: m.value,
                     widened: m.widened,
                 })
@@ -316,6 +316,67 @@ mod tests {
             .column(0)
             .as_primitive::<arrow_array::types::Date32Type>();
         assert_eq!(days.values(), &[18_901, 18_901, 18_901]);
+    }
+
+    /// Inputs the fuzzer (fuzz/fuzz_targets/page_decoder.rs) found a panic or a wrong value with,
+    /// kept as regressions; their bytes are in fuzz/corpus/page_decoder/regression-*.
+    #[test]
+    fn fuzzer_findings_stay_fixed() {
+        use arrow_array::cast::AsArray;
+        let text = |column_type| TableSchema {
+            columns: vec![ColumnSpec {
+                name: "d".into(),
+                source_name: "d".into(),
+                column_type,
+                type_source: TypeSource::Data,
+            }],
+            time_zone: Tz::UTC,
+        };
+        // A wrapped date's start beyond 2^53 was read as a double: the text column held
+        // 16436538056613800.
+        let page =
+            br#"{"columnNames":["d"],"data":[[{"v":{"s":16436538056613799}}],[{"v":{"s":5.0}}]]}"#;
+        let batch = PageDecoder::new(text(ColumnType::Utf8))
+            .decode(page, 0)
+            .expect("text holds wrapped dates");
+        let values: Vec<_> = batch
+            .column(0)
+            .as_string::<i32>()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(values, ["16436538056613799", "5"]);
+        // Row numbers in messages overflowed (a panic) for a page at the very end of u64.
+        let error = PageDecoder::new(text(ColumnType::Int64))
+            .decode(br#"{"columnNames":["d"],"data":[["x"]]}"#, u64::MAX)
+            .expect_err("text in an integer column");
+        assert!(error.to_string().contains(&u64::MAX.to_string()), "{error}");
+        let error = PageDecoder::new(text(ColumnType::Int64))
+            .decode(b"{", u64::MAX)
+            .expect_err("broken");
+        assert!(error.to_string().contains(&u64::MAX.to_string()), "{error}");
+        // A timestamp column "widened" to a timestamp again for a start beyond microseconds, so an
+        // export restarted until it gave up.
+        let Err(DecodeError::Misfits { misfits }) = PageDecoder::new(text(ColumnType::Timestamp))
+            .decode(br#"{"columnNames":["d"],"data":[[200000000000000001]]}"#, 0)
+        else {
+            panic!("beyond microseconds");
+        };
+        assert_eq!(misfits[0].widened, Some(ColumnType::Utf8));
+        // Two data arrays gave the rows of both.
+        assert!(matches!(
+            PageDecoder::new(text(ColumnType::Int64))
+                .decode(br#"{"columnNames":["d"],"data":[[1]],"data":[[2]]}"#, 0),
+            Err(DecodeError::Malformed { .. })
+        ));
+        // A decimal of precision 39 (a hand-edited manifest) overflowed 10^precision (a panic).
+        let wide = text(ColumnType::Decimal {
+            precision: 39,
+            scale: 2,
+        });
+        assert!(PageDecoder::new(wide)
+            .decode(br#"{"columnNames":["d"],"data":[[1]]}"#, 0)
+            .is_err());
     }
 
     #[test]

@@ -41,8 +41,8 @@ pub enum ValueKind {
     BigInt,
     Float(f64),
     Str,
-    /// `{"v": {"s": ...}}`: ThoughtSpot's wrapped date.
-    WrappedDate,
+    /// `{"v": {"s": start}}`: ThoughtSpot's wrapped date, with its start in epoch seconds.
+    WrappedDate(i64),
     /// Any other object or an array: no column type holds it.
     Other,
 }
@@ -55,6 +55,12 @@ pub fn int_fits_f64(v: i64) -> bool {
     (-F64_EXACT_INT..=F64_EXACT_INT).contains(&v)
 }
 
+/// Whether `seconds` since the epoch are a timestamp in microseconds that fits an i64 (about
+/// +-292,000 years).
+pub fn seconds_fit_timestamp(seconds: i64) -> bool {
+    seconds.checked_mul(1_000_000).is_some()
+}
+
 impl ColumnType {
     /// The type inference gives a single value.
     pub fn of(value: ValueKind) -> Option<ColumnType> {
@@ -64,7 +70,8 @@ impl ColumnType {
             ValueKind::BigInt => ColumnType::Utf8,
             ValueKind::Float(_) => ColumnType::Float64,
             ValueKind::Str => ColumnType::Utf8,
-            ValueKind::WrappedDate => ColumnType::Timestamp,
+            ValueKind::WrappedDate(start) if seconds_fit_timestamp(start) => ColumnType::Timestamp,
+            ValueKind::WrappedDate(_) => ColumnType::Utf8,
             ValueKind::Other => return None,
         })
     }
@@ -74,7 +81,11 @@ impl ColumnType {
     /// type can (an object in a text column): that is an error, never a silent change.
     ///
     /// A Float64 column only ever holds doubles exactly, so an integer beyond 2^53 sends it to
-    /// Utf8, where the integer is written in full.
+    /// Utf8, where the integer is written in full; likewise a date beyond the microsecond timestamp
+    /// range sends a date or timestamp column to Utf8 (text holds a wrapped date as its start, as
+    /// the text decoder writes it). Every widening changes the type, so an export's restarts end
+    /// (found by fuzzing: a huge integer in a timestamp column once "widened" to Timestamp again,
+    /// forever).
     pub fn widen(self, value: ValueKind) -> Option<ColumnType> {
         use ColumnType as T;
         use ValueKind as V;
@@ -86,10 +97,10 @@ impl ColumnType {
             (T::Int64, V::Float(_)) => T::Float64,
             (T::Float64, V::Float(_)) => T::Float64,
             (T::Float64, V::Int(v)) if int_fits_f64(v) => T::Float64,
-            (T::Date, V::Int(_) | V::WrappedDate) => T::Timestamp,
-            (T::Timestamp, V::Int(_) | V::WrappedDate) => T::Timestamp,
+            (T::Date | T::Timestamp, V::Int(v) | V::WrappedDate(v)) if seconds_fit_timestamp(v) => {
+                T::Timestamp
+            }
             (T::Time, V::Int(_)) => T::Int64,
-            (T::Utf8, V::WrappedDate) => return None,
             _ => T::Utf8,
         };
         Some(widened)
@@ -237,7 +248,19 @@ mod tests {
         assert_eq!(T::Date.widen(V::Int(5)), Some(T::Timestamp));
         assert_eq!(T::Timestamp.widen(V::Str), Some(T::Utf8));
         assert_eq!(T::Utf8.widen(V::Other), None);
-        assert_eq!(T::Utf8.widen(V::WrappedDate), None);
+        // Text holds a wrapped date (as its start): a double column that meets wrapped dates widens
+        // to text and stays there (found by the decode property test: "Average Ship Time").
+        assert_eq!(T::Utf8.widen(V::WrappedDate(0)), Some(T::Utf8));
+        assert_eq!(T::Float64.widen(V::WrappedDate(0)), Some(T::Utf8));
+        // Beyond the microsecond range, dates and timestamps widen to text (found by fuzzing).
+        assert_eq!(T::Timestamp.widen(V::Int(i64::MAX / 10)), Some(T::Utf8));
+        assert_eq!(T::Date.widen(V::Int(i64::MAX / 10)), Some(T::Utf8));
+        assert_eq!(
+            T::Timestamp.widen(V::WrappedDate(i64::MAX / 10)),
+            Some(T::Utf8)
+        );
+        assert_eq!(T::Null.widen(V::WrappedDate(i64::MAX / 10)), Some(T::Utf8));
+        assert_eq!(T::Date.widen(V::WrappedDate(86_400)), Some(T::Timestamp));
     }
 
     #[test]

@@ -24,7 +24,11 @@ impl DecimalDecoder {
         Self {
             builder,
             scale,
-            bound: 10i128.pow(u32::from(precision)),
+            // A precision beyond Decimal128's 38 digits (a hand-edited manifest) has no bound here;
+            // the batch then fails to build with a message, never a panic.
+            bound: 10i128
+                .checked_pow(u32::from(precision))
+                .unwrap_or(i128::MAX),
         }
     }
 
@@ -61,22 +65,30 @@ pub fn parse_decimal(text: &str, scale: i8) -> Option<i128> {
         return None;
     }
     let fraction = fraction.trim_end_matches('0');
-    // Value = 0.whole fraction digits x 10^(exponent - fraction digits).
-    let shift = i32::from(scale) + exponent - fraction.len() as i32;
     let mut value: i128 = 0;
     for b in whole.bytes().chain(fraction.bytes()) {
         value = value.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
     }
-    let value = if shift >= 0 {
-        value.checked_mul(10i128.checked_pow(shift as u32)?)?
-    } else {
-        let divisor = 10i128.checked_pow(shift.unsigned_abs())?;
-        if value % divisor != 0 {
-            return None;
-        }
-        value / divisor
-    };
+    // Value = whole and fraction digits x 10^(exponent - fraction digits), at `scale`. In i64: an
+    // exponent near i32's limits must not overflow.
+    let shift = i64::from(scale) + i64::from(exponent) - fraction.len() as i64;
+    let value = rescale(value, shift)?;
     Some(if negative { -value } else { value })
+}
+
+/// `value` x 10^`shift`, if that is a whole number that fits an i128 (zero always is).
+fn rescale(value: i128, shift: i64) -> Option<i128> {
+    if value == 0 {
+        return Some(0);
+    }
+    let power = 10i128.checked_pow(u32::try_from(shift.unsigned_abs()).ok()?)?;
+    if shift >= 0 {
+        value.checked_mul(power)
+    } else if value % power == 0 {
+        Some(value / power)
+    } else {
+        None
+    }
 }
 
 impl CellDecoder for DecimalDecoder {
@@ -85,17 +97,11 @@ impl CellDecoder for DecimalDecoder {
     }
 
     fn push_int(&mut self, value: i64) -> bool {
-        let unscaled = 10i128
-            .checked_pow(self.scale.max(0) as u32)
-            .and_then(|f| i128::from(value).checked_mul(f));
-        self.push_unscaled(unscaled)
+        self.push_unscaled(rescale(value.into(), self.scale.into()))
     }
 
     fn push_big_int(&mut self, value: u64) -> bool {
-        let unscaled = 10i128
-            .checked_pow(self.scale.max(0) as u32)
-            .and_then(|f| i128::from(value).checked_mul(f));
-        self.push_unscaled(unscaled)
+        self.push_unscaled(rescale(value.into(), self.scale.into()))
     }
 
     fn push_float(&mut self, value: f64) -> bool {
@@ -120,6 +126,7 @@ impl CellDecoder for DecimalDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::cast::AsArray;
 
     #[test]
     fn decimal_text_parses_exactly_or_not_at_all() {
@@ -132,6 +139,28 @@ mod tests {
         assert_eq!(parse_decimal("4.2E1", 0), Some(42));
         assert_eq!(parse_decimal("abc", 2), None);
         assert_eq!(parse_decimal(".", 2), None);
+        // Exponents at i32's limits, found by fuzzing (an overflow panic before).
+        assert_eq!(parse_decimal("1e2147483647", 2), None);
+        assert_eq!(parse_decimal("1.5e-2147483648", 2), None);
+        assert_eq!(parse_decimal("0e2147483647", 2), Some(0));
+        // A negative scale counts hundreds at -2: 1200 is 12, 1250 does not fit.
+        assert_eq!(parse_decimal("1200", -2), Some(12));
+        assert_eq!(parse_decimal("1250", -2), None);
+    }
+
+    #[test]
+    fn integers_keep_their_value_at_any_scale() {
+        // Integers were multiplied by 10^max(scale, 0) before: 1200 at scale -2 was 120000.
+        let mut d = DecimalDecoder::new(38, -2, 4);
+        assert!(d.push_int(1200));
+        assert!(!d.push_int(1250));
+        assert!(d.push_big_int(9_223_372_036_854_775_900));
+        let array = d.finish();
+        let values = array.as_primitive::<arrow_array::types::Decimal128Type>();
+        assert_eq!(values.values(), &[12, 92_233_720_368_547_759]);
+        // A precision beyond Decimal128's (a hand-edited manifest) is no panic: found by fuzzing.
+        let mut d = DecimalDecoder::new(39, 2, 1);
+        assert!(d.push_int(1));
     }
 
     #[test]

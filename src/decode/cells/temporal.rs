@@ -15,11 +15,20 @@ use super::{seconds_to_micros, CellDecoder};
 
 const UNIX_EPOCH_DAY: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
 
-/// The local day number of `epoch` in `tz`, if `epoch` is that day's local midnight.
+/// The local day number of `epoch` in `tz`, if `epoch` is that day's local midnight, or its first
+/// instant where DST skips midnight (America/Havana, America/Santiago: the day starts at 01:00, as
+/// Java's `LocalDate.atStartOfDay(zone)` and the emulator say). Found by the decode property test:
+/// such dates used to widen the whole column to a timestamp.
 fn local_midnight_day(tz: Tz, epoch: i64) -> Option<i32> {
     let local = tz.timestamp_opt(epoch, 0).single()?.naive_local();
     if local.time() != NaiveTime::MIN {
-        return None;
+        let second_before = tz
+            .timestamp_opt(epoch.checked_sub(1)?, 0)
+            .single()?
+            .naive_local();
+        if second_before.date() >= local.date() {
+            return None;
+        }
     }
     i32::try_from((local.date() - UNIX_EPOCH_DAY).num_days()).ok()
 }
@@ -203,6 +212,26 @@ mod tests {
         assert_eq!(
             days.as_primitive::<Date32Type>().values(),
             &[expected, expected]
+        );
+    }
+
+    #[test]
+    fn a_day_whose_midnight_dst_skips_starts_at_its_first_instant() {
+        let havana: Tz = "America/Havana".parse().expect("zone");
+        let mut d = DateDecoder::new(havana, 3);
+        // 2021-03-14: clocks go from 00:00 to 01:00 (CST to CDT), so the day starts at 01:00 CDT.
+        assert!(d.push_int(1_615_698_000));
+        // 02:00 CDT that day is not its start.
+        assert!(!d.push_int(1_615_701_600));
+        // 2021-11-07: clocks go back from 01:00 to 00:00; the first midnight is the day's start.
+        assert!(d.push_int(1_636_257_600));
+        let days = d.finish();
+        let day = |y, m, d| {
+            (NaiveDate::from_ymd_opt(y, m, d).expect("date") - UNIX_EPOCH_DAY).num_days() as i32
+        };
+        assert_eq!(
+            days.as_primitive::<Date32Type>().values(),
+            &[day(2021, 3, 14), day(2021, 11, 7)]
         );
     }
 
