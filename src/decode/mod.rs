@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(values, ["16436538056613799", "5"]);
         // Row numbers in messages overflowed (a panic) for a page at the very end of u64.
         let error = PageDecoder::new(text(ColumnType::Int64))
-            .decode(br#"{"columnNames":["d"],"data":[["x"]]}"#, u64::MAX)
+            .decode(br#"{"columnNames":["d"],"data":[[1],["x"]]}"#, u64::MAX)
             .expect_err("text in an integer column");
         assert!(error.to_string().contains(&u64::MAX.to_string()), "{error}");
         let error = PageDecoder::new(text(ColumnType::Int64))
