@@ -739,7 +739,13 @@ fn micros_match(cell: &Value, micros: i64) -> bool {
     };
     match whole(n) {
         Some(seconds) => seconds * 1_000_000 == i128::from(micros),
-        None => n.as_f64().map(|s| s * 1e6) == Some(micros as f64),
+        // Fractional seconds: the microseconds, written as seconds, read back as the same double.
+        None => {
+            let sign = if micros < 0 { "-" } else { "" };
+            let abs = micros.unsigned_abs();
+            let text = format!("{sign}{}.{:06}", abs / 1_000_000, abs % 1_000_000);
+            n.as_f64() == text.parse::<f64>().ok()
+        }
     }
 }
 

@@ -447,9 +447,12 @@ fn read_string<'x>(
 
 /// Reads `\uXXXX` at `at` (a surrogate pair takes two); the character and where it ends.
 fn read_unicode_escape(bytes: &[u8], at: usize) -> Result<(char, usize), String> {
+    // Four hex digits, each checked: `u32::from_str_radix` would also take a sign (`\u+041`, found
+    // by fuzzing), which JSON does not.
     let hex = |at: usize| -> Option<u32> {
-        let digits = std::str::from_utf8(bytes.get(at..at + 4)?).ok()?;
-        u32::from_str_radix(digits, 16).ok()
+        bytes.get(at..at + 4)?.iter().try_fold(0, |value, &b| {
+            Some(value * 16 + char::from(b).to_digit(16)?)
+        })
     };
     let invalid = || format!("invalid \\u escape at byte {at}");
     let first = hex(at + 2).ok_or_else(invalid)?;
@@ -909,6 +912,9 @@ mod tests {
             r#""\ud83d""#,
             r#""\ude00x""#,
             r#""\u12""#,
+            r#""\u+041""#,
+            r#""\ud83d\u+e00""#,
+            r#""\u-041""#,
         ] {
             assert!(read(bad).is_err(), "{bad}");
         }

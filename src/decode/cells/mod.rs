@@ -130,8 +130,43 @@ impl CellDecoder for ColumnDecoder {
     }
 }
 
-/// Epoch seconds given as a double, if they are a whole number of microseconds.
+/// Epoch seconds given as a double, if they are a whole number of microseconds that fits an i64.
+/// The double is read through its shortest exact text, as decimal columns read doubles: `1.1` is
+/// 1,100,000 us. (`seconds * 1e6` in floating point rounds past 2^53: 2000000000002.0 s became
+/// ...001999872 us, found by fuzzing; and 1.1 s was no whole number of microseconds.)
 fn seconds_to_micros(seconds: f64) -> Option<i64> {
-    let micros = seconds * 1e6;
-    (micros.fract() == 0.0 && micros.abs() < 9.2e18).then_some(micros as i64)
+    if !seconds.is_finite() {
+        return None;
+    }
+    let mut buffer = ryu::Buffer::new();
+    let micros = decimal::parse_decimal(buffer.format_finite(seconds), 6)?;
+    i64::try_from(micros).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seconds_to_micros;
+
+    #[test]
+    fn seconds_become_exact_microseconds_or_nothing() {
+        assert_eq!(seconds_to_micros(0.0), Some(0));
+        assert_eq!(seconds_to_micros(-0.0), Some(0));
+        assert_eq!(seconds_to_micros(1.5), Some(1_500_000));
+        assert_eq!(seconds_to_micros(-2.25), Some(-2_250_000));
+        assert_eq!(seconds_to_micros(0.000_001), Some(1));
+        assert_eq!(seconds_to_micros(1.1), Some(1_100_000));
+        assert_eq!(seconds_to_micros(0.5e-6), None);
+        assert_eq!(seconds_to_micros(0.300_000_000_000_000_04), None);
+        // Found by fuzzing: 2000000000002.0 * 1e6 rounds in floating point.
+        assert_eq!(
+            seconds_to_micros(2_000_000_000_002.0),
+            Some(2_000_000_000_002_000_000)
+        );
+        assert_eq!(seconds_to_micros(9.2e12), Some(9_200_000_000_000_000_000));
+        assert_eq!(seconds_to_micros(9.3e12), None);
+        assert_eq!(seconds_to_micros(-9.2e12), Some(-9_200_000_000_000_000_000));
+        assert_eq!(seconds_to_micros(f64::MAX), None);
+        assert_eq!(seconds_to_micros(f64::MIN_POSITIVE), None);
+        assert_eq!(seconds_to_micros(f64::NAN), None);
+    }
 }
