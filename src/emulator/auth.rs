@@ -1,4 +1,4 @@
-//! Sessions, trusted-auth login tokens and bearer tokens.
+//! Sessions, trusted-auth login tokens, bearer tokens and the expiring v2 tokens of `auth/token/full`.
 
 use std::collections::HashMap;
 
@@ -58,12 +58,22 @@ impl IssuedSecrets {
     }
 }
 
+/// A v2 `auth/token/full` token: reusable until it expires or is revoked (spec §7 Q20).
+#[derive(Debug, Clone)]
+struct ExpiringToken {
+    user: String,
+    expires_ms: i64,
+}
+
 /// All credentials the emulator has issued.
 #[derive(Debug)]
 pub struct Sessions {
     by_cookie: HashMap<String, String>,
     login_tokens: HashMap<String, LoginToken>,
+    /// Bearer tokens without an end: configured, or made by `issue_bearer_token` and `session/info`.
     bearer: HashMap<String, String>,
+    /// v2 tokens, judged against the injected clock on every use.
+    expiring: HashMap<String, ExpiringToken>,
     /// Everything ever issued, kept when sessions end (the maps above forget them).
     issued: IssuedSecrets,
     rng: SplitMix64,
@@ -75,6 +85,7 @@ impl Sessions {
             by_cookie: HashMap::new(),
             login_tokens: HashMap::new(),
             bearer: HashMap::new(),
+            expiring: HashMap::new(),
             issued: IssuedSecrets::default(),
             rng: SplitMix64::new(seed ^ 0x5E55_1045),
         }
@@ -121,6 +132,7 @@ impl Sessions {
     pub fn forget_user(&mut self, user: &str) {
         self.by_cookie.retain(|_, u| u != user);
         self.bearer.retain(|_, u| u != user);
+        self.expiring.retain(|_, t| t.user != user);
         self.login_tokens.retain(|_, t| t.user != user);
     }
 
@@ -185,5 +197,46 @@ impl Sessions {
 
     pub fn user_of_bearer(&self, token: &str) -> Option<&str> {
         self.bearer.get(token).map(String::as_str)
+    }
+
+    /// An opaque base64url token (no padding), for v2 `auth/token/full`.
+    fn fresh_url_token(&mut self) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        (0..64)
+            .map(|_| ALPHABET[(self.rng.next_u64() % 64) as usize] as char)
+            .collect()
+    }
+
+    /// Issues a v2 token for `user` that works until `expires_ms` (or until revoked).
+    pub fn issue_expiring_token(&mut self, user: &str, expires_ms: i64) -> String {
+        let token = self.fresh_url_token();
+        self.issued.bearer_tokens.push(token.clone());
+        self.expiring.insert(
+            token.clone(),
+            ExpiringToken {
+                user: user.to_string(),
+                expires_ms,
+            },
+        );
+        token
+    }
+
+    /// The user of a bearer token of either kind, if it is known, not revoked and (for v2 tokens) not
+    /// expired at `now_ms`.
+    pub fn user_of_token(&self, token: &str, now_ms: i64) -> Option<&str> {
+        if let Some(user) = self.user_of_bearer(token) {
+            return Some(user);
+        }
+        self.expiring
+            .get(token)
+            .filter(|t| now_ms < t.expires_ms)
+            .map(|t| t.user.as_str())
+    }
+
+    /// Revokes a bearer token of either kind; `false` if it was not known.
+    pub fn revoke_token(&mut self, token: &str) -> bool {
+        let plain = self.bearer.remove(token).is_some();
+        let expiring = self.expiring.remove(token).is_some();
+        plain || expiring
     }
 }

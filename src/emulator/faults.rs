@@ -1,6 +1,7 @@
 //! Fault plans: make the emulator fail on purpose, deterministically.
 //!
-//! A plan is a list of rules. Each rule names an endpoint (`searchdata`, `session/login`, ... or `*`),
+//! A plan is a list of rules. Each rule names an endpoint (`searchdata`, `session/login`, ..., the v2
+//! endpoints as `v2/searchdata`, `v2/metadata/liveboard/data`, `v2/auth/token/full`, ..., or `*`),
 //! when it fires (the n-th request to that endpoint, counted from 1 since start; or with a probability,
 //! drawn from a generator seeded by the plan; or always), and what happens. Plans are written in TOML:
 //!
@@ -76,7 +77,8 @@ pub enum Fault {
 /// One rule of a plan. (Unknown keys are still refused: the flattened [`Fault`] denies them.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultRule {
-    /// The endpoint path after `tspublic/v1/` (e.g. `searchdata`, `metadata/listobjectheaders`), or `*`.
+    /// The endpoint path after `tspublic/v1/` (e.g. `searchdata`, `metadata/listobjectheaders`), `v2/`
+    /// and the path after `/api/rest/2.0/` (e.g. `v2/searchdata`, `v2/metadata/liveboard/data`), or `*`.
     pub endpoint: String,
     /// Fire on these request numbers (1-based, per endpoint).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -188,9 +190,10 @@ impl FaultPlan {
             if rule.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
                 return problem("probability must be between 0 and 1");
             }
-            if rule.endpoint != "*" && super::Endpoint::from_path(&rule.endpoint).is_none() {
+            if !super::is_rule_endpoint(&rule.endpoint) {
                 return problem(
-                    "unknown endpoint; use a path after tspublic/v1/ such as searchdata, or *",
+                    "unknown endpoint; use a path after tspublic/v1/ such as searchdata, v2/ and a \
+                     path after /api/rest/2.0/ such as v2/searchdata, or *",
                 );
             }
             match &rule.fault {
@@ -284,7 +287,7 @@ impl FaultEngine {
             .collect()
     }
 
-    /// Requests served so far to `endpoint` (the path after `tspublic/v1/`).
+    /// Requests served so far to `endpoint` (the path after `tspublic/v1/`, or a `v2/` name).
     pub fn count(&self, endpoint: &str) -> u64 {
         self.counts
             .lock()
@@ -336,6 +339,16 @@ mod tests {
         let bad = FaultPlan::from_toml("[[rule]]\nendpoint = \"nowhere\"\nkind = \"drop\"\n")
             .unwrap_err();
         assert!(bad.to_string().contains("unknown endpoint"), "{bad}");
+        for good in ["v2/searchdata", "v2/metadata/search", "v2/auth/token/full"] {
+            FaultPlan::from_toml(&format!(
+                "[[rule]]\nendpoint = \"{good}\"\nkind = \"drop\"\n"
+            ))
+            .unwrap();
+        }
+        assert!(FaultPlan::from_toml(
+            "[[rule]]\nendpoint = \"v2/pinboarddata\"\nkind = \"drop\"\n"
+        )
+        .is_err());
         let bad = FaultPlan::from_toml("[[rule]]\nendpoint = \"searchdata\"\nkind = \"explode\"\n")
             .unwrap_err();
         assert!(bad.to_string().contains("explode"), "{bad}");

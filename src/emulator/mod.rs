@@ -1,6 +1,7 @@
-//! An embedded ThoughtSpot: the v1 REST API of `docs/thoughtspot-api.md`, served over real HTTP from
-//! deterministic, seeded data, with switchable behaviour ([`Profile`]) and deliberate failures
-//! ([`FaultPlan`]).
+//! An embedded ThoughtSpot: the v1 REST API of `docs/thoughtspot-api.md` (under
+//! `/callosum/v1/tspublic/v1/`) and its REST API v2.0 data-access subset (under `/api/rest/2.0/`,
+//! spec §4, when the profile's `v2` switch is on), served over real HTTP from deterministic, seeded
+//! data, with switchable behaviour ([`Profile`]) and deliberate failures ([`FaultPlan`]).
 //!
 //! It is written from the wire spec alone and shares no code with the client, so that a
 //! misunderstanding in one cannot hide behind the same misunderstanding in the other.
@@ -114,6 +115,87 @@ impl Endpoint {
     pub fn from_path(path: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.path() == path)
     }
+}
+
+/// The v2 endpoints, by their path after `/api/rest/2.0/`. Fault rules and request counters name them
+/// `v2/` + that path (e.g. `v2/searchdata`), so they never collide with a v1 name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum V2Endpoint {
+    TokenFull,
+    TokenRevoke,
+    SessionLogin,
+    SessionLogout,
+    SearchData,
+    LiveboardData,
+    AnswerData,
+    MetadataSearch,
+}
+
+impl V2Endpoint {
+    pub const ALL: [V2Endpoint; 8] = [
+        V2Endpoint::TokenFull,
+        V2Endpoint::TokenRevoke,
+        V2Endpoint::SessionLogin,
+        V2Endpoint::SessionLogout,
+        V2Endpoint::SearchData,
+        V2Endpoint::LiveboardData,
+        V2Endpoint::AnswerData,
+        V2Endpoint::MetadataSearch,
+    ];
+
+    /// The path after `/api/rest/2.0/`.
+    pub fn path(self) -> &'static str {
+        match self {
+            V2Endpoint::TokenFull => "auth/token/full",
+            V2Endpoint::TokenRevoke => "auth/token/revoke",
+            V2Endpoint::SessionLogin => "auth/session/login",
+            V2Endpoint::SessionLogout => "auth/session/logout",
+            V2Endpoint::SearchData => "searchdata",
+            V2Endpoint::LiveboardData => "metadata/liveboard/data",
+            V2Endpoint::AnswerData => "metadata/answer/data",
+            V2Endpoint::MetadataSearch => "metadata/search",
+        }
+    }
+
+    /// The name fault rules and request counters use: `v2/` + [`path`](Self::path).
+    pub fn rule_name(self) -> &'static str {
+        match self {
+            V2Endpoint::TokenFull => "v2/auth/token/full",
+            V2Endpoint::TokenRevoke => "v2/auth/token/revoke",
+            V2Endpoint::SessionLogin => "v2/auth/session/login",
+            V2Endpoint::SessionLogout => "v2/auth/session/logout",
+            V2Endpoint::SearchData => "v2/searchdata",
+            V2Endpoint::LiveboardData => "v2/metadata/liveboard/data",
+            V2Endpoint::AnswerData => "v2/metadata/answer/data",
+            V2Endpoint::MetadataSearch => "v2/metadata/search",
+        }
+    }
+
+    pub fn from_rule_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.rule_name() == name)
+    }
+}
+
+/// An endpoint of either API, as fault rules and request counters name it.
+pub trait CountedEndpoint: Copy {
+    fn rule_name(self) -> &'static str;
+}
+
+impl CountedEndpoint for Endpoint {
+    fn rule_name(self) -> &'static str {
+        self.path()
+    }
+}
+
+impl CountedEndpoint for V2Endpoint {
+    fn rule_name(self) -> &'static str {
+        V2Endpoint::rule_name(self)
+    }
+}
+
+/// Whether fault rules may name `name`: a v1 path, a `v2/` name, or `*`.
+pub(crate) fn is_rule_endpoint(name: &str) -> bool {
+    name == "*" || Endpoint::from_path(name).is_some() || V2Endpoint::from_rule_name(name).is_some()
 }
 
 /// Everything an emulator is started with. `Default` is the README's emulator: v2021 profile,
@@ -299,9 +381,16 @@ impl Emulator {
         &self.state.profile
     }
 
-    /// Requests received so far by `endpoint`, failed and faulted ones included.
-    pub fn request_count(&self, endpoint: Endpoint) -> u64 {
-        self.state.faults.count(endpoint.path())
+    /// `http://127.0.0.1:<port>/api/rest/2.0`: where the v2 endpoints live (when the profile's `v2`
+    /// switch is on).
+    pub fn v2_url(&self) -> String {
+        format!("{}/api/rest/2.0", self.base_url())
+    }
+
+    /// Requests received so far by `endpoint` (an [`Endpoint`] or a [`V2Endpoint`]), failed and
+    /// faulted ones included.
+    pub fn request_count(&self, endpoint: impl CountedEndpoint) -> u64 {
+        self.state.faults.count(endpoint.rule_name())
     }
 
     /// Requests received so far by all endpoints.
@@ -319,7 +408,8 @@ impl Emulator {
         self.state.sessions().bearer_for(user)
     }
 
-    /// Every session id, `clientId`, trusted-auth login token and bearer token this emulator has
+    /// Every session id, `clientId`, trusted-auth login token and bearer token (v2 `auth/token/full`
+    /// tokens included) this emulator has
     /// handed out (or was configured with) so far, ended sessions included: the values a test
     /// searches a client's output for to prove that no credential leaks.
     pub fn issued_secrets(&self) -> IssuedSecrets {

@@ -69,6 +69,31 @@ pub enum OwnershipParam {
     Objectid,
 }
 
+/// What v2 `available_data_row_count` reports (spec §7 Q13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum V2AvailableRowCount {
+    /// The page's row count, equal to `returned_data_row_count` (what a live cluster was seen to do).
+    Page,
+    /// The size of the full result, as the schema describes it.
+    Total,
+}
+
+/// The shape of `error.message` in v2 error bodies (spec §4.2, §6, §7 Q19): every shape a client must
+/// tolerate, so each can be tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum V2ErrorMessage {
+    /// `{"code", "incident_id_guid", "trace_id_guid", "debug"}` (the OpenAPI examples).
+    Object,
+    /// `{"debug": "..."}` only (the playground screenshot).
+    DebugOnly,
+    /// A plain string holding the debug text.
+    String,
+    /// The four keys, with `debug` an object whose own `debug` is a JSON array in a string (3p).
+    NestedDebug,
+}
+
 /// Every behaviour switch of the emulator. See the field docs for the spec section each one answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +174,14 @@ pub struct Profile {
     pub ownership_param: OwnershipParam,
     /// Users whose objects cannot be transferred, to or from (§2.12).
     pub ownership_protected_users: Vec<String>,
+
+    // --- REST API v2.0 (spec §4) ---
+    /// Serve `/api/rest/2.0/` (9.0.0.cl+). Off, every v2 path is an unknown path (v1-style 404).
+    pub v2: bool,
+    /// What `available_data_row_count` reports (Q13).
+    pub v2_available_row_count: V2AvailableRowCount,
+    /// The shape of `error.message` in v2 error bodies (§4.2, Q19).
+    pub v2_error_message: V2ErrorMessage,
 }
 
 impl Profile {
@@ -189,10 +222,13 @@ impl Profile {
             accept_newpassword: true,
             ownership_param: OwnershipParam::Both,
             ownership_protected_users: vec!["system".into(), "su".into(), "tsadmin".into()],
+            v2: false,
+            v2_available_row_count: V2AvailableRowCount::Page,
+            v2_error_message: V2ErrorMessage::Object,
         }
     }
 
-    /// Current clusters: v1 still served, with the newer documented behaviours.
+    /// Current clusters: v1 still served, with the newer documented behaviours, and REST API v2.0.
     pub fn modern() -> Self {
         Self {
             name: "modern".into(),
@@ -204,6 +240,7 @@ impl Profile {
             column_details: true,
             privilege_response: PrivilegeResponse::Group,
             require_multipart: true,
+            v2: true,
             ..Self::v2021()
         }
     }
@@ -306,6 +343,16 @@ mod tests {
         assert_eq!(p.row_cap, 5000);
         assert!(p.bearer_on_v1);
         assert_eq!(p.login_status, 204);
+        let p = Profile::modern()
+            .with_overrides([
+                "v2=false",
+                "v2_available_row_count=total",
+                "v2_error_message=nested_debug",
+            ])
+            .unwrap();
+        assert!(!p.v2 && Profile::modern().v2 && !Profile::v2021().v2);
+        assert_eq!(p.v2_available_row_count, V2AvailableRowCount::Total);
+        assert_eq!(p.v2_error_message, V2ErrorMessage::NestedDebug);
     }
 
     #[test]

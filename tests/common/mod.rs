@@ -133,3 +133,57 @@ pub fn has_word(text: &str, secret: &str) -> bool {
     text.split(|c: char| !c.is_ascii_alphanumeric())
         .any(|word| word == secret)
 }
+
+/// A v2 endpoint URL (`/api/rest/2.0/<path>`).
+pub fn v2_url(emulator: &Emulator, path: &str) -> String {
+    format!("{}/{}", emulator.v2_url(), path.trim_start_matches('/'))
+}
+
+/// POSTs `body` as JSON to a v2 endpoint, with `token` as bearer if given; returns status and the
+/// body as JSON (`Null` when it is not JSON).
+pub async fn v2_post(
+    client: &Client,
+    emulator: &Emulator,
+    path: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut request = client.post(v2_url(emulator, path)).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("v2 request");
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.expect("v2 body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// A v2 bearer token for tsadmin from `auth/token/full`.
+pub async fn v2_token(emulator: &Emulator) -> String {
+    let (status, body) = v2_post(
+        &client(),
+        emulator,
+        "auth/token/full",
+        None,
+        &serde_json::json!({"username": "tsadmin", "password": "admin"}),
+    )
+    .await;
+    assert_eq!(status, 200, "auth/token/full: {body}");
+    body["token"].as_str().expect("token").to_string()
+}
+
+/// Checks a v2 error body of the default shape (spec §4.2); returns (code, debug).
+pub fn v2_error(body: &serde_json::Value) -> (i64, String) {
+    let message = &body["error"]["message"];
+    assert!(
+        message["incident_id_guid"].is_string() && message["trace_id_guid"].is_string(),
+        "v2 error body: {body}"
+    );
+    (
+        message["code"].as_i64().expect("code"),
+        message["debug"].as_str().expect("debug").to_string(),
+    )
+}

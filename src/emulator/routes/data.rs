@@ -121,6 +121,35 @@ fn window(p: &DataParams, cap: u64, one_based_offset: bool) -> Result<Window, Ap
     Ok(Window { offset, size })
 }
 
+/// The rows of a result one page serves, after the `shift_rows` fault moved them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Span {
+    pub start: u64,
+    pub end: u64,
+    /// The result's size as the page reports it: rows inserted or deleted by the shift count.
+    pub shifted_total: u64,
+}
+
+impl Span {
+    /// The page at `offset` of `size` rows in a result of `total` rows.
+    pub fn of(faults: &DataFaults, total: u64, offset: u64, size: u64) -> Self {
+        // A shift of k rows means k rows were inserted before this page since the last one. The first
+        // page has no last one: rows can only move between pages.
+        let shift = if offset == 0 { 0 } else { faults.shift_rows };
+        let start = (offset as i64).saturating_sub(shift).max(0) as u64;
+        let end = start.saturating_add(size).min(total);
+        Self {
+            start,
+            end,
+            shifted_total: (total as i64).saturating_add(shift).max(0) as u64,
+        }
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+}
+
 /// One data block ready to render.
 struct Block {
     segments: Vec<Segment>,
@@ -137,18 +166,10 @@ fn block(
     name: Option<&str>,
 ) -> Block {
     let total = result.len();
-    // A shift of k rows means k rows were inserted before this page since the last one. The first
-    // page has no last one: rows can only move between pages.
-    let shift = if window.offset == 0 {
-        0
-    } else {
-        ctx.data.shift_rows
-    };
-    let start = (window.offset as i64).saturating_sub(shift).max(0) as u64;
-    let end = start.saturating_add(window.size).min(total);
-    let rows_here = end.saturating_sub(start);
+    let span = Span::of(&ctx.data, total, window.offset, window.size);
+    let (start, end, rows_here) = (span.start, span.end, span.rows());
     let past_end = window.offset > 0 && window.offset >= total;
-    let reported_total = (total as i64).saturating_add(shift).max(0) as u64;
+    let reported_total = span.shifted_total;
     let reported_total = match state.profile.total_row_count {
         TotalRowCount::Exact => reported_total,
         TotalRowCount::Capped => reported_total.min(state.profile.row_cap),
@@ -192,28 +213,39 @@ fn block(
     }
 }
 
+/// Runs `query` with `filters` over `table`, through the result cache. Parse and execution errors
+/// are 400s whose text names what search did not understand.
+pub(super) fn run_query_with<E>(
+    state: &EmulatorState,
+    table: Arc<dyn Table>,
+    query: &str,
+    filters: &[Filter],
+    error: impl Fn(String) -> E,
+) -> Result<Arc<ResultSet>, E> {
+    let key = format!("{}\u{1}{query}\u{1}{filters:?}", table.id());
+    state.cache.get_or_compute(key, || {
+        let parsed = search::parse(query, table.as_ref()).map_err(|e| error(e.to_string()))?;
+        search::execute(table.clone(), &parsed, filters).map_err(|e| error(e.to_string()))
+    })
+}
+
 fn run_query(
     state: &EmulatorState,
     table: Arc<dyn Table>,
     query: &str,
     filters: &[Filter],
 ) -> Result<Arc<ResultSet>, ApiError> {
-    let key = format!("{}\u{1}{query}\u{1}{filters:?}", table.id());
-    state.cache.get_or_compute(key, || {
-        let parsed = search::parse(query, table.as_ref())
-            .map_err(|e| ApiError::bad_request(format!("Invalid query/data source: {e}")))?;
-        search::execute(table.clone(), &parsed, filters)
-            .map_err(|e| ApiError::bad_request(format!("Invalid query/data source: {e}")))
+    run_query_with(state, table, query, filters, |e| {
+        ApiError::bad_request(format!("Invalid query/data source: {e}"))
     })
 }
 
 /// Serves a page from the page cache when one is configured (and no fault changes the page), else
-/// streams it as it renders.
-async fn respond(
+/// streams it as it renders. `key` identifies the page: the endpoint and every parameter.
+pub(super) async fn respond(
     state: &AppState,
     ctx: &Ctx,
-    endpoint: Endpoint,
-    params: &Params,
+    key: String,
     segments: Vec<Segment>,
 ) -> Response {
     let Some(cache) = state
@@ -223,7 +255,6 @@ async fn respond(
     else {
         return streaming_json(segments);
     };
-    let key = format!("{}?{:?}{:?}", endpoint.path(), params.query, params.body);
     let page = match cache.get(&key) {
         Some(page) => page,
         None => {
@@ -243,6 +274,11 @@ async fn respond(
         header::HeaderValue::from_static("application/json;charset=utf-8"),
     );
     response
+}
+
+/// The page-cache key of a v1 data request.
+fn cache_key(endpoint: Endpoint, params: &Params) -> String {
+    format!("{}?{:?}{:?}", endpoint.path(), params.query, params.body)
 }
 
 fn streaming_json(segments: Vec<Segment>) -> Response {
@@ -324,7 +360,13 @@ pub async fn searchdata(State(state): State<AppState>, request: Request) -> Repl
     if block.past_end && state.profile.past_end == PastEnd::BadRequest {
         return Err(past_end_error(window.offset).into());
     }
-    let response = respond(&state, &ctx, Endpoint::SearchData, &params, block.segments).await;
+    let response = respond(
+        &state,
+        &ctx,
+        cache_key(Endpoint::SearchData, &params),
+        block.segments,
+    )
+    .await;
     Ok(ctx.finish(response))
 }
 
@@ -428,7 +470,13 @@ pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Re
     if all_past_end && state.profile.past_end == PastEnd::BadRequest {
         return Err(past_end_error(window.offset).into());
     }
-    let response = respond(&state, &ctx, Endpoint::PinboardData, &params, segments).await;
+    let response = respond(
+        &state,
+        &ctx,
+        cache_key(Endpoint::PinboardData, &params),
+        segments,
+    )
+    .await;
     Ok(ctx.finish(response))
 }
 

@@ -5,15 +5,15 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use super::{json, Access, AppState, Reply};
-use crate::emulator::catalog::{Catalog, MetaObject, ObjectType};
+use crate::emulator::catalog::{Book, Catalog, MetaObject, ObjectType};
 use crate::emulator::data::{ColumnDef, ColumnKind};
 use crate::emulator::directory::{Directory, Principal, ADMIN_USER};
 use crate::emulator::error::ApiError;
 use crate::emulator::params::{parse_bool, parse_int, parse_list, Params};
-use crate::emulator::{ids, Endpoint};
+use crate::emulator::{ids, Endpoint, State as EmulatorState};
 
 /// SQL `LIKE` with `%` as the wildcard, ignoring case.
-fn like(pattern: &str, name: &str) -> bool {
+pub(super) fn like(pattern: &str, name: &str) -> bool {
     let pattern = pattern.to_lowercase();
     let name = name.to_lowercase();
     let parts: Vec<&str> = pattern.split('%').collect();
@@ -46,7 +46,7 @@ struct Header {
     json: Value,
 }
 
-fn user_guid(directory: &Directory, name: &str) -> String {
+pub(super) fn user_guid(directory: &Directory, name: &str) -> String {
     directory
         .user(name)
         .or_else(|| directory.user(ADMIN_USER))
@@ -54,7 +54,12 @@ fn user_guid(directory: &Directory, name: &str) -> String {
         .unwrap_or_default()
 }
 
-fn object_header(o: &MetaObject, directory: &Directory, catalog: &Catalog, rich: bool) -> Value {
+pub(super) fn object_header(
+    o: &MetaObject,
+    directory: &Directory,
+    catalog: &Catalog,
+    rich: bool,
+) -> Value {
     let author = user_guid(directory, &o.author);
     let mut v = json!({
         "id": o.id, "name": o.name, "author": author, "created": o.created_ms, "modified": o.modified_ms,
@@ -92,7 +97,7 @@ fn object_header(o: &MetaObject, directory: &Directory, catalog: &Catalog, rich:
     v
 }
 
-fn principal_header(p: &Principal) -> Value {
+pub(super) fn principal_header(p: &Principal) -> Value {
     let mut v = json!({
         "id": p.guid, "name": p.name, "displayName": p.display_name, "description": p.description,
         "author": p.guid, "created": p.created_ms, "modified": p.modified_ms, "modifiedBy": p.guid,
@@ -261,6 +266,36 @@ pub async fn list_object_headers(State(state): State<AppState>, request: Request
     Ok(ctx.finish(json(StatusCode::OK, &Value::Array(page))))
 }
 
+/// The `listvizheaders` entries of an answer or pinboard (also v2's `visualization_headers`).
+pub(super) fn viz_headers(
+    state: &EmulatorState,
+    directory: &Directory,
+    object: &MetaObject,
+    book: &Book,
+) -> Vec<Value> {
+    let author = user_guid(directory, &object.author);
+    book
+        .vizzes
+        .iter()
+        .enumerate()
+        .map(|(i, viz)| {
+            let mut v = json!({
+                "id": viz.id, "name": viz.name, "author": author,
+                "created": object.created_ms + i as i64 * 1000, "modified": object.modified_ms + i as i64 * 1000,
+                "modifiedBy": author, "owner": object.id,
+            });
+            if state.profile.rich_viz_headers {
+                v["vizType"] = viz.kind.as_str().into();
+                if viz.kind != crate::emulator::catalog::VizKind::Filter {
+                    v["size"] = viz.size.into();
+                    v["title"] = json!({"value": {"text": viz.name}});
+                }
+            }
+            v
+        })
+        .collect()
+}
+
 pub async fn list_viz_headers(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
@@ -277,33 +312,13 @@ pub async fn list_viz_headers(State(state): State<AppState>, request: Request) -
             ))
             .into());
         };
-        let author = user_guid(&directory, &object.author);
-        let vizzes: Vec<Value> = book
-            .vizzes
-            .iter()
-            .enumerate()
-            .map(|(i, viz)| {
-                let mut v = json!({
-                    "id": viz.id, "name": viz.name, "author": author,
-                    "created": object.created_ms + i as i64 * 1000, "modified": object.modified_ms + i as i64 * 1000,
-                    "modifiedBy": author, "owner": object.id,
-                });
-                if state.profile.rich_viz_headers {
-                    v["vizType"] = viz.kind.as_str().into();
-                    if viz.kind != crate::emulator::catalog::VizKind::Filter {
-                        v["size"] = viz.size.into();
-                        v["title"] = json!({"value": {"text": viz.name}});
-                    }
-                }
-                v
-            })
-            .collect();
+        let vizzes = viz_headers(&state, &directory, object, book);
         Value::Array(vizzes)
     };
     Ok(ctx.finish(json(StatusCode::OK, &body)))
 }
 
-fn column_json(c: &ColumnDef) -> Value {
+pub(super) fn column_json(c: &ColumnDef) -> Value {
     let mut header = json!({"id": c.id, "name": c.name, "isHidden": c.hidden});
     if let Some(d) = c.description {
         header["description"] = d.into();
@@ -321,6 +336,69 @@ fn column_json(c: &ColumnDef) -> Value {
         "isAttributionDimension": true,
         "spotiqPreference": "DEFAULT",
     })
+}
+
+/// One `metadata/details` storable (also v2's `metadata_detail`): the header plus, by type, the
+/// columns with their data types, the column's own fields, or the visualizations.
+pub(super) fn storable(
+    state: &EmulatorState,
+    directory: &Directory,
+    catalog: &Catalog,
+    o: &MetaObject,
+    object_type: ObjectType,
+    show_hidden: bool,
+) -> Value {
+    let mut header = object_header(o, directory, catalog, true);
+    header["isHidden"] = o.hidden.into();
+    let mut storable = json!({"header": header, "type": o.subtype.unwrap_or(object_type.as_str())});
+    match object_type {
+        ObjectType::LogicalTable => {
+            // Tables without data of their own describe the worksheet's columns (Sales Fact is
+            // its base) or none.
+            let source = match o.id.as_str() {
+                ids::SALES_FACT => state.data.table(ids::RETAIL_SALES),
+                other => state.data.table(other),
+            };
+            let columns: Vec<Value> = source
+                .map(|t| {
+                    t.columns()
+                        .iter()
+                        .filter(|c| show_hidden || !c.hidden)
+                        .map(column_json)
+                        .collect()
+                })
+                .unwrap_or_default();
+            storable["columns"] = columns.into();
+        }
+        ObjectType::LogicalColumn => {
+            let column = state
+                .data
+                .tables()
+                .into_iter()
+                .find_map(|t| t.columns().iter().find(|c| c.id == o.id).map(column_json));
+            if let Some(Value::Object(fields)) = column {
+                for (k, v) in fields {
+                    if k != "header" {
+                        storable[k] = v;
+                    }
+                }
+            }
+        }
+        ObjectType::Answer | ObjectType::Pinboard => {
+            let vizzes: Vec<Value> = catalog
+                .book(&o.id)
+                .map(|b| {
+                    b.vizzes
+                        .iter()
+                        .map(|v| json!({"id": v.id, "name": v.name, "vizType": v.kind.as_str()}))
+                        .collect()
+                })
+                .unwrap_or_default();
+            storable["visualizations"] = vizzes.into();
+        }
+        _ => {}
+    }
+    storable
 }
 
 pub async fn details(State(state): State<AppState>, request: Request) -> Reply {
@@ -356,56 +434,7 @@ pub async fn details(State(state): State<AppState>, request: Request) -> Reply {
                 ))
                 .into());
             };
-            let mut header = object_header(o, &directory, &catalog, true);
-            header["isHidden"] = o.hidden.into();
-            let mut storable =
-                json!({"header": header, "type": o.subtype.unwrap_or(object_type.as_str())});
-            match object_type {
-                ObjectType::LogicalTable => {
-                    // Tables without data of their own describe the worksheet's columns (Sales Fact is
-                    // its base) or none.
-                    let source = match o.id.as_str() {
-                        ids::SALES_FACT => state.data.table(ids::RETAIL_SALES),
-                        other => state.data.table(other),
-                    };
-                    let columns: Vec<Value> = source
-                        .map(|t| {
-                            t.columns()
-                                .iter()
-                                .filter(|c| show_hidden || !c.hidden)
-                                .map(column_json)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    storable["columns"] = columns.into();
-                }
-                ObjectType::LogicalColumn => {
-                    let column =
-                        state.data.tables().into_iter().find_map(|t| {
-                            t.columns().iter().find(|c| c.id == o.id).map(column_json)
-                        });
-                    if let Some(Value::Object(fields)) = column {
-                        for (k, v) in fields {
-                            if k != "header" {
-                                storable[k] = v;
-                            }
-                        }
-                    }
-                }
-                ObjectType::Answer | ObjectType::Pinboard => {
-                    let vizzes: Vec<Value> = catalog
-                        .book(&o.id)
-                        .map(|b| {
-                            b.vizzes
-                                .iter()
-                                .map(|v| json!({"id": v.id, "name": v.name, "vizType": v.kind.as_str()}))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    storable["visualizations"] = vizzes.into();
-                }
-                _ => {}
-            }
+            let storable = storable(&state, &directory, &catalog, o, object_type, show_hidden);
             storables.push(storable);
         }
         storables

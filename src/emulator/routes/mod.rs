@@ -1,5 +1,5 @@
-//! HTTP routes: one module per API group, and the gate every request passes first (counting, fault
-//! plan, `X-Requested-By`, authentication).
+//! HTTP routes: one module per v1 API group, the v2 API in [`v2`], and the gate every request passes
+//! first (counting, fault plan, `X-Requested-By`, authentication).
 
 mod body;
 mod data;
@@ -8,6 +8,7 @@ mod metadata;
 mod pdf;
 mod session;
 mod users;
+mod v2;
 
 use std::sync::Arc;
 
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/callosum/v1/tspublic/v1", v1)
         .nest("/callosum/v1", legacy)
+        .nest("/api/rest/2.0", v2::router(state.clone()))
         .fallback(any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response_with_state(
@@ -92,7 +94,7 @@ async fn count_in_flight(
     next.run(request).await
 }
 
-async fn not_found() -> Response {
+pub async fn not_found() -> Response {
     ApiError::not_found("No such endpoint: v1 endpoints live under /callosum/v1/tspublic/v1/")
         .into_response()
 }
@@ -144,6 +146,8 @@ pub struct DataFaults {
 pub struct Ctx {
     pub user: Option<String>,
     pub session: Option<String>,
+    /// The bearer token the caller authenticated with (v2), so `expire_session` can revoke it.
+    pub token: Option<String>,
     pub data: DataFaults,
     body: body::BodyFaults,
 }
@@ -159,7 +163,7 @@ impl Ctx {
     }
 }
 
-fn cookie(parts: &Parts, name: &str) -> Option<String> {
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
     parts
         .headers
         .get_all(header::COOKIE)
@@ -171,7 +175,7 @@ fn cookie(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn bearer(parts: &Parts) -> Option<String> {
+pub fn bearer(parts: &Parts) -> Option<String> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -179,22 +183,58 @@ fn bearer(parts: &Parts) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
+/// A fault that answers the request in the fault's place; each API renders it in its own error shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Injected {
+    /// An error status with the body of the request's API.
+    Status {
+        status: u16,
+        code: Option<i64>,
+        retry_after: Option<u64>,
+        debug: Option<String>,
+    },
+    /// The credential the request used is gone: end it, answer 401.
+    ExpireSession,
+    /// 200 with exactly this body.
+    Body(String),
+}
+
+impl Injected {
+    /// `status`, code and debug text of an injected status, defaults filled in.
+    pub fn status_parts(
+        status: u16,
+        code: Option<i64>,
+        debug: Option<String>,
+    ) -> (u16, i64, String) {
+        (
+            status,
+            code.unwrap_or_else(|| ApiError::code_for(status)),
+            debug.unwrap_or_else(|| format!("Injected failure: HTTP {status}")),
+        )
+    }
+
+    /// The injected 200 body.
+    pub fn body_response(body: String) -> Response {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
 impl State {
-    /// Counts the request, applies the fault plan, checks `X-Requested-By` and the caller.
-    pub async fn gate(
+    /// Counts the request under `name` and applies the fault plan: waits out delays, drops the
+    /// connection, records the body and data faults in `ctx`, and returns a fault that answers in the
+    /// request's place. Shared by the v1 and v2 gates, so every fault behaves alike on both APIs.
+    pub async fn inject_faults(
         &self,
-        endpoint: Endpoint,
+        name: &'static str,
         parts: &Parts,
-        access: Access,
-    ) -> Result<Ctx, Response> {
-        let faults = self.faults.on_request(endpoint.path());
-        let session = cookie(parts, "JSESSIONID");
-        let mut ctx = Ctx {
-            user: None,
-            session: session.clone(),
-            data: DataFaults::default(),
-            body: body::BodyFaults::default(),
-        };
+        ctx: &mut Ctx,
+    ) -> Result<(), Injected> {
+        let faults = self.faults.on_request(name);
         for fault in &faults {
             if let Fault::Delay { millis } = fault {
                 tokio::time::sleep(std::time::Duration::from_millis(*millis)).await;
@@ -208,13 +248,12 @@ impl State {
                     retry_after,
                     debug,
                 } => {
-                    let mut e = ApiError::new(
+                    return Err(Injected::Status {
                         status,
-                        code.unwrap_or_else(|| ApiError::code_for(status)),
-                        debug.unwrap_or_else(|| format!("Injected failure: HTTP {status}")),
-                    );
-                    e.retry_after = retry_after;
-                    return Err(e.into_response());
+                        code,
+                        retry_after,
+                        debug,
+                    })
                 }
                 Fault::Drop => {
                     if let Some(kill) = parts.extensions.get::<ConnectionKill>() {
@@ -223,31 +262,58 @@ impl State {
                     // The connection task drops this request with its connection.
                     std::future::pending::<()>().await;
                 }
-                Fault::ExpireSession => {
-                    if let Some(id) = &session {
-                        self.sessions().close(id);
-                    }
-                    return Err(
-                        ApiError::unauthenticated("Session expired. Please log in again.")
-                            .into_response(),
-                    );
-                }
+                Fault::ExpireSession => return Err(Injected::ExpireSession),
                 Fault::Truncate { after_bytes } => ctx.body.truncate_after = Some(after_bytes),
                 Fault::Pad { bytes } => ctx.body.pad = Some(bytes),
                 Fault::Corrupt { at_byte, byte } => ctx.body.corrupt = Some((at_byte, byte)),
-                Fault::Body { body } => {
-                    return Err((
-                        StatusCode::OK,
-                        [(header::CONTENT_TYPE, "application/json")],
-                        body,
-                    )
-                        .into_response())
-                }
+                Fault::Body { body } => return Err(Injected::Body(body)),
                 Fault::Sampling { ratio } => ctx.data.sampling_ratio = Some(ratio),
                 Fault::ShiftRows { rows } => ctx.data.shift_rows += rows,
                 Fault::WrongTotal { total } => ctx.data.wrong_total = Some(total),
                 Fault::Delay { .. } => {}
             }
+        }
+        Ok(())
+    }
+
+    /// Counts the request, applies the fault plan, checks `X-Requested-By` and the caller.
+    pub async fn gate(
+        &self,
+        endpoint: Endpoint,
+        parts: &Parts,
+        access: Access,
+    ) -> Result<Ctx, Response> {
+        let session = cookie(parts, "JSESSIONID");
+        let mut ctx = Ctx {
+            user: None,
+            session: session.clone(),
+            token: None,
+            data: DataFaults::default(),
+            body: body::BodyFaults::default(),
+        };
+        match self.inject_faults(endpoint.path(), parts, &mut ctx).await {
+            Ok(()) => {}
+            Err(Injected::Status {
+                status,
+                code,
+                retry_after,
+                debug,
+            }) => {
+                let (status, code, debug) = Injected::status_parts(status, code, debug);
+                let mut e = ApiError::new(status, code, debug);
+                e.retry_after = retry_after;
+                return Err(e.into_response());
+            }
+            Err(Injected::ExpireSession) => {
+                if let Some(id) = &session {
+                    self.sessions().close(id);
+                }
+                return Err(
+                    ApiError::unauthenticated("Session expired. Please log in again.")
+                        .into_response(),
+                );
+            }
+            Err(Injected::Body(body)) => return Err(Injected::body_response(body)),
         }
         if !parts.headers.contains_key("x-requested-by") {
             return Err(ApiError::new(
@@ -258,11 +324,13 @@ impl State {
             .into_response());
         }
         if access == Access::Session {
+            let now = self.now_ms();
             let sessions = self.sessions();
             let by_cookie = session.as_deref().and_then(|id| sessions.user_of(id));
+            // v2 tokens work on v1 too where the profile allows bearer auth, until they expire.
             let by_bearer = bearer(parts)
                 .filter(|_| self.profile.bearer_on_v1)
-                .and_then(|t| sessions.user_of_bearer(&t).map(String::from));
+                .and_then(|t| sessions.user_of_token(&t, now).map(String::from));
             ctx.user = by_cookie.map(String::from).or(by_bearer);
             if ctx.user.is_none() {
                 return Err(

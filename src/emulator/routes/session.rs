@@ -20,7 +20,7 @@ fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiError> {
 }
 
 /// Adds the session cookies of spec §1.6 to `response`.
-fn with_session_cookies(
+pub(super) fn with_session_cookies(
     mut response: Response,
     session: &str,
     client: &str,
