@@ -813,10 +813,13 @@ async fn metadata_search_selectors_paging_and_sections() {
 
 // --- errors and profile switches ---
 
+/// Whether an `error.message` has the expected shape.
+type MessageCheck = fn(&Value) -> bool;
+
 #[tokio::test]
 async fn each_error_message_shape() {
     let bad = json!({"query_string": "[Nope]", "logical_table_identifier": RETAIL});
-    let cases: [(&str, fn(&Value) -> bool); 4] = [
+    let cases: [(&str, MessageCheck); 4] = [
         ("object", |m| {
             m["code"] == 10002
                 && m["debug"].as_str().unwrap().contains("Nope")
@@ -1184,4 +1187,21 @@ async fn faults_and_counters_cover_every_v2_endpoint() {
     assert!(
         FaultPlan::from_toml("[[rule]]\nendpoint = \"v2/nothing\"\nkind = \"drop\"\n").is_err()
     );
+}
+
+#[test]
+fn rule_names_are_v2_and_the_path() {
+    for endpoint in V2Endpoint::ALL {
+        assert_eq!(endpoint.rule_name(), format!("v2/{}", endpoint.path()));
+        assert_eq!(
+            V2Endpoint::from_rule_name(endpoint.rule_name()),
+            Some(endpoint)
+        );
+        let plan = format!(
+            "[[rule]]\nendpoint = \"{}\"\nkind = \"drop\"\n",
+            endpoint.rule_name()
+        );
+        assert!(FaultPlan::from_toml(&plan).is_ok(), "{plan}");
+    }
+    assert_eq!(V2Endpoint::from_rule_name("searchdata"), None);
 }

@@ -104,6 +104,9 @@ fn describe(emulator: &Emulator, rows: u64) {
         emulator.profile().name
     );
     println!("  v1 API:   {}", emulator.v1_url());
+    if emulator.profile().v2 {
+        println!("  v2 API:   {}", emulator.v2_url());
+    }
     println!("  login:    {DEFAULT_USERNAME} / {DEFAULT_PASSWORD}");
     println!(
         "  data:     Retail Sales worksheet {} ({rows} rows), Stores table {}",
