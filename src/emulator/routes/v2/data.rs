@@ -416,11 +416,13 @@ mod tests {
 
     #[test]
     fn runtime_filters_take_strings_numbers_and_arrays() {
-        let mut p = PageRequest::default();
-        p.runtime_filter = serde_json::from_str(
-            r#"{"col1":"Region","op1":"IN","val1":["east","west"],"col2":"Quantity","op2":"GT","val2":5,"col3":"Region"}"#,
-        )
-        .unwrap();
+        let p = PageRequest {
+            runtime_filter: serde_json::from_str(
+                r#"{"col1":"Region","op1":"IN","val1":["east","west"],"col2":"Quantity","op2":"GT","val2":5,"col3":"Region"}"#,
+            )
+            .unwrap(),
+            ..PageRequest::default()
+        };
         let f = runtime_filters(&p).unwrap();
         assert_eq!(f.len(), 3);
         assert_eq!(f[0].values, ["east", "west"]);
