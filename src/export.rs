@@ -27,7 +27,7 @@ use chrono_tz::Tz;
 use futures_util::StreamExt;
 use serde_json::json;
 
-use crate::api::{Client, SearchRequest, VizType};
+use crate::api::{AnswerRequest, ApiVersion, Client, SearchRequest};
 use crate::decode::{ColumnType, TypeSource};
 use crate::read::{self, PageStats, ReadError, ReadOptions, TableSource};
 use arrow_array::RecordBatch;
@@ -68,6 +68,8 @@ pub enum ExportSource {
         pinboard: String,
         vizzes: Vec<String>,
     },
+    /// A saved Answer (REST v2 only).
+    Answer(AnswerRequest),
 }
 
 /// Everything that shapes an export besides its source and destination.
@@ -246,6 +248,11 @@ impl Export {
         )
     }
 
+    /// A saved Answer, by GUID or name (read through REST v2).
+    pub fn answer(client: &Client, answer: impl Into<String>) -> Self {
+        Self::new(client, ExportSource::Answer(AnswerRequest::new(answer)))
+    }
+
     /// Adds a viz of the pinboard (ignored for searches).
     pub fn viz(mut self, viz: impl Into<String>) -> Self {
         if let ExportSource::Pinboard { vizzes, .. } = &mut self.source {
@@ -292,7 +299,8 @@ impl Export {
             Some(zone) => zone,
             None => read::cluster_time_zone(&self.client).await?,
         };
-        let tables = self.tables().await?;
+        let api = self.client.data_api().await?;
+        let tables = self.tables(api).await?;
         let mut staging = Staging::open(destination, self.options.sink.clone()).await?;
         let mut summaries = Vec::with_capacity(tables.len());
         let mut reports = Vec::with_capacity(tables.len());
@@ -310,7 +318,9 @@ impl Export {
                 }
             }
         }
-        let committed = staging.commit(reports, self.source_json(&tables)).await?;
+        let committed = staging
+            .commit(reports, self.source_json(&tables, api))
+            .await?;
         self.report(Progress::Committed {
             rows: committed.rows,
             files: committed.files.len(),
@@ -328,21 +338,26 @@ impl Export {
 
     /// The tables to write: one for a search; one per viz for a pinboard, each in a folder named after
     /// the viz unless a single viz was asked for.
-    async fn tables(&self) -> Result<Vec<Table>, ExportError> {
+    async fn tables(&self, api: ApiVersion) -> Result<Vec<Table>, ExportError> {
         match &self.source {
             ExportSource::Search(request) => Ok(vec![Table {
                 folder: String::new(),
                 source: TableSource::Search(request.clone()),
                 viz: None,
                 viz_name: None,
+                api,
+            }]),
+            ExportSource::Answer(request) => Ok(vec![Table {
+                folder: String::new(),
+                source: TableSource::Answer(request.clone()),
+                viz: None,
+                viz_name: None,
+                api,
             }]),
             ExportSource::Pinboard { pinboard, vizzes } => {
-                let headers = self.client.list_viz_headers(pinboard).await?;
+                let headers = read::pinboard_vizzes(&self.client, pinboard).await?;
                 let chosen: Vec<_> = if vizzes.is_empty() {
                     headers
-                        .into_iter()
-                        .filter(|v| v.viz_type != Some(VizType::Filter))
-                        .collect()
                 } else {
                     let mut chosen = Vec::new();
                     for wanted in vizzes {
@@ -387,6 +402,7 @@ impl Export {
                             },
                             viz: Some(header.id),
                             viz_name: Some(header.name),
+                            api,
                         }
                     })
                     .collect())
@@ -526,10 +542,13 @@ impl Export {
 
     /// Key-value metadata for every file: where the data came from, never a credential.
     fn file_metadata(&self, table: &Table) -> Vec<(String, String)> {
-        let mut metadata = vec![(
-            "tsexport.cluster".to_string(),
-            self.client.root_url().to_string(),
-        )];
+        let mut metadata = vec![
+            (
+                "tsexport.cluster".to_string(),
+                self.client.root_url().to_string(),
+            ),
+            ("tsexport.api".to_string(), table.api.to_string()),
+        ];
         match &table.source {
             TableSource::Search(request) => {
                 metadata.push(("tsexport.source".into(), "search".into()));
@@ -544,24 +563,36 @@ impl Export {
                     metadata.push(("tsexport.viz_name".into(), name.clone()));
                 }
             }
+            TableSource::Answer(request) => {
+                metadata.push(("tsexport.source".into(), "answer".into()));
+                metadata.push(("tsexport.answer".into(), request.answer.clone()));
+            }
         }
         metadata
     }
 
-    fn source_json(&self, tables: &[Table]) -> serde_json::Value {
+    fn source_json(&self, tables: &[Table], api: ApiVersion) -> serde_json::Value {
         let cluster = self.client.root_url();
         match &self.source {
             ExportSource::Search(request) => json!({
                 "kind": "search",
                 "cluster": cluster,
+                "api": api,
                 "data_source": request.data_source,
                 "query": request.query,
             }),
             ExportSource::Pinboard { pinboard, .. } => json!({
                 "kind": "pinboard",
                 "cluster": cluster,
+                "api": api,
                 "pinboard": pinboard,
                 "vizzes": tables.iter().map(|t| json!({"id": t.viz, "name": t.viz_name, "folder": t.folder})).collect::<Vec<_>>(),
+            }),
+            ExportSource::Answer(request) => json!({
+                "kind": "answer",
+                "cluster": cluster,
+                "api": api,
+                "answer": request.answer,
             }),
         }
     }
@@ -574,6 +605,8 @@ struct Table {
     source: TableSource,
     viz: Option<String>,
     viz_name: Option<String>,
+    /// The REST API its pages are read through.
+    api: ApiVersion,
 }
 
 /// Where a table's batches go: one writer, or one per partition folder, opened as partitions

@@ -128,9 +128,52 @@ pub fn skip_value(bytes: &[u8], at: usize) -> Result<usize, String> {
     Err(format!("the value at byte {at} is not closed"))
 }
 
+/// The byte ranges of the elements of the JSON array that `range` of `bytes` holds (v2 pages put
+/// their data blocks in `contents[]`).
+pub fn array_items(bytes: &[u8], range: Range<usize>) -> Result<Vec<Range<usize>>, String> {
+    let mut at = skip_space(bytes, range.start);
+    if at >= range.end || bytes[at] != b'[' {
+        return Err(format!("expected an array at byte {at}"));
+    }
+    let mut items = Vec::new();
+    at = skip_space(bytes, at + 1);
+    if bytes.get(at) == Some(&b']') {
+        return Ok(items);
+    }
+    loop {
+        let end = skip_value(bytes, at)?;
+        if end > range.end {
+            return Err(format!("the array at byte {} is not closed", range.start));
+        }
+        items.push(at..end);
+        at = skip_space(bytes, end);
+        match bytes.get(at) {
+            Some(b',') => at = skip_space(bytes, at + 1),
+            Some(b']') => return Ok(items),
+            _ => return Err(format!("expected ',' or ']' at byte {at}")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_of_an_array() {
+        let body = br#"{"contents": [ {"a":[1,"]"]} , {"b":2}, 3 ]}"#;
+        let (_, range) = top_level(body).expect("object").remove(0);
+        let items: Vec<&str> = array_items(body, range)
+            .expect("array")
+            .into_iter()
+            .map(|r| std::str::from_utf8(&body[r]).expect("utf-8"))
+            .collect();
+        assert_eq!(items, [r#"{"a":[1,"]"]}"#, r#"{"b":2}"#, "3"]);
+        assert!(array_items(b"[]", 0..2).expect("empty").is_empty());
+        for bad in [&b"{}"[..], b"[1 2]", b"[1,", b"[{]"] {
+            assert!(array_items(bad, 0..bad.len()).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn keys_and_value_ranges_of_a_page() {

@@ -26,7 +26,10 @@ use arrow_schema::SchemaRef;
 use chrono_tz::Tz;
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 
-use crate::api::{Client, Error as ApiError, ObjectType, SearchRequest};
+use crate::api::{
+    AnswerRequest, ApiVersion, Client, ColumnDetails, Error as ApiError, ObjectType,
+    PinboardRequest, SearchRequest, VizType,
+};
 use crate::decode::{
     first_page, resolve, ColumnMetadata, ColumnType, DecodeError, HintError, Misfit, PageDecoder,
     TableSchema, TypeHint, TypeSource,
@@ -72,7 +75,13 @@ pub struct ReadOptions {
 #[derive(Debug, Clone)]
 pub enum TableSource {
     Search(SearchRequest),
-    Viz { pinboard: String, viz: String },
+    /// One viz of a pinboard (a liveboard, in v2).
+    Viz {
+        pinboard: String,
+        viz: String,
+    },
+    /// A saved Answer: REST v2 only.
+    Answer(AnswerRequest),
 }
 
 /// A table's facts gathered while reading: what the export's summary and manifest report.
@@ -199,6 +208,12 @@ impl Client {
         }
     }
 
+    /// A saved Answer, by GUID or name, to read as batches (REST v2: build the client with
+    /// [`ApiChoice::V2`](crate::api::ApiChoice) or `Auto`).
+    pub fn answer(&self, answer: impl Into<String>) -> Read {
+        self.read(TableSource::Answer(AnswerRequest::new(answer)))
+    }
+
     /// A pinboard, whose vizzes are read one at a time: `client.pinboard(id).viz(v).batches()`.
     pub fn pinboard(&self, id: impl Into<String>) -> PinboardRead {
         PinboardRead {
@@ -228,9 +243,58 @@ impl PinboardRead {
     }
 }
 
+/// A viz of a pinboard that holds data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataViz {
+    pub id: String,
+    pub name: String,
+}
+
+/// The vizzes of a pinboard that hold data, through the API the client reads data through. v1
+/// lists them (`listvizheaders`, without filters); v2 documents no shape for viz headers, so the
+/// liveboard is asked for one row of every viz, and the data blocks that come back name exactly the
+/// vizzes with data (spec §4.6).
+pub async fn pinboard_vizzes(client: &Client, pinboard: &str) -> Result<Vec<DataViz>, ApiError> {
+    Ok(match client.data_api().await? {
+        ApiVersion::V1 => client
+            .list_viz_headers(pinboard)
+            .await?
+            .into_iter()
+            .filter(|v| v.viz_type != Some(VizType::Filter))
+            .map(|v| DataViz {
+                id: v.id,
+                name: v.name,
+            })
+            .collect(),
+        ApiVersion::V2 => client
+            .liveboard_page(&PinboardRequest::new(pinboard), 0, 1)
+            .await?
+            .into_iter()
+            .map(|block| DataViz {
+                name: block.counters.name.unwrap_or_else(|| block.viz.clone()),
+                id: block.viz,
+            })
+            .collect(),
+    })
+}
+
 /// The cluster's zone from `session/info`, or UTC (with a warning) when it sends none we know.
+///
+/// `session/info` is a v1 call; v2 has no documented equivalent. Reading through v2, a cluster that
+/// no longer answers it (404, or refusing the v1 session) gives UTC with a warning that says to set
+/// the zone, rather than failing the export.
 pub async fn cluster_time_zone(client: &Client) -> Result<Tz, ReadError> {
-    let info = client.session_info().await?;
+    let info = match client.session_info().await {
+        Ok(info) => info,
+        Err(error)
+            if matches!(error.status(), Some(401 | 403 | 404))
+                && client.data_api().await? == ApiVersion::V2 =>
+        {
+            tracing::warn!(%error, "cannot read the cluster's time zone (v1 session/info); reading dates in UTC (set one with --time-zone)");
+            return Ok(Tz::UTC);
+        }
+        Err(error) => return Err(error.into()),
+    };
     Ok(match info.timezone.as_deref().map(str::parse::<Tz>) {
         Some(Ok(zone)) => zone,
         _ => {
@@ -243,8 +307,9 @@ pub async fn cluster_time_zone(client: &Client) -> Result<Tz, ReadError> {
     })
 }
 
-/// ThoughtSpot's column types for a search's data source (`metadata/details`). Pinboard vizzes have
-/// none in v1: their types come from `columnDetails` (9.10+), hints, or the data.
+/// ThoughtSpot's column types for a search's data source: v1 `metadata/details`, or v2
+/// `metadata/search` with details, by the API the client reads data through. Pinboard vizzes and
+/// Answers have none: their types come from `columnDetails` (v1, 9.10+), hints, or the data.
 ///
 /// Metadata is a help, not a need, where the cluster says no for good (400, 403, 404, or a 500 it
 /// does not ask to retry: a user who may search a worksheet but not read its definition, an old
@@ -257,13 +322,16 @@ pub async fn source_metadata(
     let TableSource::Search(request) = source else {
         return Ok(Vec::new());
     };
-    match client
-        .metadata_details(ObjectType::LogicalTable, &[&request.data_source], true)
-        .await
-    {
-        Ok(details) => Ok(details
+    let columns: Result<Vec<ColumnDetails>, ApiError> = match client.data_api().await? {
+        ApiVersion::V1 => client
+            .metadata_details(ObjectType::LogicalTable, &[&request.data_source], true)
+            .await
+            .map(|details| details.into_iter().flat_map(|d| d.columns).collect()),
+        ApiVersion::V2 => client.table_columns_v2(&request.data_source).await,
+    };
+    match columns {
+        Ok(columns) => Ok(columns
             .into_iter()
-            .flat_map(|d| d.columns)
             .map(|c| ColumnMetadata {
                 name: c.name,
                 data_type: c.data_type,
@@ -282,19 +350,31 @@ pub async fn source_metadata(
     }
 }
 
+/// The pages of `source` through `api`.
 fn page_stream(
     client: &Client,
     source: &TableSource,
     config: PagerConfig,
-) -> BoxStream<'static, Result<PageAt, PagerError>> {
-    match source {
+    api: ApiVersion,
+) -> Result<BoxStream<'static, Result<PageAt, PagerError>>, ReadError> {
+    Ok(match source {
         TableSource::Search(request) => {
-            pager::search_pages(client.clone(), request.clone(), config).boxed()
+            pager::search_pages(client.clone(), request.clone(), config, api).boxed()
         }
         TableSource::Viz { pinboard, viz } => {
-            pager::viz_pages(client.clone(), pinboard.clone(), viz.clone(), config).boxed()
+            pager::viz_pages(client.clone(), pinboard.clone(), viz.clone(), config, api).boxed()
         }
-    }
+        TableSource::Answer(request) => {
+            if api == ApiVersion::V1 {
+                return Err(ReadError::Config(format!(
+                    "answer '{}': saved Answers can only be read through REST API v2, and this \
+                     export reads through v1. Use --api v2 (or auto, on a cluster that serves v2)",
+                    request.answer
+                )));
+            }
+            pager::answer_pages(client.clone(), request.clone(), config).boxed()
+        }
+    })
 }
 
 /// Opens a read: the first page decides the schema, then every page is decoded in order, up to
@@ -306,7 +386,8 @@ pub async fn open(
     metadata: &[ColumnMetadata],
     zone: Tz,
 ) -> Result<RecordBatchStream, ReadError> {
-    let mut pages = page_stream(client, source, options.pager.clone());
+    let api = client.data_api().await?;
+    let mut pages = page_stream(client, source, options.pager.clone(), api)?;
     let first = match pages.next().await {
         Some(page) => page?,
         None => return Err(ReadError::Config("the server sent no page".into())),

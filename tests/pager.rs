@@ -3,7 +3,7 @@
 mod common;
 
 use futures_util::StreamExt;
-use tsexport::api::{Client, Credentials, SearchRequest, Secret};
+use tsexport::api::{ApiVersion, Client, Credentials, SearchRequest, Secret};
 use tsexport::emulator::{ids, Emulator, Endpoint, Fault, FaultPlan, FaultRule, Profile};
 use tsexport::pager::{search_pages, PageAt, PagerConfig, PagerError};
 
@@ -20,6 +20,7 @@ async fn pages(
         client,
         SearchRequest::new(query, ids::RETAIL_SALES),
         config,
+        ApiVersion::V1,
     ));
     let mut all = Vec::new();
     while let Some(page) = stream.next().await {
@@ -200,6 +201,7 @@ async fn each_viz_of_a_pinboard_pages_on_its_own() {
             ids::RETAIL_PINBOARD.into(),
             viz.into(),
             config(1000, 2),
+            ApiVersion::V1,
         );
         let got: Vec<PageAt> = stream.map(|p| p.unwrap()).collect().await;
         assert_eq!(got.iter().map(|p| p.rows).sum::<u64>(), rows, "{viz}");

@@ -18,7 +18,7 @@ pub enum DataFormat {
 }
 
 impl DataFormat {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             DataFormat::Compact => "COMPACT",
             DataFormat::Full => "FULL",
@@ -186,8 +186,11 @@ impl Client {
 }
 
 /// The counters of one data block, from its small top-level values only: the rows are left to the
-/// decoder, which parses them once (see `crate::json`).
-fn counters_of(bytes: &[u8], endpoint: &str) -> Result<Counters, Error> {
+/// decoder, which parses them once (see `crate::json`). `T`'s fields must all have defaults.
+pub(super) fn counters_of<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    endpoint: &str,
+) -> Result<T, Error> {
     let decode = |reason: String| Error::Decode {
         endpoint: endpoint.into(),
         reason,
@@ -205,7 +208,7 @@ fn counters_of(bytes: &[u8], endpoint: &str) -> Result<Counters, Error> {
         // Name the field that does not fit: the error alone says only what type it expected.
         let culprit = fields.into_iter().find(|(key, value)| {
             let alone = serde_json::Map::from_iter([(key.clone(), value.clone())]);
-            serde_json::from_value::<Counters>(serde_json::Value::Object(alone)).is_err()
+            serde_json::from_value::<T>(serde_json::Value::Object(alone)).is_err()
         });
         match culprit {
             Some((key, _)) => decode(format!("'{key}' does not fit: {e}")),

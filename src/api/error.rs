@@ -63,6 +63,9 @@ pub enum Error {
         elapsed: Duration,
         last: Box<Error>,
     },
+    /// The cluster does not serve a REST API v2 path (an older release, or a proxy that hides it).
+    #[error("{endpoint}: HTTP {status}: this cluster does not serve REST API v2 (it came in 9.0.0.cl). Read through v1 with --api v1 (`api = \"v1\"` in a job file), or let tsexport choose with --api auto")]
+    NoV2 { endpoint: String, status: u16 },
     /// The client was configured wrongly.
     #[error("invalid client configuration: {0}")]
     Config(String),
@@ -102,7 +105,9 @@ impl Error {
     /// The HTTP status, if the server answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api { status, .. } | Error::Auth { status, .. } => Some(*status),
+            Error::Api { status, .. } | Error::Auth { status, .. } | Error::NoV2 { status, .. } => {
+                Some(*status)
+            }
             Error::RetriesExhausted { last, .. } => last.status(),
             _ => None,
         }
@@ -127,28 +132,30 @@ impl Error {
     }
 }
 
-/// Reads a v1 error body `{code, incident_id_guid, trace_id_guid, debug}` leniently: any of it may be
-/// missing, the body may be empty or not JSON, and `debug` may be plain text or a JSON array of strings
-/// inside a string (spec §1.8, §6). Headers fill in the ids when the body has none.
+/// Reads an error body leniently, v1 or v2: any of it may be missing, the body may be empty or not
+/// JSON, and headers fill in the ids when the body has none (spec §1.8, §4.2, §6).
+///
+/// - v1: the flat object `{code, incident_id_guid, trace_id_guid, debug}`.
+/// - v2: `{"error": {"message": ...}}` where `message` is that flat object, or only its `debug`, or
+///   plain text.
+///
+/// `debug` may be plain text, a JSON array of strings inside a string, or an object holding another
+/// `debug`.
 pub(crate) fn parse_error_body(
     body: &[u8],
     incident_header: Option<String>,
     trace_header: Option<String>,
 ) -> (Option<i64>, Option<String>, Option<String>, Option<String>) {
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-    let field = |name: &str| {
-        json.as_ref()
-            .and_then(|j| j.get(name))
-            .and_then(|v| v.as_str())
-            .map(String::from)
+    let flat = match json.as_ref().and_then(|j| j.get("error")) {
+        Some(error) => error.get("message").unwrap_or(error),
+        None => json.as_ref().unwrap_or(&serde_json::Value::Null),
     };
-    let code = json
-        .as_ref()
-        .and_then(|j| j.get("code"))
-        .and_then(|v| v.as_i64());
-    let debug = match json.as_ref().and_then(|j| j.get("debug")) {
-        Some(serde_json::Value::String(text)) => Some(unwrap_debug(text)),
-        Some(other) if !other.is_null() => Some(other.to_string()),
+    let field = |name: &str| flat.get(name).and_then(|v| v.as_str()).map(String::from);
+    let code = flat.get("code").and_then(|v| v.as_i64());
+    let debug = match (flat, flat.get("debug")) {
+        (serde_json::Value::String(text), _) => Some(unwrap_debug(text)),
+        (_, Some(debug)) => debug_text(debug),
         _ if json.is_none() && !body.is_empty() => Some(
             String::from_utf8_lossy(&body[..body.len().min(500)])
                 .trim()
@@ -162,6 +169,19 @@ pub(crate) fn parse_error_body(
         field("trace_id_guid").or(trace_header),
         debug,
     )
+}
+
+/// A `debug` value as text: a string (unwrapped from its JSON-array form), an object's own `debug`,
+/// or anything else as JSON.
+fn debug_text(debug: &serde_json::Value) -> Option<String> {
+    match debug {
+        serde_json::Value::String(text) => Some(unwrap_debug(text)),
+        serde_json::Value::Null => None,
+        serde_json::Value::Object(inner) if inner.contains_key("debug") => {
+            debug_text(&inner["debug"])
+        }
+        other => Some(other.to_string()),
+    }
 }
 
 /// `"[\"a\", \"b\"]"` -> `a; b`; anything else as it is.
@@ -182,7 +202,7 @@ impl Error {
                 status: 401 | 403, ..
             } => K::Auth,
             // Retrying cannot help; the fix is configuration (`--ca-cert`) or the cluster's certificate.
-            Error::Config(_) | Error::Certificate { .. } => K::Usage,
+            Error::Config(_) | Error::Certificate { .. } | Error::NoV2 { .. } => K::Usage,
             Error::Connect { .. }
             | Error::Timeout { .. }
             | Error::Transfer { .. }
@@ -219,6 +239,49 @@ mod tests {
         assert_eq!(debug.as_deref(), Some("plain words"));
         let (_, _, _, debug) = parse_error_body(b"<html>Bad Gateway</html>", None, None);
         assert_eq!(debug.as_deref(), Some("<html>Bad Gateway</html>"));
+    }
+
+    #[test]
+    fn v2_error_bodies_in_every_shape() {
+        let (code, incident, trace, debug) = parse_error_body(
+            br#"{"error":{"message":{"code":10002,"incident_id_guid":"i-2","trace_id_guid":"t-2","debug":"Invalid parameter values: logical_table_identifier"}}}"#,
+            None,
+            None,
+        );
+        assert_eq!(
+            (
+                code,
+                incident.as_deref(),
+                trace.as_deref(),
+                debug.as_deref()
+            ),
+            (
+                Some(10002),
+                Some("i-2"),
+                Some("t-2"),
+                Some("Invalid parameter values: logical_table_identifier")
+            )
+        );
+        let (code, _, _, debug) = parse_error_body(
+            br#"{"error":{"message":{"debug":"only this"}}}"#,
+            None,
+            None,
+        );
+        assert_eq!((code, debug.as_deref()), (None, Some("only this")));
+        let (_, _, _, debug) =
+            parse_error_body(br#"{"error":{"message":"plain text"}}"#, None, None);
+        assert_eq!(debug.as_deref(), Some("plain text"));
+        let (_, incident, _, debug) = parse_error_body(
+            br#"{"error":{"message":{"debug":{"debug":"[\"a\",\"b\"]"}}}}"#,
+            Some("h-3".into()),
+            None,
+        );
+        assert_eq!(
+            (incident.as_deref(), debug.as_deref()),
+            (Some("h-3"), Some("a; b"))
+        );
+        let (code, _, _, debug) = parse_error_body(br#"{"error":null}"#, None, None);
+        assert_eq!((code, debug), (None, None));
     }
 
     #[test]

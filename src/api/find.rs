@@ -1,6 +1,9 @@
 //! Objects given by id or by exact name, as users name them in flags and job files.
 
-use super::{Client, Error, ListObjectHeaders, ObjectHeader, ObjectType, SubType};
+use super::{
+    ApiVersion, Client, Error, ListObjectHeaders, MetadataSearch, MetadataSelector, ObjectHeader,
+    ObjectType, SubType,
+};
 
 /// Why an id or name did not lead to exactly one object.
 #[derive(Debug, thiserror::Error)]
@@ -25,22 +28,36 @@ fn looks_like_id(text: &str) -> bool {
 }
 
 impl Client {
-    /// The one object of `object_type` (and `subtypes`, if any) whose id or exact name is `given`.
+    /// The one object of `object_type` (and `subtypes`, if any) whose id or exact name is `given`,
+    /// looked up through the API data is read through: a client reading through v2 asks
+    /// `metadata/search` for tables, liveboards and answers, so that it needs no v1 call.
     pub async fn find_object(
         &self,
         object_type: ObjectType,
         subtypes: &[SubType],
         given: &str,
     ) -> Result<ObjectHeader, FindError> {
-        let mut request = ListObjectHeaders::default().subtypes(subtypes.iter().copied());
-        request = if looks_like_id(given) {
-            request.fetch_ids([given])
-        } else {
-            request.pattern(given)
+        let v2_type = match object_type {
+            ObjectType::LogicalTable => Some("LOGICAL_TABLE"),
+            ObjectType::Pinboard => Some("LIVEBOARD"),
+            ObjectType::Answer => Some("ANSWER"),
+            _ => None,
         };
-        let mut found: Vec<ObjectHeader> = self
-            .list_object_headers(object_type, &request)
-            .await?
+        let candidates = match v2_type {
+            Some(kind) if self.data_api().await? == ApiVersion::V2 => {
+                self.candidates_v2(kind, subtypes, given).await?
+            }
+            _ => {
+                let mut request = ListObjectHeaders::default().subtypes(subtypes.iter().copied());
+                request = if looks_like_id(given) {
+                    request.fetch_ids([given])
+                } else {
+                    request.pattern(given)
+                };
+                self.list_object_headers(object_type, &request).await?
+            }
+        };
+        let mut found: Vec<ObjectHeader> = candidates
             .into_iter()
             .filter(|h| h.id == given || h.name == given)
             .collect();
@@ -55,5 +72,37 @@ impl Client {
             kind: object_type.as_str(),
             given: given.to_string(),
         })
+    }
+
+    /// The objects of v2 type `kind` that may be `given`: by id, or whose name contains it.
+    async fn candidates_v2(
+        &self,
+        kind: &str,
+        subtypes: &[SubType],
+        given: &str,
+    ) -> Result<Vec<ObjectHeader>, Error> {
+        let mut selector = MetadataSelector::of_type(kind);
+        selector.subtypes = subtypes.iter().map(|s| s.to_string()).collect();
+        if looks_like_id(given) {
+            selector.identifier = Some(given.to_string());
+        } else {
+            selector.name_pattern = Some(given.to_string());
+        }
+        let request = MetadataSearch {
+            metadata: vec![selector],
+            ..MetadataSearch::default()
+        };
+        Ok(self
+            .metadata_search_all(&request)
+            .await?
+            .into_iter()
+            .filter_map(|item| {
+                serde_json::from_value(serde_json::json!({
+                    "id": item.metadata_id,
+                    "name": item.metadata_name,
+                }))
+                .ok()
+            })
+            .collect())
     }
 }

@@ -1,9 +1,14 @@
-//! The ThoughtSpot REST client (v1 `tspublic/v1`, spec `docs/thoughtspot-api.md` §2).
+//! The ThoughtSpot REST client: v1 `tspublic/v1` (spec `docs/thoughtspot-api.md` §2) and the REST
+//! v2.0 data-access calls (§4).
 //!
-//! One [`Client`] holds the connection settings, the credentials and the session. The session is
+//! One [`Client`] holds the connection settings, the credentials and the session. The v1 session is
 //! established lazily on the first call, kept, and renewed once when a call is refused with 401
-//! (ThoughtSpot expires idle sessions). Reads are retried on transient failures ([`RetryConfig`]);
-//! writes (sign-in, user sync, passwords, ownership, privileges) are sent once.
+//! (ThoughtSpot expires idle sessions). v2 calls carry a bearer token from `auth/token/full`,
+//! fetched on first use and refreshed before it expires. Reads are retried on transient failures
+//! ([`RetryConfig`]); writes (user sync, passwords, ownership, privileges) are sent once.
+//!
+//! Data is read through the API [`ClientBuilder::api`] chooses ([`ApiChoice`]): v1, v2, or whichever
+//! the cluster serves.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), tsexport::api::Error> {
@@ -25,18 +30,21 @@ mod metadata;
 mod pdf;
 mod retry;
 mod session;
+mod token;
 mod transport;
 mod users;
+mod v2;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use data::{DataFormat, Page, PinboardRequest, SearchRequest, VizPage};
+pub use data::{Counters, DataFormat, Page, PinboardRequest, SearchRequest, VizPage};
 pub use error::Error;
 pub use find::FindError;
 pub use retry::{Jitter, RetryConfig};
 pub use session::SessionInfo;
+pub use v2::{AnswerRequest, MetadataSearch, MetadataSearchItem, MetadataSelector};
 // Types of the metadata, users, groups and pdf modules are re-exported below this line.
 pub use groups::Privilege;
 pub use metadata::{
@@ -113,6 +121,54 @@ impl Credentials {
     }
 }
 
+/// Which REST API data is read through, as asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiChoice {
+    /// `tspublic/v1`: every cluster since 2020; deprecated since 26.6.0.cl but still served.
+    #[default]
+    V1,
+    /// `/api/rest/2.0`: clusters from 9.0.0.cl on.
+    V2,
+    /// Asks the cluster once, on first use, and takes v2 when it is served.
+    Auto,
+}
+
+impl std::str::FromStr for ApiChoice {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.to_ascii_lowercase().as_str() {
+            "v1" | "1" => Ok(ApiChoice::V1),
+            "v2" | "2" => Ok(ApiChoice::V2),
+            "auto" => Ok(ApiChoice::Auto),
+            other => Err(format!(
+                "unknown API '{other}': use v1, v2 or auto (auto asks the cluster and takes v2 when it is served)"
+            )),
+        }
+    }
+}
+
+/// The REST API data is read through, once decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiVersion {
+    V1,
+    V2,
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ApiVersion::V1 => "v1",
+            ApiVersion::V2 => "v2",
+        })
+    }
+}
+
+/// The default of [`ClientBuilder::token_validity`]: ThoughtSpot's own default lifetime. Tokens are
+/// refreshed before they expire, so a long export needs no longer one.
+pub const DEFAULT_TOKEN_VALIDITY: Duration = Duration::from_secs(300);
+
 /// A retry about to happen, for progress reporting and tests.
 #[derive(Debug, Clone)]
 pub struct RetryEvent {
@@ -142,6 +198,8 @@ pub struct ClientBuilder {
     on_retry: Option<RetryObserver>,
     max_requests_in_flight: Option<usize>,
     max_response_bytes: u64,
+    api: ApiChoice,
+    token_validity: Duration,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -151,6 +209,7 @@ impl fmt::Debug for ClientBuilder {
             .field("credentials", &self.credentials)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("api", &self.api)
             .finish_non_exhaustive()
     }
 }
@@ -203,6 +262,20 @@ impl ClientBuilder {
         self
     }
 
+    /// The REST API data is read through (default v1). Other calls (users, groups, PDF, listing) use
+    /// v1 whatever this says.
+    pub fn api(mut self, api: ApiChoice) -> Self {
+        self.api = api;
+        self
+    }
+
+    /// The lifetime asked for v2 bearer tokens (default 300 s). The client refreshes a token a
+    /// quarter of its life (at most a minute) before it expires.
+    pub fn token_validity(mut self, validity: Duration) -> Self {
+        self.token_validity = validity;
+        self
+    }
+
     /// Checks the settings and builds the client. Proxies come from the environment (`HTTPS_PROXY`,
     /// `HTTP_PROXY`, `NO_PROXY`).
     pub fn build(self) -> Result<Client, Error> {
@@ -222,6 +295,7 @@ impl ClientBuilder {
             .build()
             .map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))?;
         Ok(Client {
+            api: self.api,
             inner: Arc::new(transport::Transport::new(
                 http,
                 root,
@@ -232,6 +306,7 @@ impl ClientBuilder {
                     timeout: self.timeout,
                     max_in_flight: self.max_requests_in_flight,
                     max_response_bytes: self.max_response_bytes,
+                    token_validity: self.token_validity,
                 },
             )),
         })
@@ -259,10 +334,11 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
     Ok(format!("{root}/callosum/v1"))
 }
 
-/// A ThoughtSpot v1 client. Cheap to clone; clones share the session.
+/// A ThoughtSpot client. Cheap to clone; clones share the session, the token and the API choice.
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: Arc<transport::Transport>,
+    api: ApiChoice,
 }
 
 impl Client {
@@ -277,6 +353,24 @@ impl Client {
             on_retry: None,
             max_requests_in_flight: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            api: ApiChoice::default(),
+            token_validity: DEFAULT_TOKEN_VALIDITY,
+        }
+    }
+
+    /// The API data is read through: the one chosen, or for [`ApiChoice::Auto`] the one the cluster
+    /// serves, asked once for this client and its clones: with the first call v2 would make anyway
+    /// (fetching a token), where a 404 means "not served".
+    pub async fn data_api(&self) -> Result<ApiVersion, Error> {
+        match self.api {
+            ApiChoice::V1 => Ok(ApiVersion::V1),
+            ApiChoice::V2 => Ok(ApiVersion::V2),
+            ApiChoice::Auto => self
+                .inner
+                .api
+                .get_or_try_init(|| v2::probe(&self.inner))
+                .await
+                .copied(),
         }
     }
 

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::transport::{Auth, Call};
+use super::transport::{Auth, Call, Pass};
 use super::{Client, Error};
 
 /// What `session/info` tells about the signed-in user and the cluster. Unknown keys are ignored and
@@ -60,7 +60,7 @@ impl Client {
             ..Call::write(Method::POST, "session/logout")
         };
         self.inner
-            .send_once(&call, Some(&session))
+            .send_once(&call, Some(&Pass::Cookie(session)))
             .await
             .map(|_| ())
             .map_err(|f| f.error)

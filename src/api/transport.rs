@@ -20,18 +20,47 @@ pub(crate) enum Auth {
     Session,
 }
 
+/// Which REST API a call belongs to: they live under different paths and authenticate differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Version {
+    /// `/callosum/v1/tspublic/v1/`: a session cookie (or a bearer token on clusters that take one).
+    V1,
+    /// `/api/rest/2.0/`: a bearer token from `auth/token/full`.
+    V2,
+}
+
+/// What a request presents to say who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// A v1 session: the `JSESSIONID` cookie.
+    Cookie(Secret),
+    /// `Authorization: Bearer`.
+    Bearer(Secret),
+}
+
+impl Pass {
+    fn secret(&self) -> &Secret {
+        match self {
+            Pass::Cookie(secret) | Pass::Bearer(secret) => secret,
+        }
+    }
+}
+
 /// A request body.
 pub(crate) enum Body {
     Empty,
     Form(Vec<(String, String)>),
+    /// A JSON body (v2).
+    Json(serde_json::Value),
     /// Built anew for each send (a multipart form can be sent only once).
     Multipart(Box<dyn Fn() -> reqwest::multipart::Form + Send + Sync>),
 }
 
 /// One API call, described once and sent as often as retries and renewal need.
 pub(crate) struct Call {
-    /// The path after `tspublic/v1/` (or after `callosum/v1/` when `outside_tspublic`).
+    /// The path after `tspublic/v1/` (v1) or `api/rest/2.0/` (v2).
     pub endpoint: &'static str,
+    pub version: Version,
     pub method: Method,
     pub query: Vec<(String, String)>,
     pub body: Body,
@@ -48,6 +77,7 @@ impl Call {
     pub fn read(method: Method, endpoint: &'static str) -> Self {
         Self {
             endpoint,
+            version: Version::V1,
             method,
             query: Vec::new(),
             body: Body::Empty,
@@ -62,6 +92,25 @@ impl Call {
         Self {
             read: false,
             ..Self::read(method, endpoint)
+        }
+    }
+
+    /// A v2 read: a POST of `body` as JSON. v2 data and metadata calls are POSTs that change nothing,
+    /// so they are retried like any read.
+    pub fn v2(endpoint: &'static str, body: serde_json::Value) -> Self {
+        Self {
+            version: Version::V2,
+            body: Body::Json(body),
+            ..Self::read(Method::POST, endpoint)
+        }
+    }
+
+    /// The endpoint as messages and logs name it: v2 paths carry a `v2/` prefix, since some
+    /// (`searchdata`) exist in both APIs.
+    pub fn name(&self) -> String {
+        match self.version {
+            Version::V1 => self.endpoint.to_string(),
+            Version::V2 => format!("v2/{}", self.endpoint),
         }
     }
 
@@ -85,6 +134,8 @@ pub(crate) struct Limits {
     pub max_in_flight: Option<usize>,
     /// The longest response body read into memory.
     pub max_response_bytes: u64,
+    /// The lifetime asked for v2 bearer tokens.
+    pub token_validity: Duration,
 }
 
 /// Connection settings, credentials and the current session.
@@ -94,6 +145,14 @@ pub(crate) struct Transport {
     credentials: Option<Credentials>,
     /// The `JSESSIONID` of the current session, once signed in.
     session: Mutex<Option<Secret>>,
+    /// The current v2 bearer token, once one was issued. Held while a new one is fetched, so that
+    /// calls needing one at the same moment wait for that single request instead of each sending
+    /// their own.
+    token: Mutex<Option<super::token::BearerToken>>,
+    /// The lifetime asked for v2 tokens.
+    token_validity: Duration,
+    /// The API data calls use, once known (see [`super::ApiChoice::Auto`]).
+    pub(crate) api: tokio::sync::OnceCell<super::ApiVersion>,
     retry: RetryConfig,
     on_retry: Option<RetryObserver>,
     timeout: Duration,
@@ -126,12 +185,16 @@ impl Transport {
             timeout,
             max_in_flight,
             max_response_bytes,
+            token_validity,
         } = limits;
         Self {
             http,
             root,
             credentials,
             session: Mutex::new(None),
+            token: Mutex::new(None),
+            token_validity,
+            api: tokio::sync::OnceCell::new(),
             retry,
             on_retry,
             timeout,
@@ -149,8 +212,20 @@ impl Transport {
         &self.retry
     }
 
-    pub fn url(&self, endpoint: &str) -> String {
-        format!("{}/tspublic/v1/{endpoint}", self.root)
+    pub fn url(&self, version: Version, endpoint: &str) -> String {
+        match version {
+            Version::V1 => format!("{}/tspublic/v1/{endpoint}", self.root),
+            Version::V2 => format!("{}/api/rest/2.0/{endpoint}", self.origin()),
+        }
+    }
+
+    /// `https://host`: the root without `/callosum/v1`.
+    pub fn origin(&self) -> &str {
+        self.root.strip_suffix("/callosum/v1").unwrap_or(&self.root)
+    }
+
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
     }
 
     /// Sends `call` and returns the successful response, with its body unread.
@@ -164,7 +239,8 @@ impl Transport {
         &self,
         call: &Call,
     ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
-        let (endpoint, root, timeout) = (call.endpoint, self.root.as_str(), self.timeout);
+        let (endpoint, root, timeout) = (call.name(), self.root.as_str(), self.timeout);
+        let endpoint = endpoint.as_str();
         let limit = self.max_response_bytes;
         self.with_retries(call, move |response| async move {
             let (status, headers) = (response.status(), response.headers().clone());
@@ -187,7 +263,7 @@ impl Transport {
     ) -> Result<T, Error> {
         let (_, _, body) = self.send_for_bytes(call).await?;
         serde_json::from_slice(&body).map_err(|e| Error::Decode {
-            endpoint: call.endpoint.to_string(),
+            endpoint: call.name(),
             reason: e.to_string(),
         })
     }
@@ -233,20 +309,20 @@ impl Transport {
                     return Err(error);
                 }
                 return Err(Error::RetriesExhausted {
-                    endpoint: call.endpoint.to_string(),
+                    endpoint: call.name(),
                     attempts: attempt,
                     elapsed: started.elapsed(),
                     last: Box::new(error),
                 });
             }
             let event = RetryEvent {
-                endpoint: call.endpoint.to_string(),
+                endpoint: call.name(),
                 attempt,
                 wait,
                 error: error.to_string(),
             };
             tracing::warn!(
-                endpoint = call.endpoint,
+                endpoint = call.name(),
                 attempt,
                 wait_ms = wait.as_millis() as u64,
                 "{}; retrying",
@@ -262,34 +338,50 @@ impl Transport {
     /// One send, plus one renewal and resend if a session call is refused with 401. A 401 means
     /// nothing was done, so even a write may be sent again after signing in.
     async fn send_renewing(&self, call: &Call) -> Result<Response, Failure> {
-        let session = match call.auth {
-            Auth::Session => self.session().await.map_err(Failure::sign_in)?,
-            Auth::None => None,
-        };
-        match self.send_once(call, session.as_ref()).await {
+        let pass = self.pass(call).await.map_err(Failure::sign_in)?;
+        match self.send_once(call, pass.as_ref()).await {
             Err(Failure { error, .. })
-                if error.status() == Some(401) && session.is_some() && self.can_renew() =>
+                if error.status() == Some(401) && self.can_renew(pass.as_ref()) =>
             {
                 tracing::info!(
-                    endpoint = call.endpoint,
-                    "session refused (expired?); signing in again"
+                    endpoint = call.name(),
+                    "session or token refused (expired?); signing in again"
                 );
-                self.forget_session(session.as_ref()).await;
-                let renewed = self.session().await.map_err(Failure::sign_in)?;
+                self.forget(pass.as_ref()).await;
+                let renewed = self.pass(call).await.map_err(Failure::sign_in)?;
                 self.send_once(call, renewed.as_ref()).await
             }
             other => other,
         }
     }
 
-    fn can_renew(&self) -> bool {
-        matches!(
-            self.credentials,
-            Some(Credentials::Password { .. } | Credentials::TrustedAuth { .. })
-        )
+    /// Whether a refused `pass` can be replaced: only one tsexport obtained itself. A bearer token the
+    /// user gave cannot be renewed.
+    fn can_renew(&self, pass: Option<&Pass>) -> bool {
+        pass.is_some()
+            && matches!(
+                self.credentials,
+                Some(Credentials::Password { .. } | Credentials::TrustedAuth { .. })
+            )
     }
 
-    /// The session cookie, signing in first if there is none yet. Bearer credentials need none.
+    /// What `call` presents: nothing for sign-in calls; on v1 the session cookie (signing in first
+    /// if there is none yet) or the user's bearer token; on v2 a bearer token, fetched or refreshed
+    /// when due.
+    async fn pass(&self, call: &Call) -> Result<Option<Pass>, Error> {
+        if call.auth == Auth::None {
+            return Ok(None);
+        }
+        if let Some(Credentials::Bearer { token }) = &self.credentials {
+            return Ok(Some(Pass::Bearer(token.clone())));
+        }
+        Ok(match call.version {
+            Version::V1 => self.session().await?.map(Pass::Cookie),
+            Version::V2 => self.bearer().await?.map(Pass::Bearer),
+        })
+    }
+
+    /// The session cookie, signing in first if there is none yet.
     async fn session(&self) -> Result<Option<Secret>, Error> {
         match &self.credentials {
             None | Some(Credentials::Bearer { .. }) => Ok(None),
@@ -305,11 +397,43 @@ impl Transport {
         }
     }
 
-    /// Drops `stale` if it is still the current session (another call may have renewed it already).
-    async fn forget_session(&self, stale: Option<&Secret>) {
-        let mut session = self.session.lock().await;
-        if session.as_ref() == stale {
-            *session = None;
+    /// The v2 bearer token, fetched when there is none or the current one is due for refresh. The
+    /// lock is held while fetching, which collapses concurrent refreshes into one request.
+    pub(crate) async fn bearer(&self) -> Result<Option<Secret>, Error> {
+        match &self.credentials {
+            None => Ok(None),
+            Some(Credentials::Bearer { token }) => Ok(Some(token.clone())),
+            Some(credentials) => {
+                let mut token = self.token.lock().await;
+                let now = Instant::now();
+                if token.as_ref().is_none_or(|t| t.is_due(now)) {
+                    let fresh =
+                        Box::pin(super::token::fetch(self, credentials, self.token_validity))
+                            .await?;
+                    *token = Some(fresh);
+                }
+                Ok(token.as_ref().map(|t| t.secret().clone()))
+            }
+        }
+    }
+
+    /// Drops `stale` if it is still the current session or token (another call may have renewed it
+    /// already).
+    async fn forget(&self, stale: Option<&Pass>) {
+        match stale {
+            Some(Pass::Cookie(stale)) => {
+                let mut session = self.session.lock().await;
+                if session.as_ref() == Some(stale) {
+                    *session = None;
+                }
+            }
+            Some(Pass::Bearer(stale)) => {
+                let mut token = self.token.lock().await;
+                if token.as_ref().is_some_and(|t| t.secret() == stale) {
+                    *token = None;
+                }
+            }
+            None => {}
         }
     }
 
@@ -318,45 +442,49 @@ impl Transport {
         self.session.lock().await.take()
     }
 
-    pub async fn send_once(
-        &self,
-        call: &Call,
-        session: Option<&Secret>,
-    ) -> Result<Response, Failure> {
+    pub async fn send_once(&self, call: &Call, pass: Option<&Pass>) -> Result<Response, Failure> {
         let mut request = self
             .http
-            .request(call.method.clone(), self.url(call.endpoint))
+            .request(call.method.clone(), self.url(call.version, call.endpoint))
             .query(&call.query)
             .header("X-Requested-By", "ThoughtSpot")
             .header("Accept-Language", "en-US")
             .header(ACCEPT, call.accept);
-        if let Some(cookie) = session {
-            request = request.header(COOKIE, format!("JSESSIONID={}", cookie.expose()));
-        }
-        if let (Auth::Session, Some(Credentials::Bearer { token })) = (call.auth, &self.credentials)
-        {
-            request = request.bearer_auth(token.expose());
-        }
+        request = match pass {
+            Some(Pass::Cookie(cookie)) => {
+                request.header(COOKIE, format!("JSESSIONID={}", cookie.expose()))
+            }
+            Some(Pass::Bearer(token)) => request.bearer_auth(token.expose()),
+            None => request,
+        };
         request = match &call.body {
             Body::Empty => request,
             Body::Form(fields) => request.form(fields),
+            Body::Json(value) => request.json(value),
             Body::Multipart(build) => request.multipart(build()),
         };
         let response = request
             .send()
             .await
-            .map_err(|e| Failure::from(classify(call.endpoint, &self.root, self.timeout, e)))?;
+            .map_err(|e| Failure::from(classify(&call.name(), &self.root, self.timeout, e)))?;
         if response.status().is_success() || response.status().is_redirection() {
             return Ok(response);
         }
-        Err(api_error(call.endpoint, response, &self.sent_secrets(call, session)).await)
+        // v2 answers errors with 400, 401, 403 or 500 (spec §4.1): an unknown path means no v2.
+        if call.version == Version::V2 && matches!(response.status().as_u16(), 404 | 405 | 501) {
+            return Err(Failure::from(Error::NoV2 {
+                endpoint: call.name(),
+                status: response.status().as_u16(),
+            }));
+        }
+        Err(api_error(&call.name(), response, &self.sent_secrets(call, pass)).await)
     }
 
     /// Every secret a request for `call` carries: the credentials, the session cookie, the values of
     /// secret form fields, and the call's own [`Call::secrets`].
-    fn sent_secrets<'a>(&'a self, call: &'a Call, session: Option<&'a Secret>) -> Vec<&'a str> {
+    fn sent_secrets<'a>(&'a self, call: &'a Call, pass: Option<&'a Pass>) -> Vec<&'a str> {
         let mut secrets: Vec<&str> = call.secrets.iter().map(Secret::expose).collect();
-        secrets.extend(session.map(Secret::expose));
+        secrets.extend(pass.map(|p| p.secret().expose()));
         secrets.extend(match &self.credentials {
             Some(Credentials::Password { password: s, .. })
             | Some(Credentials::TrustedAuth { secret_key: s, .. })

@@ -24,9 +24,12 @@ pub async fn run(args: CheckArgs) -> Result<(), CliError> {
     }
     let client = args.connection.client()?;
     let info = client.session_info().await?;
+    let data_api = client.data_api().await?;
     if args.json {
+        let mut facts = serde_json::to_value(&info).map_err(|e| CliError::other(e.to_string()))?;
+        facts["dataApi"] = serde_json::json!(data_api);
         let text =
-            serde_json::to_string_pretty(&info).map_err(|e| CliError::other(e.to_string()))?;
+            serde_json::to_string_pretty(&facts).map_err(|e| CliError::other(e.to_string()))?;
         println!("{text}");
         return Ok(());
     }
@@ -40,6 +43,7 @@ pub async fn run(args: CheckArgs) -> Result<(), CliError> {
         ("user id", or_dash(&info.user_guid)),
         ("release", or_dash(&info.release_version)),
         ("api version", or_dash(&info.api_version)),
+        ("data api", format!("REST {data_api}")),
         ("time zone", or_dash(&info.timezone)),
         ("locale", or_dash(&info.locale)),
         (

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
-use tsexport::api::{Client, Credentials, RetryConfig, Secret};
+use tsexport::api::{ApiChoice, Client, Credentials, RetryConfig, Secret};
 use tsexport::jobs::ConnectionSettings;
 
 use super::CliError;
@@ -62,6 +62,10 @@ pub struct ConnectionArgs {
     /// memory.
     #[arg(long, value_name = "SIZE", global = true, value_parser = super::export::parse_size)]
     pub max_response_size: Option<u64>,
+    /// The REST API data is read through: v1, v2, or auto (ask the cluster once; v2 when it is
+    /// served) [default: auto]. Listing, users, groups and PDF always use v1.
+    #[arg(long, value_name = "v1|v2|auto", global = true)]
+    pub api: Option<ApiChoice>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -179,7 +183,13 @@ impl ConnectionArgs {
             })?;
         let username = self.username.clone().or_else(|| profile.username.clone());
         let credentials = self.credentials(username, &profile)?;
-        let mut builder = Client::builder(url).credentials(credentials.clone());
+        let api = self
+            .api
+            .or(profile.api.as_ref().map(|api| api.0))
+            .unwrap_or(ApiChoice::Auto);
+        let mut builder = Client::builder(url)
+            .credentials(credentials.clone())
+            .api(api);
         if let Some(n) = max_requests {
             builder = builder.max_requests_in_flight(n);
         }
@@ -273,6 +283,7 @@ fn merge(over: &ConnectionSettings, under: ConnectionSettings) -> ConnectionSett
         retries: over.retries.or(under.retries),
         max_response_size: over.max_response_size.or(under.max_response_size),
         ca_cert: over.ca_cert.clone().or(under.ca_cert),
+        api: over.api.clone().or(under.api),
     }
 }
 

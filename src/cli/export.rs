@@ -1,4 +1,4 @@
-//! `tsexport search` and `tsexport pinboard`: a one-shot export to Parquet (or Arrow, or CSV) on local
+//! `tsexport search`, `tsexport pinboard` and `tsexport answer`: a one-shot export to Parquet (or Arrow, or CSV) on local
 //! disk or an object store, or streamed to stdout. Parses flags, runs [`tsexport::export`], renders
 //! progress and the summary.
 
@@ -8,14 +8,14 @@ use std::sync::Arc;
 use clap::Args;
 use futures_util::TryStreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use tsexport::api::{Client, ObjectType, SearchRequest};
+use tsexport::api::{AnswerRequest, ApiVersion, Client, ObjectType, SearchRequest};
 use tsexport::decode::TypeHint;
 use tsexport::export::{
     DriftPolicy, Export, ExportError, ExportOptions, ExportSource, Progress, Summary,
 };
 use tsexport::jobs::file::ByteSize;
 use tsexport::pager::PagerConfig;
-use tsexport::read::{ReadError, ReadOptions};
+use tsexport::read::{ReadError, ReadOptions, TableSource};
 use tsexport::sink::{Codec, FileFormat, SinkOptions, StreamWriter, WriteMode};
 
 use super::connect::ConnectionArgs;
@@ -98,6 +98,16 @@ pub struct SearchArgs {
     /// The worksheet, view or table to search, by id or exact name.
     #[arg(long, short, value_name = "ID_OR_NAME")]
     pub source: String,
+    #[command(flatten)]
+    pub export: ExportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// The saved Answer, by id or exact name. Answers are read through REST API v2.
+    pub answer: String,
     #[command(flatten)]
     pub export: ExportArgs,
 }
@@ -218,6 +228,21 @@ pub async fn search(args: SearchArgs) -> Result<(), CliError> {
     .await
 }
 
+pub async fn answer(args: AnswerArgs) -> Result<(), CliError> {
+    let options = args.export.options()?;
+    let client = args.connection.client()?;
+    if client.data_api().await? == ApiVersion::V1 {
+        return Err(CliError::usage(format!(
+            "answer '{}': saved Answers can only be read through REST API v2, and this cluster \
+             (or --api v1) means v1. Use --api v2 on a cluster that serves it",
+            args.answer
+        )));
+    }
+    let answer = resolve::object(&client, ObjectType::Answer, &[], &args.answer).await?;
+    let source = ExportSource::Answer(AnswerRequest::new(answer.id));
+    run(&client, source, &args.export, options).await
+}
+
 pub async fn pinboard(args: PinboardArgs) -> Result<(), CliError> {
     let options = args.export.options()?;
     let client = args.connection.client()?;
@@ -263,6 +288,7 @@ async fn to_stdout(
 ) -> Result<(), CliError> {
     let read = match source {
         ExportSource::Search(request) => client.search(request.query, request.data_source),
+        ExportSource::Answer(request) => client.read(TableSource::Answer(request)),
         ExportSource::Pinboard { pinboard, vizzes } => {
             if vizzes.len() != 1 {
                 return Err(CliError::usage(

@@ -276,6 +276,7 @@ async fn print_plan(
             SourceSpec::Pinboard { pinboard, vizzes } => {
                 format!("pinboard '{pinboard}', vizzes {}", vizzes.join(", "))
             }
+            SourceSpec::Answer { answer } => format!("answer '{answer}' (REST API v2)"),
         };
         let sink = &export.options.sink;
         println!("\n{}", export.name);
@@ -473,17 +474,13 @@ async fn source_schemas(
                 .find_object(ObjectType::Pinboard, &[], pinboard)
                 .await
                 .map_err(|e| e.to_string())?;
-            let all = client
-                .list_viz_headers(&header.id)
+            let all = tsexport::read::pinboard_vizzes(client, &header.id)
                 .await
                 .map_err(|e| e.to_string())?;
-            for viz in all.iter().filter(|v| {
-                if vizzes.is_empty() {
-                    v.viz_type != Some(tsexport::api::VizType::Filter)
-                } else {
-                    vizzes.iter().any(|w| *w == v.id || *w == v.name)
-                }
-            }) {
+            for viz in all
+                .iter()
+                .filter(|v| vizzes.is_empty() || vizzes.iter().any(|w| *w == v.id || *w == v.name))
+            {
                 let source = TableSource::Viz {
                     pinboard: header.id.clone(),
                     viz: viz.id.clone(),
@@ -491,6 +488,15 @@ async fn source_schemas(
                 let columns = first_page_columns(client, source, read_options.clone()).await?;
                 tables.push((format!("'{pinboard}' / '{}'", viz.name), columns));
             }
+        }
+        SourceSpec::Answer { answer } => {
+            let header = client
+                .find_object(ObjectType::Answer, &[], answer)
+                .await
+                .map_err(|e| e.to_string())?;
+            let source = TableSource::Answer(tsexport::api::AnswerRequest::new(header.id));
+            let columns = first_page_columns(client, source, read_options.clone()).await?;
+            tables.push((format!("answer '{answer}'"), columns));
         }
     }
     Ok(tables)

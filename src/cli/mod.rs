@@ -69,6 +69,8 @@ pub enum Command {
     Search(export::SearchArgs),
     /// Export a pinboard's vizzes, one folder each (or one viz with --viz).
     Pinboard(export::PinboardArgs),
+    /// Export a saved Answer (through REST API v2).
+    Answer(export::AnswerArgs),
     /// Run the exports of a job file (`tsexport jobs init` writes an example).
     Run(jobs::RunArgs),
     /// Export past windows of a job file's exports that have a window.
@@ -136,6 +138,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let result = match cli.command {
         Command::Search(args) => export::search(args).await,
         Command::Pinboard(args) => export::pinboard(args).await,
+        Command::Answer(args) => export::answer(args).await,
         Command::Run(args) => jobs::run(args).await,
         Command::Backfill(args) => jobs::backfill(args).await,
         Command::Check(args) => check::run(args).await,

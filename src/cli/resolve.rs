@@ -20,7 +20,7 @@ pub async fn object(
         })
 }
 
-/// The ids of the vizzes `given` by id or exact name on pinboard `id`.
+/// The ids of the vizzes `given` by id or exact name on pinboard `id` (among those with data).
 pub async fn viz_ids(
     client: &Client,
     id: &str,
@@ -30,7 +30,7 @@ pub async fn viz_ids(
     if given.is_empty() {
         return Ok(Vec::new());
     }
-    let vizzes = client.list_viz_headers(id).await?;
+    let vizzes = tsexport::read::pinboard_vizzes(client, id).await?;
     given
         .iter()
         .map(|wanted| {

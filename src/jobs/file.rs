@@ -68,6 +68,9 @@ pub struct ConnectionSettings {
     pub max_response_size: Option<ByteSize>,
     /// PEM file of a private CA to trust.
     pub ca_cert: Option<PathBuf>,
+    /// The REST API data is read through: `v1`, `v2`, or `auto` (ask the cluster once; v2 when it
+    /// is served) [default: auto].
+    pub api: Option<Parsed<crate::api::ApiChoice>>,
 }
 
 /// How a run schedules its exports.
@@ -189,8 +192,8 @@ with_export_settings! {
 }
 
 with_export_settings! {
-    /// One export: a search (`search` and `source`) or a pinboard (`pinboard`, optionally `vizzes`),
-    /// and where it goes.
+    /// One export: a search (`search` and `source`), a pinboard (`pinboard`, optionally `vizzes`) or
+    /// a saved Answer (`answer`), and where it goes.
     #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct ExportEntry {
@@ -204,6 +207,9 @@ with_export_settings! {
         pub pinboard: Option<String>,
         /// The pinboard's vizzes to export, by id or exact name [default: every viz with data].
         pub vizzes: Option<Vec<String>>,
+        /// A saved Answer, by id or exact name; read through REST API v2 (`api = "v2"` or `"auto"`
+        /// in `[connection]`).
+        pub answer: Option<String>,
         /// Destination folder, file or object-store URL (`s3://`, `gs://`, `az://`, `file://`), with
         /// placeholders: `{name}`, `{run_date}` (YYYY-MM-DD), and with a window `{window_start}`,
         /// `{window_end}` (YYYY-MM-DD).
@@ -250,12 +256,31 @@ pub enum SourceSpec {
         pinboard: String,
         vizzes: Vec<String>,
     },
+    /// A saved Answer (read through REST API v2).
+    Answer {
+        answer: String,
+    },
 }
 
 impl ExportEntry {
-    /// The search or pinboard this export reads; exactly one of them must be given.
+    /// The search, pinboard or answer this export reads; exactly one of them must be given.
     pub fn source_spec(&self) -> Result<SourceSpec, String> {
         let name = &self.name;
+        if let Some(answer) = &self.answer {
+            if self.search.is_some() || self.source.is_some() || self.pinboard.is_some() {
+                return Err(format!(
+                    "export '{name}': give one of `search` and `source`, `pinboard`, or `answer`"
+                ));
+            }
+            if self.vizzes.is_some() {
+                return Err(format!(
+                    "export '{name}': `vizzes` belongs to a pinboard export, not an answer"
+                ));
+            }
+            return Ok(SourceSpec::Answer {
+                answer: answer.clone(),
+            });
+        }
         match (&self.search, &self.source, &self.pinboard) {
             (Some(query), Some(source), None) => {
                 if self.vizzes.is_some() {
@@ -282,7 +307,7 @@ impl ExportEntry {
                 "export '{name}': give either `search` and `source`, or `pinboard`, not both"
             )),
             _ => Err(format!(
-                "export '{name}': say what to export: `search` and `source`, or `pinboard`"
+                "export '{name}': say what to export: `search` and `source`, `pinboard`, or `answer`"
             )),
         }
     }

@@ -14,7 +14,7 @@ use super::file::SourceSpec;
 use super::plan::{PlannedExport, Shard, WindowPlan};
 use super::report::{ExportReport, ExportStatus, RunReport};
 use super::window::{self, BackfillProgress, StateColumn, Window, WindowState};
-use crate::api::{Client, FindError, ObjectType, SearchRequest};
+use crate::api::{AnswerRequest, Client, FindError, ObjectType, SearchRequest};
 use crate::decode::ColumnType;
 use crate::export::{Export, ExportSource, Summary};
 use crate::failure::FailureKind;
@@ -100,6 +100,7 @@ async fn run_one(client: &Client, planned: PlannedExport, options: &RunOptions) 
     let (kind, given) = match &planned.source {
         SourceSpec::Search { source, .. } => ("search", source),
         SourceSpec::Pinboard { pinboard, .. } => ("pinboard", pinboard),
+        SourceSpec::Answer { answer } => ("answer", answer),
     };
     let report = ExportReport::new(&planned.name, kind, given, &planned.destination);
     let mut report = match &planned.window {
@@ -341,6 +342,13 @@ async fn export(
                 pinboard: header.id,
                 vizzes: vizzes.clone(),
             }
+        }
+        SourceSpec::Answer { answer } => {
+            let header = client
+                .find_object(ObjectType::Answer, &[], answer)
+                .await
+                .map_err(found)?;
+            ExportSource::Answer(AnswerRequest::new(header.id))
         }
     };
     Export::new(client, source)

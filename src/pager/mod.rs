@@ -1,4 +1,4 @@
-//! A search becomes an ordered stream of pages, with up to `in_flight` requests at once, checked for
+//! A search (or a viz, or an Answer; through REST v1 or v2) becomes an ordered stream of pages, with up to `in_flight` requests at once, checked for
 //! completeness as design.md defines it: pages are contiguous, the last one is short or empty, the
 //! rows add up to at least every `totalRowCount` the server reported (a floor, not a stop rule: it is
 //! not trustworthy in every version), and the sampling ratio is 1.
@@ -10,9 +10,15 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use futures_util::stream::{self, Stream, StreamExt};
 
-use crate::api::{Client, Error as ApiError, Page, PinboardRequest, SearchRequest};
+mod seam;
+
+use futures_util::stream::{self, Stream, StreamExt};
+use seam::{Seam, SeamedPage};
+
+use crate::api::{
+    AnswerRequest, ApiVersion, Client, Error as ApiError, Page, PinboardRequest, SearchRequest,
+};
 
 /// How pages are fetched and what counts as complete.
 #[derive(Debug, Clone)]
@@ -132,39 +138,78 @@ fn check(
 pub type FetchPage =
     Arc<dyn Fn(u64, u64) -> BoxFuture<'static, Result<Page, ApiError>> + Send + Sync>;
 
-/// The pages of a search, in order. The stream ends after the short or empty last page; a
-/// completeness failure ends it with an error.
+/// How consecutive pages are checked to meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seams {
+    /// v1: pages as asked; `totalRowCount` shows rows that moved, and a 400 after a full page is
+    /// how some builds say "past the end" (spec §6, §7 Q1).
+    Counted,
+    /// v2: each later page is asked for from one row early, and that row must be the previous
+    /// page's last, so rows inserted or deleted while paging are caught without a trustworthy total.
+    /// Pages are then at most one row under the per-call cap.
+    Overlapped,
+}
+
+impl Seams {
+    /// The seams pages read through `api` are checked with.
+    pub fn of(api: ApiVersion) -> Self {
+        match api {
+            ApiVersion::V1 => Seams::Counted,
+            ApiVersion::V2 => Seams::Overlapped,
+        }
+    }
+}
+
+/// The pages of a search through `api`, in order. The stream ends after the short or empty last
+/// page; a completeness failure ends it with an error.
 pub fn search_pages(
     client: Client,
     request: SearchRequest,
     config: PagerConfig,
+    api: ApiVersion,
 ) -> impl Stream<Item = Result<PageAt, PagerError>> {
     let fetch: FetchPage = Arc::new(move |offset, size| {
         let (client, request) = (client.clone(), request.clone());
-        Box::pin(async move { client.search_page(&request, offset, size).await })
+        Box::pin(async move {
+            match api {
+                ApiVersion::V1 => client.search_page(&request, offset, size).await,
+                ApiVersion::V2 => client.search_page_v2(&request, offset, size).await,
+            }
+        })
     });
-    pages(fetch, config)
+    pages(fetch, config, Seams::of(api))
 }
 
-/// The pages of one viz of a pinboard, in order: each viz is paged on its own (spec §3.1).
+/// The pages of one viz of a pinboard (a liveboard, in v2), in order: each viz is paged on its own
+/// (spec §3.1, §7 Q21).
 pub fn viz_pages(
     client: Client,
     pinboard: String,
     viz: String,
     config: PagerConfig,
+    api: ApiVersion,
 ) -> impl Stream<Item = Result<PageAt, PagerError>> {
     let mut request = PinboardRequest::new(pinboard);
     request.vizzes.push(viz.clone());
     let fetch: FetchPage = Arc::new(move |offset, size| {
         let (client, request, viz) = (client.clone(), request.clone(), viz.clone());
         Box::pin(async move {
-            let blocks = client.pinboard_page(&request, offset, size).await?;
+            let (blocks, endpoint) = match api {
+                ApiVersion::V1 => (
+                    client.pinboard_page(&request, offset, size).await?,
+                    "pinboarddata",
+                ),
+                ApiVersion::V2 => (
+                    client.liveboard_page(&request, offset, size).await?,
+                    "v2/metadata/liveboard/data",
+                ),
+            };
             let block =
                 blocks
                     .into_iter()
                     .find(|b| b.viz == viz)
                     .ok_or_else(|| ApiError::Decode {
-                        endpoint: "pinboarddata".into(),
+                        endpoint: endpoint.into(),
                         reason: format!("the response has no block for viz {viz}"),
                     })?;
             Ok(Page {
@@ -173,20 +218,62 @@ pub fn viz_pages(
             })
         })
     });
-    pages(fetch, config)
+    pages(fetch, config, Seams::of(api))
 }
 
-/// The pages `fetch` returns, in order, checked for completeness.
+/// The pages of a saved Answer, in order (REST v2 only).
+pub fn answer_pages(
+    client: Client,
+    request: AnswerRequest,
+    config: PagerConfig,
+) -> impl Stream<Item = Result<PageAt, PagerError>> {
+    let fetch: FetchPage = Arc::new(move |offset, size| {
+        let (client, request) = (client.clone(), request.clone());
+        Box::pin(async move { client.answer_page(&request, offset, size).await })
+    });
+    pages(fetch, config, Seams::Overlapped)
+}
+
+/// Fetches a page with its seam rows.
+type FetchSeamed =
+    Arc<dyn Fn(u64, u64) -> BoxFuture<'static, Result<SeamedPage, ApiError>> + Send + Sync>;
+
+/// The pages `fetch` returns, in order, checked for completeness and, by `seams`, that each meets
+/// the one before.
 pub fn pages(
     fetch: FetchPage,
     config: PagerConfig,
+    seams: Seams,
 ) -> impl Stream<Item = Result<PageAt, PagerError>> {
-    stream::once(first_then_rest(fetch, config)).flatten()
+    let (fetch, config): (FetchSeamed, PagerConfig) = match seams {
+        Seams::Counted => (
+            Arc::new(move |offset, size| {
+                let page = fetch(offset, size);
+                Box::pin(async move { page.await.map(|page| (page, Seam::default())) })
+            }),
+            config,
+        ),
+        Seams::Overlapped => {
+            let config = PagerConfig {
+                page_size: config.page_size.min(MAX_PAGE_SIZE - 1),
+                ..config
+            };
+            (
+                Arc::new(move |offset, size| {
+                    let fetch = fetch.clone();
+                    Box::pin(async move { seam::fetch_overlapped(&fetch, offset, size).await })
+                }),
+                config,
+            )
+        }
+    };
+    stream::once(first_then_rest(fetch, config, seams)).flatten()
 }
 
 async fn first_then_rest(
-    fetch: FetchPage,
+    fetch: FetchSeamed,
     config: PagerConfig,
+    seams: Seams,
 ) -> std::pin::Pin<Box<dyn Stream<Item = Result<PageAt, PagerError>> + Send>> {
     if config.page_size == 0 || config.page_size > MAX_PAGE_SIZE || config.in_flight == 0 {
         let message = format!(
@@ -197,7 +284,7 @@ async fn first_then_rest(
             async move { Err(PagerError::Config(message)) },
         ));
     }
-    let first = match fetch(0, config.page_size).await {
+    let (first, first_seam) = match fetch(0, config.page_size).await {
         Ok(page) => page,
         Err(e) => return Box::pin(stream::once(async move { Err(e.into()) })),
     };
@@ -230,15 +317,15 @@ async fn first_then_rest(
         })
         .buffered(config.in_flight);
     let walk = rest.scan(
-        (tally, false),
-        move |(tally, done), (index, offset, page)| {
+        (tally, false, first_seam.last),
+        move |(tally, done, previous_last), (index, offset, page)| {
             let config = config.clone();
             let item = if *done {
                 None
             } else {
                 Some(match page {
                     // After a full page, a 400 is how some builds say "past the end" (spec §6, §7 Q1).
-                    Err(ApiError::Api { status: 400, .. }) => {
+                    Err(ApiError::Api { status: 400, .. }) if seams == Seams::Counted => {
                         *done = true;
                         tracing::info!(
                             offset,
@@ -250,12 +337,24 @@ async fn first_then_rest(
                         *done = true;
                         Err(e.into())
                     }
-                    Ok(page) => match check(&page, offset, tally, &config) {
+                    Ok((page, seam)) => match check(&page, offset, tally, &config).and_then(|()| {
+                        match seam::mismatch(previous_last.as_ref(), &seam, offset) {
+                            Some(reason) if !config.allow_incomplete => {
+                                Err(PagerError::Incomplete {
+                                    expected: tally.reported_total.unwrap_or(0),
+                                    received: tally.received,
+                                    reason,
+                                })
+                            }
+                            _ => Ok(seam.last),
+                        }
+                    }) {
                         Err(e) => {
                             *done = true;
                             Err(e)
                         }
-                        Ok(()) => {
+                        Ok(last) => {
+                            *previous_last = last;
                             let rows = rows_of(&page);
                             if rows < size {
                                 *done = true;
