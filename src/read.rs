@@ -281,8 +281,8 @@ pub async fn pinboard_vizzes(client: &Client, pinboard: &str) -> Result<Vec<Data
 /// The cluster's zone from `session/info`, or UTC (with a warning) when it sends none we know.
 ///
 /// `session/info` is a v1 call; v2 has no documented equivalent. Reading through v2, a cluster that
-/// no longer answers it (404, or refusing the v1 session) gives UTC with a warning that says to set
-/// the zone, rather than failing the export.
+/// refuses it (404, or the v1 session) is an error that says to give the zone: guessing UTC would
+/// turn every DATE column into timestamps.
 pub async fn cluster_time_zone(client: &Client) -> Result<Tz, ReadError> {
     let info = match client.session_info().await {
         Ok(info) => info,
@@ -290,8 +290,11 @@ pub async fn cluster_time_zone(client: &Client) -> Result<Tz, ReadError> {
             if matches!(error.status(), Some(401 | 403 | 404))
                 && client.data_api().await? == ApiVersion::V2 =>
         {
-            tracing::warn!(%error, "cannot read the cluster's time zone (v1 session/info); reading dates in UTC (set one with --time-zone)");
-            return Ok(Tz::UTC);
+            return Err(ReadError::Config(format!(
+                "cannot read the cluster's time zone: {error}. Through REST v2 it comes from the v1 \
+                 call session/info, which this cluster refused; give the zone with --time-zone \
+                 (time_zone in a job file)"
+            )));
         }
         Err(error) => return Err(error.into()),
     };

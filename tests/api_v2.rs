@@ -641,3 +641,57 @@ async fn a_v1_only_cluster_reading_through_v2_fails_clearly() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn through_v2_the_zone_comes_from_v1_or_must_be_given() {
+    let plan = FaultPlan {
+        seed: 0,
+        rules: vec![FaultRule::new(
+            "session/login",
+            Fault::Status {
+                status: 401,
+                code: None,
+                retry_after: None,
+                debug: None,
+            },
+        )],
+    };
+    let emu = common::start_with(
+        Emulator::builder()
+            .rows(1_000)
+            .profile(modern(&[]))
+            .faults(plan),
+    )
+    .await;
+    let search = |options| {
+        Export::search(
+            &client(&emu, ApiChoice::V2),
+            "[Order Line ID] [Order Date] sort by [Order Line ID]",
+            ids::RETAIL_SALES,
+        )
+        .options(options)
+        .to(temp_dir("zone").display().to_string())
+    };
+    // v1 sign-in refused: no guessing UTC (dates would become timestamps), but a clear error.
+    let error = search(options(500)).run().await.expect_err("no zone");
+    assert_eq!(error.kind(), FailureKind::Usage, "{error}");
+    assert!(error.to_string().contains("--time-zone"), "{error}");
+    // With the zone given, the export needs no v1 call at all.
+    let logins = emu.request_count(tsexport::emulator::Endpoint::SessionLogin);
+    let mut given = options(500);
+    given.read.time_zone = Some(chrono_tz::America::Chicago);
+    let summary = search(given).run().await.expect("export");
+    assert_eq!(summary.rows, 1_000);
+    assert_eq!(
+        summary.tables[0]
+            .schema
+            .field_with_name("Order Date")
+            .expect("column")
+            .data_type(),
+        &arrow_schema::DataType::Date32
+    );
+    assert_eq!(
+        emu.request_count(tsexport::emulator::Endpoint::SessionLogin),
+        logins
+    );
+}

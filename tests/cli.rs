@@ -199,7 +199,11 @@ fn demo_tours_the_client_over_the_emulator_and_exits() {
             "{folder}"
         );
     }
-    for export in ["retail_sales", "retail_pinboard"] {
+    assert!(
+        stdout.contains("exported the saved answer 'Sales by Product' through REST API v2"),
+        "{stdout}"
+    );
+    for export in ["retail_sales", "retail_pinboard", "sales_by_product"] {
         assert!(out.join(export).join("_SUCCESS").exists(), "{export}");
     }
     let _ = std::fs::remove_dir_all(&out);

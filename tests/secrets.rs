@@ -109,12 +109,29 @@ enum Twist {
     None,
 }
 
+/// The endpoints a fault on `endpoint` goes to: a data page has a REST v2 twin, and the emulator is
+/// a current cluster, so exports read through v2 (`--api auto`) and v1 clients through v1.
+fn with_twin(endpoint: &str) -> Vec<String> {
+    match endpoint {
+        "searchdata" => vec![endpoint.to_string(), format!("v2/{endpoint}")],
+        _ => vec![endpoint.to_string()],
+    }
+}
+
 fn always(endpoint: &str, fault: Fault) -> FaultPlan {
-    FaultPlan::new().rule(FaultRule::new(endpoint, fault))
+    with_twin(endpoint)
+        .into_iter()
+        .fold(FaultPlan::new(), |plan, endpoint| {
+            plan.rule(FaultRule::new(endpoint, fault.clone()))
+        })
 }
 
 fn once(endpoint: &str, fault: Fault) -> FaultPlan {
-    FaultPlan::new().rule(FaultRule::new(endpoint, fault).nth([1]))
+    with_twin(endpoint)
+        .into_iter()
+        .fold(FaultPlan::new(), |plan, endpoint| {
+            plan.rule(FaultRule::new(endpoint, fault.clone()).nth([1]))
+        })
 }
 
 fn status(status: u16, retry_after: Option<u64>) -> Fault {
@@ -127,6 +144,27 @@ fn status(status: u16, retry_after: Option<u64>) -> Fault {
 }
 
 const SEARCH: &[&str] = &["search", QUERY, "-s", "Retail Sales", "-o", "{out}/sales/"];
+/// The search through one API (the emulator serves both; without `--api`, v2 is picked).
+const SEARCH_V1: &[&str] = &[
+    "search",
+    QUERY,
+    "-s",
+    "Retail Sales",
+    "-o",
+    "{out}/sales/",
+    "--api",
+    "v1",
+];
+const SEARCH_V2: &[&str] = &[
+    "search",
+    QUERY,
+    "-s",
+    "Retail Sales",
+    "-o",
+    "{out}/sales/",
+    "--api",
+    "v2",
+];
 
 /// Error paths. The exit codes are the README's: 2 flags or configuration, 3 sign-in, 4 incomplete
 /// data, 5 cluster or network after retries.
@@ -137,7 +175,10 @@ const FAILURES: &[(&str, Twist, &[&str], Codes)] = &[
     ("wrong credentials, run", Twist::WrongCredentials, &["run", "{jobs}", "--report", "{report}"], [3, 3, 3]),
     ("wrong credentials, job-file secret", Twist::WrongCredentials, &["run", "{jobs_creds}", "--report", "{report}"], [3, 3, 3]),
     // A cluster, or a proxy in front of it, that echoes the request in its error message.
-    ("sign-in error echoes the credentials", Twist::Faults(echo_credentials), SEARCH, [3, 3, 3]),
+    ("sign-in error echoes the credentials", Twist::Faults(echo_credentials), SEARCH_V1, [3, 3, 3]),
+    ("v2 token error echoes the password", Twist::Faults(echo_v2_password), SEARCH_V2, [3, SKIP, SKIP]),
+    ("v2 token error echoes the secret key", Twist::Faults(echo_v2_secret_key), SEARCH_V2, [SKIP, 3, SKIP]),
+    ("v2 error echoes the bearer token", Twist::Faults(echo_v2_token), SEARCH_V2, [SKIP, SKIP, 3]),
     ("set-password error echoes the password", Twist::Faults(echo_current_password), &["users", "set-password", "alice", "--new-password-file", "{newpw}"], [2, 2, 2]),
     ("users sync error echoes the password", Twist::Faults(echo_new_user_password), &["users", "sync", "{sync}", "--apply", "--password-file", "{new_user_pw}"], [2, 2, 2]),
     ("sign-in answers 500", Twist::Faults(sign_in_fails), SEARCH, [3, 3, 0]),
@@ -187,6 +228,29 @@ fn echo_credentials() -> FaultPlan {
         ))
 }
 
+/// A v2 token request refused with its JSON body in the message: the password's.
+fn echo_v2_password() -> FaultPlan {
+    let body =
+        format!(r#"{{"username":"tsadmin","password":"{PASSWORD}","validity_time_in_sec":300}}"#);
+    always("v2/auth/token/full", echo(401, &body))
+}
+
+/// A v2 token request refused with its JSON body in the message: the secret key's.
+fn echo_v2_secret_key() -> FaultPlan {
+    let body = format!(
+        r#"{{"username":"tsadmin","secret_key":"{SECRET_KEY}","validity_time_in_sec":300}}"#
+    );
+    always("v2/auth/token/full", echo(401, &body))
+}
+
+/// A v2 call refused with the bearer token it carried in the message.
+fn echo_v2_token() -> FaultPlan {
+    always(
+        "v2/metadata/search",
+        echo(401, &format!("Authorization: Bearer {TOKEN}")),
+    )
+}
+
 /// `user/updatepassword` refused, repeating the signed-in user's password (after the set-up's call).
 fn echo_current_password() -> FaultPlan {
     let echoed = format!("name=alice&currentpassword={PASSWORD}");
@@ -201,11 +265,12 @@ fn echo_new_user_password() -> FaultPlan {
     )
 }
 
-/// Password sign-in (after the set-up's) and trusted auth answer 500.
+/// Password sign-in (after the set-up's), trusted auth and v2 tokens answer 500.
 fn sign_in_fails() -> FaultPlan {
     FaultPlan::new()
         .rule(FaultRule::new("session/login", status(500, None)).nth(2..200))
         .rule(FaultRule::new("session/auth/token", status(500, None)))
+        .rule(FaultRule::new("v2/auth/token/full", status(500, None)))
 }
 
 /// `user/updatepassword` answers 500 (after the set-up's call).
@@ -799,6 +864,12 @@ async fn no_command_leaks_a_secret() {
     assert!(
         !issued.session_ids.is_empty() && !issued.login_tokens.is_empty(),
         "sessions and trusted-auth tokens were issued and searched for: {issued:?}"
+    );
+    // The emulator is a current cluster, so exports read through REST v2 (`--api auto`): the
+    // bearer tokens it issued beside the configured one were searched for too.
+    assert!(
+        issued.bearer_tokens.len() > 1,
+        "v2 tokens were issued and searched for: {issued:?}"
     );
 }
 

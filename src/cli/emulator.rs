@@ -152,7 +152,9 @@ pub async fn serve(args: EmulatorArgs) -> Result<(), CliError> {
 }
 
 pub async fn demo(args: DemoArgs) -> Result<(), CliError> {
+    // A current cluster: REST v1 and v2 both served.
     let emulator = Emulator::builder()
+        .profile(Profile::modern())
         .bind(args.bind)
         .rows(args.rows)
         .start()

@@ -1,18 +1,19 @@
-//! A search (or a viz, or an Answer; through REST v1 or v2) becomes an ordered stream of pages, with up to `in_flight` requests at once, checked for
-//! completeness as design.md defines it: pages are contiguous, the last one is short or empty, the
-//! rows add up to at least every `totalRowCount` the server reported (a floor, not a stop rule: it is
-//! not trustworthy in every version), and the sampling ratio is 1.
+//! A search (or a viz, or an Answer; through REST v1 or v2) becomes an ordered stream of pages, with
+//! up to `in_flight` requests at once, checked for completeness as design.md defines it: pages are
+//! contiguous, the last one is short or empty, the rows add up to at least every `totalRowCount` the
+//! server reported (a floor, not a stop rule: it is not trustworthy in every version), and the
+//! sampling ratio is 1. Through v2, which reports no total to trust, each page must also begin with
+//! the row the previous one ended on ([`Seams`]).
 //!
 //! The first page is fetched alone: its `pageSize` tells the effective page size (a cluster may cap
 //! it below what was asked), and only then are later pages requested ahead, so the offsets asked for
 //! are always the ones the server will page by.
 
+mod seam;
+
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-
-mod seam;
-
 use futures_util::stream::{self, Stream, StreamExt};
 use seam::{Seam, SeamedPage};
 
@@ -53,7 +54,7 @@ pub enum PagerError {
     #[error(transparent)]
     Api(#[from] ApiError),
     /// The data cannot be trusted to be all of the result.
-    #[error("incomplete result: {reason} ({received} rows received, at least {expected} reported). Nothing is wrong with your query; re-run it, add a 'sort by' so pages are stable, or pass --allow-incomplete to accept it")]
+    #[error("incomplete result: {reason} ({received} rows received{}). Nothing is wrong with your query; re-run it, add a 'sort by' so pages are stable, or pass --allow-incomplete to accept it", reported(*.expected))]
     Incomplete {
         expected: u64,
         received: u64,
@@ -65,6 +66,15 @@ pub enum PagerError {
     /// The configuration cannot page.
     #[error("invalid paging settings: {0}")]
     Config(String),
+}
+
+/// `, at least N reported`, when the server reported a total.
+fn reported(expected: u64) -> String {
+    if expected == 0 {
+        String::new()
+    } else {
+        format!(", at least {expected} reported")
+    }
 }
 
 /// One page in order, with where it sits in the result.
