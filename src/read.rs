@@ -431,20 +431,24 @@ pub async fn open(
             async move {
                 let page = page?;
                 let bytes = page.page.bytes.clone();
-                let batch =
-                    tokio::task::spawn_blocking(move || decoder.decode(&bytes, page.offset))
-                        .await
-                        .map_err(|e| ReadError::Config(format!("decoding stopped: {e}")))?;
+                // Row numbers in messages count from the page's first row, its overlap row included.
+                let first_row = page.offset - u64::from(page.overlap);
+                let batch = tokio::task::spawn_blocking(move || decoder.decode(&bytes, first_row))
+                    .await
+                    .map_err(|e| ReadError::Config(format!("decoding stopped: {e}")))?;
                 Ok::<_, ReadError>((page, batch))
             }
         })
         .buffered(in_flight);
-    let stats = decoded.scan(PageStats::default(), |stats, item| {
+    let allow_incomplete = options.pager.allow_incomplete;
+    let stats = decoded.scan(Seam::default(), move |seam, item| {
         let result = item.and_then(|(page, batch)| {
             let batch = batch.map_err(|error| match error {
                 DecodeError::Misfits { misfits } => ReadError::Misfits { misfits },
                 other => ReadError::Decode(other),
             })?;
+            let batch = seam.join(batch, &page, allow_incomplete)?;
+            let stats = &mut seam.stats;
             stats.pages += 1;
             stats.rows += batch.num_rows() as u64;
             stats.bytes += page.page.bytes.len() as u64;
@@ -470,6 +474,57 @@ pub async fn open(
         table,
         inner: run_ahead(stats.boxed(), in_flight),
     })
+}
+
+/// The running state of a read: its statistics, and the last row handed out, for the next page's
+/// overlap row to be checked against (`crate::pager::Seams::Overlapped`).
+#[derive(Default)]
+struct Seam {
+    stats: PageStats,
+    /// A copy of the last row (a slice would keep its whole batch alive).
+    last_row: Option<RecordBatch>,
+}
+
+impl Seam {
+    /// `batch` without its overlap row, once that row is found to be the last one handed out; then
+    /// remembers `batch`'s last row.
+    fn join(
+        &mut self,
+        batch: RecordBatch,
+        page: &PageAt,
+        allow_incomplete: bool,
+    ) -> Result<RecordBatch, ReadError> {
+        let batch = if page.overlap && batch.num_rows() > 0 {
+            let repeated = batch.slice(0, 1);
+            let matches = self.last_row.as_ref().is_none_or(|last| {
+                last.columns()
+                    .iter()
+                    .zip(repeated.columns())
+                    .all(|(a, b)| a.to_data() == b.to_data())
+            });
+            if !matches && !allow_incomplete {
+                return Err(ReadError::Pager(PagerError::Incomplete {
+                    expected: self.stats.rows_expected.unwrap_or(0),
+                    received: self.stats.rows,
+                    reason: format!(
+                        "the row before offset {} changed between pages: rows were inserted or deleted while paging",
+                        page.offset
+                    ),
+                }));
+            }
+            batch.slice(1, batch.num_rows() - 1)
+        } else {
+            batch
+        };
+        if batch.num_rows() > 0 {
+            let last = batch.slice(batch.num_rows() - 1, 1);
+            self.last_row = Some(
+                arrow_select::concat::concat_batches(&last.schema(), [&last])
+                    .map_err(|e| ReadError::Config(format!("keeping the last row: {e}")))?,
+            );
+        }
+        Ok(batch)
+    }
 }
 
 /// Drives `stream` on its own task, up to `ahead` items ahead of the consumer. Streams only make

@@ -695,3 +695,45 @@ async fn through_v2_the_zone_comes_from_v1_or_must_be_given() {
         logins
     );
 }
+
+#[tokio::test]
+async fn rows_inserted_or_deleted_between_v2_pages_stop_the_export() {
+    // 2,500 rows in pages of 1,000; the second or third page sees rows moved before it.
+    for (nth, rows, expected) in [
+        (2, 3, "changed between pages"),
+        (2, -3, "changed between pages"),
+        (3, -2_000, "is gone"),
+    ] {
+        let run = |allow_incomplete: bool| async move {
+            let plan = FaultPlan {
+                seed: 0,
+                rules: vec![FaultRule::new("v2/searchdata", Fault::ShiftRows { rows }).nth([nth])],
+            };
+            let emu = common::start_with(
+                Emulator::builder()
+                    .rows(2_500)
+                    .profile(modern(&[]))
+                    .faults(plan),
+            )
+            .await;
+            let mut options = options(1000);
+            options.read.pager.in_flight = 1;
+            options.read.pager.allow_incomplete = allow_incomplete;
+            Export::search(
+                &client(&emu, ApiChoice::V2),
+                "[Order Line ID] sort by [Order Line ID]",
+                ids::RETAIL_SALES,
+            )
+            .options(options)
+            .to(temp_dir("moved").display().to_string())
+            .run()
+            .await
+        };
+        let error = run(false).await.expect_err("moved rows");
+        assert_eq!(error.kind(), FailureKind::Incomplete, "{rows}: {error}");
+        assert!(error.to_string().contains(expected), "{rows}: {error}");
+        // Accepted when asked to: the export commits what came.
+        let summary = run(true).await.expect("accepted");
+        assert!(summary.rows > 0, "{rows}");
+    }
+}

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, Stream, StreamExt};
-use seam::{Seam, SeamedPage};
+use seam::Overlap;
 
 use crate::api::{
     AnswerRequest, ApiVersion, Client, Error as ApiError, Page, PinboardRequest, SearchRequest,
@@ -82,8 +82,12 @@ fn reported(expected: u64) -> String {
 pub struct PageAt {
     pub index: u64,
     pub offset: u64,
+    /// The page's rows, its overlap row left out.
     pub rows: u64,
     pub page: Page,
+    /// The page's first row repeats the previous page's last ([`Seams::Overlapped`]): the reader
+    /// checks that it does and drops it.
+    pub overlap: bool,
 }
 
 /// Completeness facts gathered while paging.
@@ -244,9 +248,9 @@ pub fn answer_pages(
     pages(fetch, config, Seams::Overlapped)
 }
 
-/// Fetches a page with its seam rows.
+/// Fetches a page and what it holds before its own rows.
 type FetchSeamed =
-    Arc<dyn Fn(u64, u64) -> BoxFuture<'static, Result<SeamedPage, ApiError>> + Send + Sync>;
+    Arc<dyn Fn(u64, u64) -> BoxFuture<'static, Result<(Page, Overlap), ApiError>> + Send + Sync>;
 
 /// The pages `fetch` returns, in order, checked for completeness and, by `seams`, that each meets
 /// the one before.
@@ -259,7 +263,7 @@ pub fn pages(
         Seams::Counted => (
             Arc::new(move |offset, size| {
                 let page = fetch(offset, size);
-                Box::pin(async move { page.await.map(|page| (page, Seam::default())) })
+                Box::pin(async move { page.await.map(|page| (page, Overlap::None)) })
             }),
             config,
         ),
@@ -294,7 +298,7 @@ async fn first_then_rest(
             async move { Err(PagerError::Config(message)) },
         ));
     }
-    let (first, first_seam) = match fetch(0, config.page_size).await {
+    let (first, _) = match fetch(0, config.page_size).await {
         Ok(page) => page,
         Err(e) => return Box::pin(stream::once(async move { Err(e.into()) })),
     };
@@ -314,6 +318,7 @@ async fn first_then_rest(
         offset: 0,
         rows: first_rows,
         page: first,
+        overlap: false,
     };
     if first_rows < size {
         let finished = finish(tally, &config).map(|()| head);
@@ -327,8 +332,8 @@ async fn first_then_rest(
         })
         .buffered(config.in_flight);
     let walk = rest.scan(
-        (tally, false, first_seam.last),
-        move |(tally, done, previous_last), (index, offset, page)| {
+        (tally, false),
+        move |(tally, done), (index, offset, page)| {
             let config = config.clone();
             let item = if *done {
                 None
@@ -347,24 +352,28 @@ async fn first_then_rest(
                         *done = true;
                         Err(e.into())
                     }
-                    Ok((page, seam)) => match check(&page, offset, tally, &config).and_then(|()| {
-                        match seam::mismatch(previous_last.as_ref(), &seam, offset) {
-                            Some(reason) if !config.allow_incomplete => {
-                                Err(PagerError::Incomplete {
-                                    expected: tally.reported_total.unwrap_or(0),
-                                    received: tally.received,
-                                    reason,
-                                })
-                            }
-                            _ => Ok(seam.last),
+                    // Not even the overlap row: rows were deleted before this page.
+                    Ok((_, Overlap::Missing)) => {
+                        *done = true;
+                        if config.allow_incomplete {
+                            finish(*tally, &config).map(|()| None)
+                        } else {
+                            Err(PagerError::Incomplete {
+                                expected: tally.reported_total.unwrap_or(0),
+                                received: tally.received,
+                                reason: format!(
+                                    "the row before offset {offset} is gone: rows were deleted while paging"
+                                ),
+                            })
                         }
-                    }) {
+                    }
+                    Ok((page, overlap)) => match check(&page, offset, tally, &config) {
                         Err(e) => {
                             *done = true;
                             Err(e)
                         }
-                        Ok(last) => {
-                            *previous_last = last;
+                        Ok(()) => {
+                            let overlap = overlap == Overlap::Row;
                             let rows = rows_of(&page);
                             if rows < size {
                                 *done = true;
@@ -374,6 +383,7 @@ async fn first_then_rest(
                                         offset,
                                         rows,
                                         page,
+                                        overlap,
                                     })
                                     .filter(|p| p.rows > 0)
                                 })
@@ -383,6 +393,7 @@ async fn first_then_rest(
                                     offset,
                                     rows,
                                     page,
+                                    overlap,
                                 }))
                             }
                         }
