@@ -371,6 +371,16 @@ async fn callers_needing_a_fresh_token_at_once_share_one_refresh() {
     }
     assert_eq!(emu.request_count(V2Endpoint::TokenFull), 2, "one refresh");
     assert_eq!(emu.request_count(V2Endpoint::MetadataSearch), 9);
+
+    // Signing out revokes the token: the cluster refuses it from then on, and the client fetches
+    // a new one when it is used again.
+    client.logout().await.expect("sign out");
+    assert_eq!(emu.request_count(V2Endpoint::TokenRevoke), 1);
+    client
+        .table_columns_v2(ids::RETAIL_SALES)
+        .await
+        .expect("after sign-out");
+    assert_eq!(emu.request_count(V2Endpoint::TokenFull), 3);
 }
 
 #[tokio::test]

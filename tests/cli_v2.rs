@@ -77,6 +77,9 @@ async fn api_flag_picks_the_api_and_both_write_the_same_rows() {
     // v1 was asked only when chosen; v2 when chosen and by auto.
     assert!(emu.request_count(Endpoint::SearchData) >= 3);
     assert!(emu.request_count(V2Endpoint::SearchData) >= 6);
+    // Each command revoked the token it fetched, as it signs out of the session it opened.
+    assert_eq!(emu.request_count(V2Endpoint::TokenFull), 2);
+    assert_eq!(emu.request_count(V2Endpoint::TokenRevoke), 2);
 
     let bad = tsexport(
         &emu,

@@ -2,6 +2,7 @@
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::transport::{Auth, Call, Pass};
 use super::{Client, Error};
@@ -50,19 +51,37 @@ impl Client {
             .await
     }
 
-    /// `POST session/logout`, then forgets the session. Without a session this does nothing.
+    /// Ends what this client opened: `POST session/logout` for a v1 session, and v2
+    /// `auth/token/revoke` for a bearer token it fetched (a token the user gave is theirs to keep).
+    /// Each is forgotten either way, and each is tried even if the other fails.
     pub async fn logout(&self) -> Result<(), Error> {
-        let Some(session) = self.inner.take_session().await else {
-            return Ok(());
+        let session = match self.inner.take_session().await {
+            Some(session) => {
+                let call = Call {
+                    auth: Auth::None,
+                    ..Call::write(Method::POST, "session/logout")
+                };
+                self.inner
+                    .send_once(&call, Some(&Pass::Cookie(session)))
+                    .await
+                    .map(|_| ())
+            }
+            None => Ok(()),
         };
-        let call = Call {
-            auth: Auth::None,
-            ..Call::write(Method::POST, "session/logout")
+        let token = match self.inner.take_token().await {
+            Some(token) => {
+                let call = Call {
+                    auth: Auth::None,
+                    read: false,
+                    ..Call::v2("auth/token/revoke", json!({"token": token.expose()}))
+                };
+                self.inner
+                    .send_once(&call, Some(&Pass::Bearer(token)))
+                    .await
+                    .map(|_| ())
+            }
+            None => Ok(()),
         };
-        self.inner
-            .send_once(&call, Some(&Pass::Cookie(session)))
-            .await
-            .map(|_| ())
-            .map_err(|f| f.error)
+        session.and(token).map_err(|f| f.error)
     }
 }

@@ -442,6 +442,12 @@ impl Transport {
         self.session.lock().await.take()
     }
 
+    /// Forgets the v2 token this client fetched (never one the user gave); the next v2 call fetches
+    /// another.
+    pub async fn take_token(&self) -> Option<Secret> {
+        self.token.lock().await.take().map(|t| t.secret().clone())
+    }
+
     pub async fn send_once(&self, call: &Call, pass: Option<&Pass>) -> Result<Response, Failure> {
         let mut request = self
             .http
