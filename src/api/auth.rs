@@ -13,21 +13,7 @@ pub(crate) async fn sign_in(
     transport: &Transport,
     credentials: &Credentials,
 ) -> Result<Secret, Error> {
-    let user = credentials.user().to_string();
-    let refused = |e: Error| match e {
-        Error::Api {
-            status: status @ (400 | 401 | 403 | 500),
-            code,
-            debug,
-            ..
-        } => Error::Auth {
-            user: user.clone(),
-            status,
-            code,
-            debug,
-        },
-        other => other,
-    };
+    let refused = |e: Error| refused_as_auth(e, credentials);
     let response = match credentials {
         Credentials::Password { username, password } => {
             let call = sign_in_call("session/login").form(vec![
@@ -79,6 +65,26 @@ pub(crate) async fn sign_in(
         endpoint: "session/login".into(),
         reason: "sign-in succeeded but no JSESSIONID cookie came back".into(),
     })
+}
+
+/// A sign-in call's failure as what it means: the cluster refusing these credentials (400, 401,
+/// 403, or the 500 some builds answer bad trusted-auth keys with) is [`Error::Auth`]; anything else
+/// stays as it was. Shared by v1 sign-in and v2 token requests.
+pub(crate) fn refused_as_auth(error: Error, credentials: &Credentials) -> Error {
+    match error {
+        Error::Api {
+            status: status @ (400 | 401 | 403 | 500),
+            code,
+            debug,
+            ..
+        } => Error::Auth {
+            user: credentials.user().to_string(),
+            status,
+            code,
+            debug,
+        },
+        other => other,
+    }
 }
 
 /// A sign-in call. It is a POST, but it may be sent again after a transient failure: repeating it

@@ -88,20 +88,10 @@ pub(crate) async fn fetch(
         ..Call::v2("auth/token/full", body)
     };
     let sent = Instant::now();
-    let response: TokenResponse = transport.send_for_json(&call).await.map_err(|e| match e {
-        Error::Api {
-            status: status @ (400 | 401 | 403 | 500),
-            code,
-            debug,
-            ..
-        } => Error::Auth {
-            user: credentials.user().to_string(),
-            status,
-            code,
-            debug,
-        },
-        other => other,
-    })?;
+    let response: TokenResponse = transport
+        .send_for_json(&call)
+        .await
+        .map_err(|e| super::auth::refused_as_auth(e, credentials))?;
     if response.token.is_empty() {
         return Err(Error::Decode {
             endpoint: call.name(),

@@ -16,12 +16,11 @@ const ALL_COLUMNS: &str = "[Order Line ID] [Order ID] [Customer] [Region] [Produ
                            [Loyalty Points] sort by [Order Line ID]";
 
 pub async fn tour(base_url: &str, out: &str) -> Result<(), CliError> {
-    let client = Client::builder(base_url)
-        .credentials(Credentials::password(
-            DEFAULT_USERNAME,
-            Secret::new(DEFAULT_PASSWORD),
-        ))
-        .build()?;
+    let builder = Client::builder(base_url).credentials(Credentials::password(
+        DEFAULT_USERNAME,
+        Secret::new(DEFAULT_PASSWORD),
+    ));
+    let client = builder.clone().build()?;
     let me = client.session_info().await?;
     println!(
         "signed in as {} on release {} (time zone {})",
@@ -98,13 +97,7 @@ pub async fn tour(base_url: &str, out: &str) -> Result<(), CliError> {
     }
 
     // The same cluster through REST v2, as `--api auto` finds it: answers have no v1 data call.
-    let v2 = Client::builder(base_url)
-        .credentials(Credentials::password(
-            DEFAULT_USERNAME,
-            Secret::new(DEFAULT_PASSWORD),
-        ))
-        .api(ApiChoice::Auto)
-        .build()?;
+    let v2 = builder.api(ApiChoice::Auto).build()?;
     let answer = format!("{}/sales_by_product", out.trim_end_matches('/'));
     let summary = Export::answer(&v2, ids::ANSWER_SALES_BY_PRODUCT)
         .to(answer.clone())

@@ -30,16 +30,9 @@ pub(crate) async fn probe(transport: &Transport) -> Result<ApiVersion, Error> {
                 json!({"metadata": [{"type": "LOGICAL_TABLE"}], "record_size": 1}),
             );
             transport
-                .send_for_bytes(&call)
+                .send_for_json::<serde_json::Value>(&call)
                 .await
-                .and_then(|(_, _, body)| {
-                    serde_json::from_slice::<serde_json::Value>(&body)
-                        .map(|_| ())
-                        .map_err(|e| Error::Decode {
-                            endpoint: call.name(),
-                            reason: e.to_string(),
-                        })
-                })
+                .map(|_| ())
         }
     };
     match asked {
