@@ -5,7 +5,7 @@
 //! Run: `cargo bench --bench emulator_memory` (Linux: reads /proc/self/status).
 
 use futures_util::StreamExt;
-use tsexport::emulator::{ids, Emulator};
+use tsexport_emulator::{ids, Emulator};
 
 fn resident_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

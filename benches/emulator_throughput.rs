@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tsexport::emulator::{ids, Emulator};
+use tsexport_emulator::{ids, Emulator};
 
 const QUERY: &str = "[Order Line ID] [Order ID] [Customer] [Region] [Product] [Store ID] [Quantity] [Line Cents] \
                      [Sales] [Discount] [Is Returned] [Order Date] [Ship Time] [Order Time] [Loyalty Points]";

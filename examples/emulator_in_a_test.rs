@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run --example emulator_in_a_test`
 
-use tsexport::emulator::{ids, Emulator, Endpoint, Fault, FaultPlan, FaultRule, Profile};
+use tsexport_emulator::{ids, Emulator, Endpoint, Fault, FaultPlan, FaultRule, Profile};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

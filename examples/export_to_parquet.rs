@@ -6,7 +6,7 @@
 //! its URL and credentials instead of the emulator's.
 
 use tsexport::api::{Client, Credentials, Secret};
-use tsexport::emulator::{ids, Emulator};
+use tsexport_emulator::{ids, Emulator};
 use tsexport::export::{Export, Progress};
 
 #[tokio::main]

@@ -7,7 +7,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use futures_util::TryStreamExt;
 use tsexport::api::{Client, Credentials, Secret};
-use tsexport::emulator::{ids, Emulator};
+use tsexport_emulator::{ids, Emulator};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -21,14 +21,13 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The embedded ThoughtSpot emulator ([`emulator`], behind the default cargo feature `emulator`)
-//! serves the v1 REST API over real HTTP, so tsexport and users' own pipelines can be tested without a
-//! cluster; see `examples/emulator_in_a_test.rs`.
+//! The ThoughtSpot emulator is its own crate, `tsexport-emulator` (in `emulator/`): it serves the REST
+//! v1 API and the v2 data-access subset over real HTTP, so tsexport and users' own pipelines can be
+//! tested without a cluster. Take it as a dev-dependency; see `examples/emulator_in_a_test.rs`. The
+//! library itself never depends on it: the default cargo feature `emulator` only gives the binary
+//! its `emulator` and `demo` commands, and `default-features = false` leaves it (and axum) out.
 
 #![warn(missing_debug_implementations)]
-
-#[cfg(feature = "emulator")]
-pub mod emulator;
 
 /// The version written into manifests and `User-Agent` headers.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

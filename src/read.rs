@@ -253,7 +253,7 @@ pub struct DataViz {
 /// The vizzes of a pinboard that hold data, through the API the client reads data through. v1
 /// lists them (`listvizheaders`, without filters); v2 documents no shape for viz headers, so the
 /// liveboard is asked for one row of every viz, and the data blocks that come back name exactly the
-/// vizzes with data (spec §4.6).
+/// vizzes with data (wire-protocol §4.6).
 pub async fn pinboard_vizzes(client: &Client, pinboard: &str) -> Result<Vec<DataViz>, ApiError> {
     Ok(match client.data_api().await? {
         ApiVersion::V1 => client

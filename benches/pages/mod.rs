@@ -7,12 +7,12 @@
 use std::path::PathBuf;
 
 use tsexport::decode::{first_page, resolve, ColumnMetadata, PageDecoder};
-use tsexport::emulator::data::{DataSets, Table};
-use tsexport::emulator::profile::FullDuplicates;
-use tsexport::emulator::render::{
+use tsexport_emulator::data::{DataSets, Table};
+use tsexport_emulator::profile::FullDuplicates;
+use tsexport_emulator::render::{
     data_block, BlockOptions, BodyStream, CellStyle, Counters, Format, RowRange,
 };
-use tsexport::emulator::search;
+use tsexport_emulator::search;
 
 /// Every column of Retail Sales, sorted by its key, as users page it.
 pub const QUERY: &str = "[Order Line ID] [Order ID] [Customer] [Region] [Product] [Store ID] [Quantity] \

@@ -1,4 +1,4 @@
-//! `searchdata` and `pinboarddata` (spec §2.6, §2.7, §3): one page per call, returned as the raw JSON
+//! `searchdata` and `pinboarddata` (wire-protocol §2.6, §2.7, §3): one page per call, returned as the raw JSON
 //! bytes plus its counters. Turning pages into Arrow is the decoder's job.
 
 use bytes::Bytes;
@@ -9,7 +9,7 @@ use super::transport::Call;
 use super::{Client, Error};
 use crate::json as scan;
 
-/// `formattype`. The client should use COMPACT (spec §3.3); FULL exists for completeness.
+/// `formattype`. The client should use COMPACT (wire-protocol §3.3); FULL exists for completeness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DataFormat {
     #[default]
@@ -69,7 +69,7 @@ impl PinboardRequest {
     }
 }
 
-/// A page's counters (spec §3.2), read by key in any order; numbers as integers or floats.
+/// A page's counters (wire-protocol §3.2), read by key in any order; numbers as integers or floats.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Counters {
@@ -112,7 +112,7 @@ pub struct VizPage {
 
 /// Paging and format parameters, plus `include_column_details`: 9.10+ clusters then type every
 /// result column (`columnDetails`), which is the only source of types for pinboard vizzes; older
-/// clusters ignore parameters they do not know (spec §1.5).
+/// clusters ignore parameters they do not know (wire-protocol §1.5).
 fn paging(call: Call, format: DataFormat, offset: u64, size: u64) -> Call {
     call.query("batchsize", size.to_string())
         .query("offset", offset.to_string())

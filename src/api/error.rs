@@ -133,7 +133,7 @@ impl Error {
 }
 
 /// Reads an error body leniently, v1 or v2: any of it may be missing, the body may be empty or not
-/// JSON, and headers fill in the ids when the body has none (spec §1.8, §4.2, §6).
+/// JSON, and headers fill in the ids when the body has none (wire-protocol §1.8, §4.2, §6).
 ///
 /// - v1: the flat object `{code, incident_id_guid, trace_id_guid, debug}`.
 /// - v2: `{"error": {"message": ...}}` where `message` is that flat object, or only its `debug`, or

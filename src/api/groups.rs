@@ -1,4 +1,4 @@
-//! `group/addprivilege` and `group/removeprivilege` (spec §2.16).
+//! `group/addprivilege` and `group/removeprivilege` (wire-protocol §2.16).
 //!
 //! Both are writes, sent once. Clusters disagree on the success answer (older ones send 204 without a
 //! body, newer ones 200 with the updated group), so any 2xx counts and a body, if any, is ignored.

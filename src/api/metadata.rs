@@ -1,8 +1,8 @@
-//! `metadata/*`: object headers, viz headers and column details (spec §2.9–§2.11).
+//! `metadata/*`: object headers, viz headers and column details (wire-protocol §2.9–§2.11).
 //!
 //! Also home of the small helpers the users, groups and pdf modules share: the `wire_enum!` macro for
-//! enums that travel as fixed strings, the strict JSON-array encoding of list parameters (spec §1.4)
-//! and the lenient epoch-millisecond reader (spec §6).
+//! enums that travel as fixed strings, the strict JSON-array encoding of list parameters (wire-protocol §1.4)
+//! and the lenient epoch-millisecond reader (wire-protocol §6).
 
 use reqwest::Method;
 use serde::{Deserialize, Deserializer};
@@ -26,7 +26,7 @@ pub struct ParseEnumError {
 /// A `closed` enum is for values the client sends: it is `Copy`, and reading an unknown string is an
 /// error (`FromStr` is case-insensitive, for command lines and config files). An `open` enum is for
 /// values the server sends: newer clusters add values, so an unknown string becomes `Other(text)`
-/// instead of failing the whole response (spec §6). Both serialize to the exact wire string.
+/// instead of failing the whole response (wire-protocol §6). Both serialize to the exact wire string.
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -132,18 +132,18 @@ macro_rules! wire_enum {
 }
 pub(crate) use wire_enum;
 
-/// A list parameter as the strict JSON array the client always sends (`["a","b"]`, spec §1.4, §6).
+/// A list parameter as the strict JSON array the client always sends (`["a","b"]`, wire-protocol §1.4, §6).
 pub(crate) fn json_list<T: AsRef<str>>(items: &[T]) -> String {
     let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
     serde_json::to_string(&items).unwrap_or_else(|_| "[]".to_string())
 }
 
-/// [`json_list`], or none for an empty list: `[]` means "not given" anyway (spec §1.4).
+/// [`json_list`], or none for an empty list: `[]` means "not given" anyway (wire-protocol §1.4).
 fn non_empty_list<T: AsRef<str>>(items: &[T]) -> Option<String> {
     (!items.is_empty()).then(|| json_list(items))
 }
 
-/// A boolean parameter: `true`/`false`, the spelling every cluster accepts (spec §1.5).
+/// A boolean parameter: `true`/`false`, the spelling every cluster accepts (wire-protocol §1.5).
 pub(crate) fn flag(value: bool) -> &'static str {
     if value {
         "true"
@@ -153,7 +153,7 @@ pub(crate) fn flag(value: bool) -> &'static str {
 }
 
 /// Reads an epoch-milliseconds time that may come as an integer, a float (`1.6e12`), `null` or a blank
-/// string (new principals, spec §2.13). Use with `#[serde(default, deserialize_with = "epoch_ms")]`.
+/// string (new principals, wire-protocol §2.13). Use with `#[serde(default, deserialize_with = "epoch_ms")]`.
 pub(crate) fn epoch_ms<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<i64>, D::Error> {
@@ -178,7 +178,7 @@ pub(crate) fn epoch_ms<'de, D: Deserializer<'de>>(
 }
 
 wire_enum! {
-    /// The `type` of a metadata object (spec §2.9).
+    /// The `type` of a metadata object (wire-protocol §2.9).
     closed enum ObjectType {
         /// A saved Answer.
         Answer = "QUESTION_ANSWER_BOOK",
@@ -200,7 +200,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The `subtypes` of a metadata object (spec §2.9). The first six go with
+    /// The `subtypes` of a metadata object (wire-protocol §2.9). The first six go with
     /// [`ObjectType::LogicalTable`], the last three with columns and relationships; a subtype that does
     /// not fit the type is refused with 400.
     closed enum SubType {
@@ -221,7 +221,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Which objects of the signed-in user to list (spec §2.9).
+    /// Which objects of the signed-in user to list (wire-protocol §2.9).
     closed enum Category {
         All = "ALL",
         /// Authored by the signed-in user.
@@ -233,7 +233,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The order of listed headers (spec §2.9).
+    /// The order of listed headers (wire-protocol §2.9).
     closed enum SortKey {
         Default = "DEFAULT",
         Name = "NAME",
@@ -245,7 +245,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// What a visualization shows (spec §2.10).
+    /// What a visualization shows (wire-protocol §2.10).
     open enum VizType {
         Headline = "HEADLINE",
         Chart = "CHART",
@@ -255,7 +255,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Whether a column is a dimension or a number to aggregate (spec §2.11).
+    /// Whether a column is a dimension or a number to aggregate (wire-protocol §2.11).
     open enum ColumnKind {
         Attribute = "ATTRIBUTE",
         Measure = "MEASURE",
@@ -393,7 +393,7 @@ pub struct TagRef {
     pub name: String,
 }
 
-/// One entry of `listobjectheaders` (spec §2.9). Only `id` and `name` are always there; unknown keys
+/// One entry of `listobjectheaders` (wire-protocol §2.9). Only `id` and `name` are always there; unknown keys
 /// are ignored.
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -414,14 +414,14 @@ pub struct ObjectHeader {
     /// User GUID of the last change.
     #[serde(default)]
     pub modified_by: Option<String>,
-    /// A containment link, usually the object's own id: not a user (spec §2.9).
+    /// A containment link, usually the object's own id: not a user (wire-protocol §2.9).
     #[serde(default)]
     pub owner: Option<String>,
     #[serde(default)]
     pub is_auto_created: bool,
     #[serde(default)]
     pub is_auto_delete: bool,
-    // Richer fields some builds add (spec §2.9, §7 Q5).
+    // Richer fields some builds add (wire-protocol §2.9, §7 Q5).
     #[serde(default)]
     pub is_deleted: Option<bool>,
     #[serde(default)]
@@ -443,7 +443,7 @@ pub struct ObjectHeader {
     pub visibility: Option<String>,
 }
 
-/// One visualization of an Answer or Liveboard (spec §2.10). Older builds send only the basic header,
+/// One visualization of an Answer or Liveboard (wire-protocol §2.10). Older builds send only the basic header,
 /// and filters have no size or title.
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -493,7 +493,7 @@ struct DetailHeader {
     is_hidden: bool,
 }
 
-/// One column of a table or worksheet, with the data type the export needs (spec §2.11).
+/// One column of a table or worksheet, with the data type the export needs (wire-protocol §2.11).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ColumnDetails {

@@ -1,4 +1,4 @@
-//! The ThoughtSpot REST client: v1 `tspublic/v1` (spec `docs/thoughtspot-api.md` §2) and the REST
+//! The ThoughtSpot REST client: v1 `tspublic/v1` (`docs/wire-protocol.md` §2) and the REST
 //! v2.0 data-access calls (§4).
 //!
 //! One [`Client`] holds the connection settings, the credentials and the session. The v1 session is

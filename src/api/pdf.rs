@@ -1,4 +1,4 @@
-//! `export/pinboard/pdf` (spec §2.8): a Liveboard as a PDF, streamed to a writer or a file.
+//! `export/pinboard/pdf` (wire-protocol §2.8): a Liveboard as a PDF, streamed to a writer or a file.
 //!
 //! The export changes nothing on the cluster, so it is a read and is retried on transient failures, but
 //! only until the response starts: once bytes have gone to the writer a broken transfer is an error,

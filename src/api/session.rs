@@ -1,4 +1,4 @@
-//! `session/*`: who is signed in, signing in and out (spec §2.1–§2.5).
+//! `session/*`: who is signed in, signing in and out (wire-protocol §2.1–§2.5).
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ pub struct SessionInfo {
     pub user_guid: Option<String>,
     #[serde(default)]
     pub privileges: Vec<String>,
-    /// The zone data epochs are to be read in (spec §3.4).
+    /// The zone data epochs are to be read in (wire-protocol §3.4).
     #[serde(default)]
     pub timezone: Option<String>,
     #[serde(default)]

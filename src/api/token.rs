@@ -1,4 +1,4 @@
-//! REST v2 bearer tokens: `auth/token/full` by password or trusted-auth secret key (spec §4.3), and
+//! REST v2 bearer tokens: `auth/token/full` by password or trusted-auth secret key (wire-protocol §4.3), and
 //! when to refresh them.
 //!
 //! A token is refreshed ahead of its expiry rather than after a 401: an export's pages keep flowing

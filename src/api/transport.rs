@@ -476,7 +476,7 @@ impl Transport {
         if response.status().is_success() || response.status().is_redirection() {
             return Ok(response);
         }
-        // v2 answers errors with 400, 401, 403 or 500 (spec §4.1): an unknown path means no v2.
+        // v2 answers errors with 400, 401, 403 or 500 (wire-protocol §4.1): an unknown path means no v2.
         if call.version == Version::V2 && matches!(response.status().as_u16(), 404 | 405 | 501) {
             return Err(Failure::from(Error::NoV2 {
                 endpoint: call.name(),

@@ -1,4 +1,4 @@
-//! `user/*`: listing and syncing principals, passwords and ownership (spec §2.12–§2.15).
+//! `user/*`: listing and syncing principals, passwords and ownership (wire-protocol §2.12–§2.15).
 //!
 //! Everything here but `user/list` changes the cluster, so it is sent once and never retried: a write
 //! that timed out may still have happened, and sending it again could, for example, apply a sync twice
@@ -13,7 +13,7 @@ use super::transport::{Body, Call};
 use super::{Client, Error, Secret};
 
 wire_enum! {
-    /// What kind of principal an entry is (spec §2.13). Newer clusters add kinds, hence `Other`.
+    /// What kind of principal an entry is (wire-protocol §2.13). Newer clusters add kinds, hence `Other`.
     open enum PrincipalType {
         LocalUser = "LOCAL_USER",
         LocalGroup = "LOCAL_GROUP",
@@ -34,14 +34,14 @@ impl PrincipalType {
 }
 
 wire_enum! {
-    /// Whether others can share with the principal (spec §2.13; `NON_SHARABLE` is the real spelling).
+    /// Whether others can share with the principal (wire-protocol §2.13; `NON_SHARABLE` is the real spelling).
     open enum Visibility {
         Default = "DEFAULT",
         NonSharable = "NON_SHARABLE",
     }
 }
 
-/// A user or group as `user/list` returns it and `user/sync` takes it (spec §2.13, §2.15). There is no
+/// A user or group as `user/list` returns it and `user/sync` takes it (wire-protocol §2.13, §2.15). There is no
 /// GUID: those come from `list_object_headers(ObjectType::User, ..)`. Unknown keys (`activate`, ...)
 /// are ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,13 +122,13 @@ pub struct SyncOptions {
     /// Change the cluster; `false` only computes the diff.
     pub apply: bool,
     /// Delete principals missing from the list (their content goes to the admin account). Always sent,
-    /// because the server's own default is `true` (spec §2.13, §6).
+    /// because the server's own default is `true` (wire-protocol §2.13, §6).
     pub remove_deleted: bool,
     /// Password for users the sync creates.
     pub password: Option<Secret>,
 }
 
-/// What a sync did, or would do in a dry run: names per change (spec §2.13).
+/// What a sync did, or would do in a dry run: names per change (wire-protocol §2.13).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncDiff {

@@ -5,7 +5,7 @@
 use tsexport::api::{
     ApiChoice, Client, Credentials, ListObjectHeaders, ObjectType, Secret, SubType,
 };
-use tsexport::emulator::{ids, DEFAULT_PASSWORD, DEFAULT_USERNAME};
+use tsexport_emulator::{ids, DEFAULT_PASSWORD, DEFAULT_USERNAME};
 use tsexport::export::Export;
 
 use super::CliError;

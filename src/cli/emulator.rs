@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::CliError;
-use tsexport::emulator::{
+use tsexport_emulator::{
     ids, Emulator, EmulatorBuilder, FaultPlan, Profile, DEFAULT_PASSWORD, DEFAULT_USERNAME,
 };
 

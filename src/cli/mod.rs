@@ -2,7 +2,9 @@
 
 mod check;
 mod connect;
+#[cfg(feature = "emulator")]
 mod demo;
+#[cfg(feature = "emulator")]
 mod emulator;
 mod export;
 mod groups;
@@ -80,8 +82,10 @@ pub enum Command {
     /// Job files: write an example, print their JSON Schema.
     Jobs(jobs::JobsArgs),
     /// Start the embedded emulator and read from it with the client: sign in, list, page every row.
+    #[cfg(feature = "emulator")]
     Demo(emulator::DemoArgs),
-    /// Serve the ThoughtSpot v1 REST API from seeded data, until interrupted.
+    /// Serve the ThoughtSpot REST API (v1, and the v2 data calls) from seeded data, until interrupted.
+    #[cfg(feature = "emulator")]
     Emulator(emulator::EmulatorArgs),
     /// List pinboards, answers, worksheets, tables, views, users, groups, or a pinboard's vizzes.
     Ls(ls::LsArgs),
@@ -143,7 +147,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Backfill(args) => jobs::backfill(args).await,
         Command::Check(args) => check::run(args).await,
         Command::Jobs(args) => jobs::jobs(args),
+        #[cfg(feature = "emulator")]
         Command::Demo(args) => emulator::demo(args).await,
+        #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator::serve(args).await,
         Command::Ls(args) => ls::run(args).await,
         Command::Columns(args) => ls::columns(args).await,

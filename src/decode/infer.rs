@@ -1,5 +1,5 @@
 //! Inference: the narrowest type that holds every value a column has on the first page, found by the
-//! same parser the decoders use. Integers never become dates here (design.md): dates come from
+//! same parser the decoders use. Integers never become dates here (`docs/guarantees.md`): dates come from
 //! metadata or hints. A column of nulls stays `Null` until a later page shows a value, and then the
 //! drift policy types it from that value.
 

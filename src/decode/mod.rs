@@ -1,4 +1,4 @@
-//! Page bytes -> Arrow [`RecordBatch`]es, with the schema policy of design.md: each column's type
+//! Page bytes -> Arrow [`RecordBatch`]es, with the schema policy of `docs/guarantees.md`: each column's type
 //! comes from the user's hint, else ThoughtSpot's column metadata, else the data; a value that does
 //! not fit is never dropped or changed, but reported as a [`Misfit`] so the export can widen the type
 //! and restart, or stop and name it.

@@ -46,7 +46,7 @@ pub struct PageFacts {
 pub struct Columns<'a> {
     pub types: &'a [ColumnType],
     /// `columnNames` entry -> column index, for FULL rows. With duplicate names the later column
-    /// wins, as a FULL object keeps the later value (spec §7 Q23).
+    /// wins, as a FULL object keeps the later value (wire-protocol §7 Q23).
     pub by_name: &'a HashMap<String, usize>,
 }
 
@@ -700,7 +700,7 @@ impl<'de, C: CellDecoder> Visitor<'de> for RowSeed<'_, '_, C> {
                 }
             }
         }
-        // FULL drops null cells (spec §3.3).
+        // FULL drops null cells (wire-protocol §3.3).
         for (column, filled) in self.state.filled.iter_mut().enumerate() {
             if *filled != row {
                 *filled = row;

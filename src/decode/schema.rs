@@ -1,4 +1,4 @@
-//! The schema policy (design.md): each column's type comes from the user's hint, else ThoughtSpot's
+//! The schema policy (`docs/guarantees.md`): each column's type comes from the user's hint, else ThoughtSpot's
 //! own column type, else the data. Output names are `columnNames` made unique.
 
 use std::collections::{HashMap, HashSet};

@@ -142,7 +142,7 @@ impl ColumnType {
         })
     }
 
-    /// The type for a ThoughtSpot `dataType` (spec §2.11), `None` for one this build does not know
+    /// The type for a ThoughtSpot `dataType` (wire-protocol §2.11), `None` for one this build does not know
     /// (then the data decides).
     pub fn from_thoughtspot(data_type: &str) -> Option<ColumnType> {
         Some(match data_type.to_ascii_uppercase().as_str() {

@@ -1,5 +1,5 @@
 //! A search (or a viz, or an Answer; through REST v1 or v2) becomes an ordered stream of pages, with
-//! up to `in_flight` requests at once, checked for completeness as design.md defines it: pages are
+//! up to `in_flight` requests at once, checked for completeness as `docs/guarantees.md` defines it: pages are
 //! contiguous, the last one is short or empty, the rows add up to at least every `totalRowCount` the
 //! server reported (a floor, not a stop rule: it is not trustworthy in every version), and the
 //! sampling ratio is 1. Through v2, which reports no total to trust, each page must also begin with
@@ -45,7 +45,7 @@ impl Default for PagerConfig {
     }
 }
 
-/// The most rows one call may ask for (spec §3.1).
+/// The most rows one call may ask for (wire-protocol §3.1).
 pub const MAX_PAGE_SIZE: u64 = 100_000;
 
 /// Why paging stopped short of a complete result.
@@ -156,7 +156,7 @@ pub type FetchPage =
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seams {
     /// v1: pages as asked; `totalRowCount` shows rows that moved, and a 400 after a full page is
-    /// how some builds say "past the end" (spec §6, §7 Q1).
+    /// how some builds say "past the end" (wire-protocol §6, §7 Q1).
     Counted,
     /// v2: each later page is asked for from one row early, and that row must be the previous
     /// page's last, so rows inserted or deleted while paging are caught without a trustworthy total.
@@ -195,7 +195,7 @@ pub fn search_pages(
 }
 
 /// The pages of one viz of a pinboard (a liveboard, in v2), in order: each viz is paged on its own
-/// (spec §3.1, §7 Q21).
+/// (wire-protocol §3.1, §7 Q21).
 pub fn viz_pages(
     client: Client,
     pinboard: String,
@@ -339,7 +339,7 @@ async fn first_then_rest(
                 None
             } else {
                 Some(match page {
-                    // After a full page, a 400 is how some builds say "past the end" (spec §6, §7 Q1).
+                    // After a full page, a 400 is how some builds say "past the end" (wire-protocol §6, §7 Q1).
                     Err(ApiError::Api { status: 400, .. }) if seams == Seams::Counted => {
                         *done = true;
                         tracing::info!(

@@ -3,7 +3,7 @@
 //!
 //! v1 pages carry `totalRowCount`, which moves when rows are inserted or deleted while a result is
 //! paged. v2 has no counter to trust (`available_data_row_count` is the page's count on some
-//! releases, spec §4.5), so rows that move between pages would be duplicated or skipped silently.
+//! releases, wire-protocol §4.5), so rows that move between pages would be duplicated or skipped silently.
 //! The one-row overlap catches that: with a sorted search, a row inserted or deleted before a page
 //! shifts the row at its seam. It costs one row per page, and the page size stays one row under the
 //! per-call cap so that `size + 1` rows can be asked for.

@@ -2,7 +2,7 @@
 //! tables written into a staging area, then committed or aborted. Readers of the destination see
 //! the previous export until the commit, and the new one after it; never a mix, never a part.
 //!
-//! The protocol, the same on local disk and object stores (see `design.md`, Commit):
+//! The protocol, the same on local disk and object stores (`docs/guarantees.md`, Commit):
 //! 1. `open`: roll interrupted commits forward and delete abandoned runs
 //!    (`recovery::clear_leftovers`), then check the write mode against what is there.
 //! 2. Tables write to `_tsexport_staging/<run-id>/<final path>`.

@@ -1,4 +1,4 @@
-//! The v2 data calls (spec §4.5–§4.7, §4.9): one page per call, returned as the page's data block
+//! The v2 data calls (wire-protocol §4.5–§4.7, §4.9): one page per call, returned as the page's data block
 //! (`contents[i]`, untouched bytes) with its counters in the same [`Counters`] v1 pages have, so
 //! the pager and the decoder treat both APIs alike.
 
@@ -32,7 +32,7 @@ impl AnswerRequest {
     }
 }
 
-/// An `AnswerContent`'s counters (spec §4.5), read by key; numbers as integers or floats.
+/// An `AnswerContent`'s counters (wire-protocol §4.5), read by key; numbers as integers or floats.
 #[derive(Debug, Default, Deserialize)]
 struct ContentCounters {
     #[serde(default)]
@@ -55,7 +55,7 @@ struct ContentCounters {
 
 impl ContentCounters {
     /// The v1 counters with the same meaning. `available_data_row_count` is the page's row count on
-    /// some releases and the result's on others (spec §4.5, §7 Q13), so it counts as a total, a floor
+    /// some releases and the result's on others (wire-protocol §4.5, §7 Q13), so it counts as a total, a floor
     /// for the rows received, only where it cannot be the page's count: when it exceeds the rows
     /// the page holds.
     fn into_counters(self, rows: f64) -> Counters {

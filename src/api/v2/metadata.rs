@@ -1,4 +1,4 @@
-//! v2 `metadata/search` (spec §4.8): one call that replaces v1's listings and details. The exporter
+//! v2 `metadata/search` (wire-protocol §4.8): one call that replaces v1's listings and details. The exporter
 //! needs it for column types (`include_details` on a `LOGICAL_TABLE`); the typed request and result
 //! serve library callers too.
 
@@ -59,7 +59,7 @@ impl Default for MetadataSearch {
         Self {
             metadata: Vec::new(),
             record_offset: 0,
-            // ThoughtSpot's own CLI pages listings by 5000 (spec §4.8).
+            // ThoughtSpot's own CLI pages listings by 5000 (wire-protocol §4.8).
             record_size: 5000,
             include_details: false,
             include_visualization_headers: false,
@@ -137,7 +137,7 @@ impl Client {
     pub async fn table_columns_v2(&self, table: &str) -> Result<Vec<ColumnDetails>, Error> {
         let request = MetadataSearch {
             metadata: vec![MetadataSelector::object(table, "LOGICAL_TABLE")],
-            // Details are heavy (spec §4.8): ask for the one table.
+            // Details are heavy (wire-protocol §4.8): ask for the one table.
             record_size: 1,
             include_details: true,
             ..MetadataSearch::default()

@@ -1,4 +1,4 @@
-//! REST API v2.0 (spec §4): data through `searchdata`, `metadata/liveboard/data` and
+//! REST API v2.0 (wire-protocol §4): data through `searchdata`, `metadata/liveboard/data` and
 //! `metadata/answer/data`, column types and listings through `metadata/search`, and deciding whether
 //! a cluster serves v2 at all.
 

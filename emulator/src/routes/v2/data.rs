@@ -1,0 +1,435 @@
+//! `searchdata`, `metadata/liveboard/data` and `metadata/answer/data` (wire-protocol §4.5–§4.7, §4.9).
+//!
+//! They run the same search engine, over the same data sets, with the same cell encodings as v1
+//! `searchdata`/`pinboarddata`: for the same query and offsets, v1 and v2 serve the same rows in the
+//! same order. Only the request (JSON, `record_offset`/`record_size`) and the envelope differ.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::content::{answer_content, ContentCounters, VizKeys};
+use super::error::V2Error;
+use super::{gate, read_json, required};
+use crate::catalog::{Catalog, ObjectType, Viz, VizKind};
+use crate::data::Table;
+use crate::profile::V2AvailableRowCount;
+use crate::render::{write_str, CellStyle, Format, RowRange, Segment};
+use crate::routes::data::{respond, run_query_with, Span};
+use crate::routes::{Access, AppState, Ctx, Reply, RuntimeFilter};
+use crate::search::{Filter, ResultSet};
+use crate::{State as EmulatorState, V2Endpoint};
+
+/// Rows per call when the request gives no `record_size` (wire-protocol §4.9).
+const DEFAULT_RECORD_SIZE: i64 = 10;
+
+/// The fields every data call shares.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PageRequest {
+    data_format: Option<String>,
+    record_offset: Option<i64>,
+    record_size: Option<i64>,
+    runtime_filter: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SearchDataRequest {
+    query_string: Option<String>,
+    logical_table_identifier: Option<String>,
+    #[serde(flatten)]
+    page: PageRequest,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LiveboardDataRequest {
+    metadata_identifier: Option<String>,
+    visualization_identifiers: Option<Vec<String>>,
+    #[serde(flatten)]
+    page: PageRequest,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AnswerDataRequest {
+    metadata_identifier: Option<String>,
+    #[serde(flatten)]
+    page: PageRequest,
+}
+
+/// The paging and format of a call, validated, with the values to echo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Paging {
+    offset: u64,
+    /// Rows to serve: `record_size`, or the row cap for -1 and anything above it (§7 Q15).
+    size: u64,
+    echo_offset: i64,
+    echo_size: i64,
+    format: Format,
+}
+
+impl Paging {
+    fn read(page: &PageRequest, cap: u64) -> Result<Self, V2Error> {
+        let offset = page.record_offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(V2Error::bad_request(format!(
+                "Invalid parameter value for record_offset: {offset} (rows are counted from 0)"
+            )));
+        }
+        let size = page.record_size.unwrap_or(DEFAULT_RECORD_SIZE);
+        let rows = match size {
+            -1 => cap,
+            n if n >= 1 => (n as u64).min(cap),
+            n => {
+                return Err(V2Error::bad_request(format!(
+                    "Invalid parameter value for record_size: {n} (use a positive number)"
+                )))
+            }
+        };
+        let format = match page.data_format.as_deref().map(str::to_ascii_uppercase) {
+            None => Format::Compact,
+            Some(f) if f == "COMPACT" => Format::Compact,
+            Some(f) if f == "FULL" => Format::Full,
+            Some(other) => {
+                return Err(V2Error::bad_request(format!(
+                    "Invalid parameter value for data_format: '{other}' (use COMPACT or FULL)"
+                )))
+            }
+        };
+        Ok(Self {
+            offset: offset as u64,
+            size: rows,
+            echo_offset: offset,
+            echo_size: size,
+            format,
+        })
+    }
+}
+
+/// A JSON runtime-filter value as the filter machinery's text.
+fn filter_value(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// `{"col1": .., "op1": .., "val1": "x" | ["x", ..], "col2": ..}` (wire-protocol §4.5); `op` defaults to EQ.
+fn runtime_filters(page: &PageRequest) -> Result<Vec<RuntimeFilter>, V2Error> {
+    let Some(map) = &page.runtime_filter else {
+        return Ok(Vec::new());
+    };
+    let mut filters = Vec::new();
+    for n in 1.. {
+        let Some(column) = map.get(&format!("col{n}")) else {
+            break;
+        };
+        let column = column.as_str().ok_or_else(|| {
+            V2Error::bad_request(format!("Invalid runtime_filter: col{n} must be a string"))
+        })?;
+        let op = map
+            .get(&format!("op{n}"))
+            .and_then(Value::as_str)
+            .unwrap_or("EQ");
+        let values = match map.get(&format!("val{n}")) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items.iter().filter_map(filter_value).collect(),
+            Some(one) => filter_value(one).into_iter().collect(),
+        };
+        filters.push(RuntimeFilter {
+            column: column.to_string(),
+            op: op.to_string(),
+            values,
+        });
+    }
+    Ok(filters)
+}
+
+/// Runs a search off the async runtime. An unparsable query is a 400 whose debug names the tokens
+/// search did not understand (§7 Q22).
+async fn search(
+    state: &AppState,
+    table: Arc<dyn Table>,
+    query: String,
+    filters: Vec<Filter>,
+) -> Result<Arc<ResultSet>, V2Error> {
+    let worker = state.clone();
+    tokio::task::spawn_blocking(move || {
+        run_query_with(&worker, table, &query, &filters, |e| {
+            V2Error::bad_request(format!("Bad tokens in query_string: {e}"))
+        })
+    })
+    .await
+    .map_err(|e| V2Error::internal(format!("search failed: {e}")))?
+}
+
+/// One AnswerContent for `result` at `paging`, with the page's faults applied.
+fn content(
+    state: &EmulatorState,
+    ctx: &Ctx,
+    result: Arc<ResultSet>,
+    paging: &Paging,
+    viz: Option<VizKeys<'_>>,
+) -> Vec<Segment> {
+    let span = Span::of(&ctx.data, result.len(), paging.offset, paging.size);
+    let available = match state.profile.v2_available_row_count {
+        V2AvailableRowCount::Page => span.rows(),
+        V2AvailableRowCount::Total => span.shifted_total,
+    };
+    let counters = ContentCounters {
+        available_data_row_count: ctx.data.wrong_total.unwrap_or(available),
+        returned_data_row_count: span.rows(),
+        record_offset: paging.echo_offset,
+        record_size: paging.echo_size,
+        sampling_ratio: ctx.data.sampling_ratio.unwrap_or(1.0),
+    };
+    let style = CellStyle::new(&state.profile, state.custom_calendar);
+    let columns = result.columns.clone();
+    let rows = RowRange::new(
+        result,
+        span.start,
+        span.end,
+        paging.format,
+        style,
+        state.profile.full_duplicates,
+    );
+    answer_content(&columns, rows, &counters, viz)
+}
+
+/// Fixed bytes: `"key":"value",` for the top-level `metadata_id`/`metadata_name`.
+fn metadata_keys(id: &str, name: &str) -> Vec<u8> {
+    let mut out = b"{\"metadata_id\":".to_vec();
+    write_str(&mut out, id);
+    out.extend_from_slice(b",\"metadata_name\":");
+    write_str(&mut out, name);
+    out.extend_from_slice(b",\"contents\":[");
+    out
+}
+
+/// The page-cache key of a v2 data call: the endpoint and the exact request body.
+fn cache_key(endpoint: V2Endpoint, body: &Bytes) -> String {
+    format!("{}?{}", endpoint.rule_name(), String::from_utf8_lossy(body))
+}
+
+/// A data source by GUID, or by the name of a searchable table or worksheet.
+fn data_source(state: &EmulatorState, identifier: &str) -> Option<Arc<dyn Table>> {
+    state.data.table(identifier).or_else(|| {
+        let catalog = state.catalog();
+        catalog
+            .objects
+            .iter()
+            .filter(|o| o.object_type == ObjectType::LogicalTable)
+            .filter(|o| o.name.eq_ignore_ascii_case(identifier))
+            .find_map(|o| state.data.table(&o.id))
+    })
+}
+
+/// An answer or Liveboard by GUID or name: `(id, name, vizzes)`.
+fn book_by_identifier(
+    catalog: &Catalog,
+    object_type: ObjectType,
+    identifier: &str,
+) -> Option<(String, String, Vec<Viz>)> {
+    let of_type = || {
+        catalog
+            .objects
+            .iter()
+            .filter(|o| o.object_type == object_type)
+    };
+    let object = of_type()
+        .find(|o| o.id == identifier)
+        .or_else(|| of_type().find(|o| o.name == identifier))
+        .or_else(|| of_type().find(|o| o.name.eq_ignore_ascii_case(identifier)))?;
+    let book = catalog.book(&object.id)?;
+    Some((object.id.clone(), object.name.clone(), book.vizzes.clone()))
+}
+
+/// `POST searchdata`: `{"contents": [AnswerContent]}`, no metadata keys.
+pub async fn searchdata(State(state): State<AppState>, request: Request) -> Reply {
+    let (parts, body) = request.into_parts();
+    let ctx = gate(&state, V2Endpoint::SearchData, &parts, Access::Session).await?;
+    let (req, raw) = read_json::<SearchDataRequest>(&parts, body).await?;
+    let query = required(&req.query_string, "query_string")?.to_string();
+    let source = required(&req.logical_table_identifier, "logical_table_identifier")?;
+    let table = data_source(&state, source).ok_or_else(|| {
+        V2Error::bad_request(format!(
+            "Invalid parameter values: logical_table_identifier '{source}' is not a searchable data source"
+        ))
+    })?;
+    let filters = runtime_filters(&req.page)?
+        .iter()
+        .map(|f| f.resolve(table.as_ref()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|c| {
+            V2Error::bad_request(format!(
+                "Invalid runtime_filter: column {c} is not in the data source"
+            ))
+        })?;
+    let paging = Paging::read(&req.page, state.profile.row_cap)?;
+    let result = search(&state, table, query, filters).await?;
+    let mut segments = vec![Segment::Fixed(b"{\"contents\":[".to_vec())];
+    segments.extend(content(&state, &ctx, result, &paging, None));
+    segments.push(Segment::Fixed(b"]}".to_vec()));
+    let key = cache_key(V2Endpoint::SearchData, &raw);
+    Ok(ctx.finish(respond(&state, &ctx, key, segments).await))
+}
+
+/// `POST metadata/liveboard/data`: one AnswerContent per data visualization (filters are left out),
+/// each paged with the same offset and size (§7 Q21).
+pub async fn liveboard_data(State(state): State<AppState>, request: Request) -> Reply {
+    let (parts, body) = request.into_parts();
+    let ctx = gate(&state, V2Endpoint::LiveboardData, &parts, Access::Session).await?;
+    let (req, raw) = read_json::<LiveboardDataRequest>(&parts, body).await?;
+    let identifier = required(&req.metadata_identifier, "metadata_identifier")?;
+    let (id, name, vizzes) = book_by_identifier(&state.catalog(), ObjectType::Pinboard, identifier)
+        .ok_or_else(|| {
+            V2Error::bad_request(format!(
+                "Invalid parameter values: metadata_identifier '{identifier}' is not a Liveboard"
+            ))
+        })?;
+    let requested = req.visualization_identifiers.unwrap_or_default();
+    if let Some(unknown) = requested.iter().find(|r| {
+        !vizzes
+            .iter()
+            .any(|v| v.id == r.as_str() || v.name == r.as_str())
+    }) {
+        return Err(V2Error::bad_request(format!(
+            "Invalid parameter values: visualization_identifiers '{unknown}' is not a visualization of {name}"
+        ))
+        .into());
+    }
+    let vizzes: Vec<Viz> = vizzes
+        .into_iter()
+        .filter(|v| v.kind != VizKind::Filter)
+        .filter(|v| requested.is_empty() || requested.iter().any(|r| r == v.id || r == v.name))
+        .collect();
+    let runtime = runtime_filters(&req.page)?;
+    let paging = Paging::read(&req.page, state.profile.row_cap)?;
+    let mut filtered_somewhere = runtime.is_empty();
+    let mut segments = vec![Segment::Fixed(metadata_keys(&id, &name))];
+    for (i, viz) in vizzes.iter().enumerate() {
+        let table = state
+            .data
+            .table(viz.source)
+            .ok_or_else(|| V2Error::internal(format!("viz {} has no data source", viz.id)))?;
+        // Runtime filters apply to the vizzes whose source has their columns, as on v1.
+        let filters: Vec<Filter> = runtime
+            .iter()
+            .map(|f| f.resolve(table.as_ref()))
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+        filtered_somewhere |= !filters.is_empty();
+        let result = search(&state, table, viz.query.to_string(), filters).await?;
+        if i > 0 {
+            segments.push(Segment::Fixed(b",".to_vec()));
+        }
+        let keys = VizKeys {
+            id: viz.id,
+            name: viz.name,
+        };
+        segments.extend(content(&state, &ctx, result, &paging, Some(keys)));
+    }
+    if !filtered_somewhere {
+        return Err(V2Error::bad_request(
+            "Invalid runtime_filter: no visualization has the filtered column",
+        )
+        .into());
+    }
+    segments.push(Segment::Fixed(b"]}".to_vec()));
+    let key = cache_key(V2Endpoint::LiveboardData, &raw);
+    Ok(ctx.finish(respond(&state, &ctx, key, segments).await))
+}
+
+/// `POST metadata/answer/data`: the answer's table (its first table visualization, else its first
+/// data visualization) as one AnswerContent without visualization keys.
+pub async fn answer_data(State(state): State<AppState>, request: Request) -> Reply {
+    let (parts, body) = request.into_parts();
+    let ctx = gate(&state, V2Endpoint::AnswerData, &parts, Access::Session).await?;
+    let (req, raw) = read_json::<AnswerDataRequest>(&parts, body).await?;
+    let identifier = required(&req.metadata_identifier, "metadata_identifier")?;
+    let (id, name, vizzes) = book_by_identifier(&state.catalog(), ObjectType::Answer, identifier)
+        .ok_or_else(|| {
+        V2Error::bad_request(format!(
+            "Invalid parameter values: metadata_identifier '{identifier}' is not an Answer"
+        ))
+    })?;
+    let viz = vizzes
+        .iter()
+        .find(|v| v.kind == VizKind::Table)
+        .or_else(|| vizzes.iter().find(|v| v.kind != VizKind::Filter))
+        .ok_or_else(|| V2Error::internal(format!("answer {id} has no data visualization")))?;
+    let table = state
+        .data
+        .table(viz.source)
+        .ok_or_else(|| V2Error::internal(format!("answer {id} has no data source")))?;
+    let filters = runtime_filters(&req.page)?
+        .iter()
+        .map(|f| f.resolve(table.as_ref()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|c| {
+            V2Error::bad_request(format!(
+                "Invalid runtime_filter: column {c} is not in the answer's data source"
+            ))
+        })?;
+    let paging = Paging::read(&req.page, state.profile.row_cap)?;
+    let result = search(&state, table, viz.query.to_string(), filters).await?;
+    let mut segments = vec![Segment::Fixed(metadata_keys(&id, &name))];
+    segments.extend(content(&state, &ctx, result, &paging, None));
+    segments.push(Segment::Fixed(b"]}".to_vec()));
+    let key = cache_key(V2Endpoint::AnswerData, &raw);
+    Ok(ctx.finish(respond(&state, &ctx, key, segments).await))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(offset: Option<i64>, size: Option<i64>) -> PageRequest {
+        PageRequest {
+            record_offset: offset,
+            record_size: size,
+            ..PageRequest::default()
+        }
+    }
+
+    #[test]
+    fn paging_defaults_caps_and_echoes() {
+        let p = Paging::read(&page(None, None), 100_000).unwrap();
+        assert_eq!(
+            (p.offset, p.size, p.echo_offset, p.echo_size),
+            (0, 10, 0, 10)
+        );
+        let p = Paging::read(&page(Some(30), Some(-1)), 500).unwrap();
+        assert_eq!((p.offset, p.size, p.echo_size), (30, 500, -1));
+        let p = Paging::read(&page(None, Some(900)), 500).unwrap();
+        assert_eq!((p.size, p.echo_size), (500, 900));
+        assert!(Paging::read(&page(Some(-1), None), 500).is_err());
+        assert!(Paging::read(&page(None, Some(0)), 500).is_err());
+    }
+
+    #[test]
+    fn runtime_filters_take_strings_numbers_and_arrays() {
+        let p = PageRequest {
+            runtime_filter: serde_json::from_str(
+                r#"{"col1":"Region","op1":"IN","val1":["east","west"],"col2":"Quantity","op2":"GT","val2":5,"col3":"Region"}"#,
+            )
+            .unwrap(),
+            ..PageRequest::default()
+        };
+        let f = runtime_filters(&p).unwrap();
+        assert_eq!(f.len(), 3);
+        assert_eq!(f[0].values, ["east", "west"]);
+        assert_eq!(
+            (f[1].op.as_str(), f[1].values.as_slice()),
+            ("GT", &["5".to_string()][..])
+        );
+        assert_eq!((f[2].op.as_str(), f[2].values.len()), ("EQ", 0));
+    }
+}

@@ -1,0 +1,9 @@
+//! The `tsexport` binary, run as a user runs it: flags, output, exit codes.
+
+mod admin;
+mod basics;
+mod client;
+mod export;
+mod jobs;
+mod metadata;
+mod v2;

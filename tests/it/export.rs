@@ -1,0 +1,548 @@
+//! Exports end to end: the emulator over HTTP -> pager -> decoder -> Parquet on disk, read back with
+//! the `parquet` crate and compared cell by cell with the JSON the emulator served.
+
+use crate::common;
+
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Float64Type, Int64Type, Time64MicrosecondType, TimestampMicrosecondType,
+};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
+use chrono::TimeZone;
+use futures_util::TryStreamExt;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+use tsexport::api::{Client, Credentials, Secret};
+use tsexport_emulator::{ids, Emulator, Fault, FaultPlan, FaultRule, Profile};
+use tsexport::export::{DriftPolicy, Export, ExportError, ExportOptions};
+use tsexport::pager::PagerConfig;
+use tsexport::read::{ReadError, ReadOptions};
+
+const ALL_COLUMNS: &str = "[Order Line ID] [Order ID] [Customer] [Region] [Product] [Store ID] \
+    [Quantity] [Line Cents] [Sales] [Discount] [Is Returned] [Order Date] [Ship Time] [Order Time] \
+    [Loyalty Points] sort by [Order Line ID]";
+
+fn client(emu: &Emulator) -> Client {
+    Client::builder(emu.base_url())
+        .credentials(Credentials::password("tsadmin", Secret::new("admin")))
+        .build()
+        .expect("client")
+}
+
+fn options(page_size: u64) -> ExportOptions {
+    ExportOptions {
+        read: ReadOptions {
+            pager: PagerConfig {
+                page_size,
+                ..PagerConfig::default()
+            },
+            ..ReadOptions::default()
+        },
+        ..ExportOptions::default()
+    }
+}
+
+/// Every batch of every Parquet file under `dir` (sorted by path), and the files' paths.
+fn read_parquet(dir: &Path) -> Vec<RecordBatch> {
+    let mut files: Vec<_> = walk(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|path| {
+            let file = std::fs::File::open(path).expect("parquet file");
+            ParquetRecordBatchReaderBuilder::try_new(file)
+                .expect("parquet reader")
+                .build()
+                .expect("reader")
+                .map(|b| b.expect("batch"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The pages the emulator serves for `query`, fetched with plain reqwest and parsed with serde_json:
+/// an independent path to the expected values.
+async fn served_rows(emu: &Emulator, query: &str, rows: u64) -> (Vec<String>, Vec<Vec<Value>>) {
+    let http = common::login(emu).await;
+    let mut names = Vec::new();
+    let mut all = Vec::new();
+    let mut offset = 0;
+    while offset < rows.max(1) {
+        let page: Value = common::v1(http.post(common::url(emu, "searchdata")))
+            .query(&[
+                ("query_string", query),
+                ("data_source_guid", ids::RETAIL_SALES),
+                ("batchsize", "100000"),
+                ("offset", &offset.to_string()),
+            ])
+            .send()
+            .await
+            .expect("page")
+            .json()
+            .await
+            .expect("json");
+        names = serde_json::from_value(page["columnNames"].clone()).expect("names");
+        let data = page["data"].as_array().expect("data").clone();
+        let n = data.len() as u64;
+        all.extend(data.into_iter().map(|r| r.as_array().expect("row").clone()));
+        offset += 100_000;
+        if n < 100_000 {
+            break;
+        }
+    }
+    (names, all)
+}
+
+/// The wire form of the Arrow value at `row` of `array`: what ThoughtSpot would have sent.
+fn wire_value(array: &dyn Array, row: usize) -> Value {
+    if array.is_null(row) {
+        return Value::Null;
+    }
+    let chicago = chrono_tz::America::Chicago;
+    match array.data_type() {
+        DataType::Int64 => array.as_primitive::<Int64Type>().value(row).into(),
+        DataType::Float64 => array.as_primitive::<Float64Type>().value(row).into(),
+        DataType::Utf8 => array.as_string::<i32>().value(row).into(),
+        DataType::Boolean => array.as_boolean().value(row).into(),
+        DataType::Date32 => {
+            let day = array.as_primitive::<Date32Type>().value(row);
+            let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
+                + chrono::Days::new(day as u64);
+            let midnight = chicago
+                .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight"))
+                .single()
+                .expect("one midnight");
+            midnight.timestamp().into()
+        }
+        DataType::Timestamp(_, _) => {
+            (array.as_primitive::<TimestampMicrosecondType>().value(row) / 1_000_000).into()
+        }
+        DataType::Time64(_) => {
+            (array.as_primitive::<Time64MicrosecondType>().value(row) / 1_000_000).into()
+        }
+        other => panic!("unexpected type {other}"),
+    }
+}
+
+fn same(expected: &Value, got: &Value) -> bool {
+    // A wrapped date (`{"v":{"s":...}}`) is its start.
+    if let Some(start) = expected.pointer("/v/s") {
+        return same(start, got);
+    }
+    match (expected, got) {
+        (Value::Number(a), Value::Number(b)) => match (a.as_i64(), b.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => a.as_f64().map(f64::to_bits) == b.as_f64().map(f64::to_bits),
+        },
+        _ => expected == got,
+    }
+}
+
+fn assert_same_values(batches: &[RecordBatch], names: &[String], rows: &[Vec<Value>]) {
+    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(total, rows.len(), "row count");
+    let schema = batches[0].schema();
+    let got_names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+    assert_eq!(got_names, names.iter().collect::<Vec<_>>());
+    let mut row = 0;
+    for batch in batches {
+        for r in 0..batch.num_rows() {
+            for (c, column) in batch.columns().iter().enumerate() {
+                let got = wire_value(column.as_ref(), r);
+                assert!(
+                    same(&rows[row][c], &got),
+                    "row {row} column {}: served {} but wrote {}",
+                    names[c],
+                    rows[row][c],
+                    got
+                );
+            }
+            row += 1;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_type_round_trips_exactly_through_parquet() {
+    let rows = 25_000;
+    let emu = Emulator::builder()
+        .rows(rows)
+        .start()
+        .await
+        .expect("emulator");
+    let out = tempfile_dir("types");
+    let summary = Export::search(&client(&emu), ALL_COLUMNS, ids::RETAIL_SALES)
+        .to(out.display().to_string())
+        .options(options(10_000))
+        .run()
+        .await
+        .expect("export");
+    assert_eq!(summary.rows, rows);
+    assert_eq!(summary.tables[0].pages, 3);
+    assert_eq!(summary.tables[0].rows_expected, Some(rows));
+    assert_eq!(summary.tables[0].restarts, 0);
+
+    let batches = read_parquet(&out);
+    let schema = batches[0].schema();
+    let type_of = |name: &str| {
+        schema
+            .field_with_name(name)
+            .expect(name)
+            .data_type()
+            .to_string()
+    };
+    assert_eq!(type_of("Order Line ID"), "Int64");
+    assert_eq!(type_of("Order Date"), "Date32");
+    assert_eq!(
+        schema
+            .field_with_name("Ship Time")
+            .expect("ship")
+            .data_type(),
+        &DataType::Timestamp(
+            arrow_schema::TimeUnit::Microsecond,
+            Some("America/Chicago".into())
+        )
+    );
+    assert_eq!(type_of("Is Returned"), "Boolean");
+    assert_eq!(type_of("Total Sales"), "Float64");
+    assert_eq!(type_of("Total Loyalty Points"), "Int64");
+    assert_eq!(type_of("Average Discount"), "Float64");
+
+    let (names, served) = served_rows(&emu, ALL_COLUMNS, rows).await;
+    assert_same_values(&batches, &names, &served);
+    assert!(out.join("_SUCCESS").exists());
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).expect("manifest"))
+            .expect("manifest json");
+    assert_eq!(manifest["rows"], rows);
+    assert_eq!(manifest["source"]["query"], ALL_COLUMNS);
+}
+
+#[tokio::test]
+async fn every_wire_variant_of_dates_and_types_decodes_to_the_same_values() {
+    // The encodings wire-protocol §3.4 lists as possible (calendar-wrapped dates, wrapped DATE_TIME on old
+    // builds) and the 9.10+ columnDetails, each switched on in the emulator.
+    let variants: Vec<(&str, Emulator)> = vec![
+        (
+            "custom calendar",
+            Emulator::builder()
+                .rows(3_000)
+                .custom_calendar(true)
+                .start()
+                .await
+                .expect("emulator"),
+        ),
+        (
+            "wrapped DATE_TIME",
+            Emulator::builder()
+                .rows(3_000)
+                .profile(common::with_settings(
+                    Profile::v2021(),
+                    &["datetime_wrapped=true"],
+                ))
+                .start()
+                .await
+                .expect("emulator"),
+        ),
+        (
+            "modern with columnDetails",
+            Emulator::builder()
+                .rows(3_000)
+                .profile(Profile::modern())
+                .start()
+                .await
+                .expect("emulator"),
+        ),
+    ];
+    for (variant, emu) in variants {
+        let out = tempfile_dir("variant");
+        Export::search(&client(&emu), ALL_COLUMNS, ids::RETAIL_SALES)
+            .to(out.display().to_string())
+            .run()
+            .await
+            .unwrap_or_else(|e| panic!("{variant}: {e}"));
+        let batches = read_parquet(&out);
+        let schema = batches[0].schema();
+        assert_eq!(
+            schema
+                .field_with_name("Order Date")
+                .expect("date")
+                .data_type(),
+            &DataType::Date32,
+            "{variant}"
+        );
+        let (names, served) = served_rows(&emu, ALL_COLUMNS, 3_000).await;
+        assert_same_values(&batches, &names, &served);
+    }
+}
+
+#[tokio::test]
+async fn pinboard_vizzes_are_typed_by_column_details_where_the_cluster_sends_them() {
+    let emu = Emulator::builder()
+        .rows(1_000)
+        .profile(Profile::modern())
+        .start()
+        .await
+        .expect("emulator");
+    let batches: Vec<RecordBatch> = client(&emu)
+        .pinboard(ids::RETAIL_PINBOARD)
+        .viz(ids::VIZ_ORDER_LINES)
+        .batches()
+        .await
+        .expect("stream")
+        .try_collect()
+        .await
+        .expect("batches");
+    let schema = batches[0].schema();
+    let dates: Vec<_> = schema
+        .fields()
+        .iter()
+        .filter(|f| f.data_type() == &DataType::Date32)
+        .collect();
+    assert!(!dates.is_empty(), "{schema}");
+}
+
+#[tokio::test]
+async fn an_all_null_first_page_is_typed_by_later_data_after_a_restart() {
+    // Loyalty Points is null for the first 150,000 rows. Without metadata (metadata/details fails),
+    // page one types it Null; page two has numbers, so the export widens it and reads again.
+    let plan = FaultPlan::new().rule(FaultRule::new(
+        "metadata/details",
+        Fault::Status {
+            status: 500,
+            code: None,
+            retry_after: None,
+            debug: None,
+        },
+    ));
+    let emu = Emulator::builder()
+        .rows(200_000)
+        .faults(plan)
+        .start()
+        .await
+        .expect("emulator");
+    let out = tempfile_dir("drift");
+    let query = "[Order Line ID] [Loyalty Points] sort by [Order Line ID]";
+    let summary = Export::search(&client(&emu), query, ids::RETAIL_SALES)
+        .to(out.display().to_string())
+        .run()
+        .await
+        .expect("export");
+    assert_eq!(summary.tables[0].restarts, 1);
+    assert_eq!(summary.rows, 200_000);
+    let batches = read_parquet(&out);
+    assert_eq!(
+        batches[0].schema().field(1).data_type(),
+        &DataType::Int64,
+        "widened from Null"
+    );
+    let non_null: usize = batches
+        .iter()
+        .map(|b| b.num_rows() - b.column(1).null_count())
+        .sum();
+    assert_eq!(non_null, 50_000);
+
+    // With --on-drift fail the export stops, names the value, and leaves nothing behind.
+    let strict = tempfile_dir("drift-fail");
+    let error = Export::search(&client(&emu), query, ids::RETAIL_SALES)
+        .to(strict.display().to_string())
+        .options(ExportOptions {
+            on_drift: DriftPolicy::Fail,
+            ..ExportOptions::default()
+        })
+        .run()
+        .await
+        .expect_err("drift fails");
+    let message = error.to_string();
+    assert!(message.contains("Loyalty Points"), "{message}");
+    assert!(message.contains("row 150001"), "{message}");
+    assert!(matches!(
+        error,
+        ExportError::Read(ReadError::Misfits { .. })
+    ));
+    assert_eq!(
+        walk(&strict).len(),
+        0,
+        "nothing visible: {:?}",
+        walk(&strict)
+    );
+}
+
+#[tokio::test]
+async fn a_pinboard_exports_one_folder_per_data_viz() {
+    let emu = Emulator::builder()
+        .rows(5_000)
+        .start()
+        .await
+        .expect("emulator");
+    let out = tempfile_dir("pinboard");
+    let summary = Export::pinboard(&client(&emu), ids::RETAIL_PINBOARD)
+        .to(out.display().to_string())
+        .run()
+        .await
+        .expect("export");
+    let names: Vec<&str> = summary.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names.len(),
+        3,
+        "table, chart and headline; the filter has no data: {names:?}"
+    );
+    for table in &summary.tables {
+        let batches = read_parquet(&out.join(&table.name));
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows as u64, table.rows, "{}", table.name);
+        assert_eq!(Some(table.rows), table.rows_expected, "{}", table.name);
+    }
+    let order_lines = summary
+        .tables
+        .iter()
+        .find(|t| t.viz.as_deref() == Some(ids::VIZ_ORDER_LINES))
+        .expect("order lines viz");
+    assert_eq!(order_lines.rows, 5_000);
+}
+
+#[tokio::test]
+async fn the_stream_api_gives_the_schema_first_and_every_row() {
+    let emu = Emulator::builder()
+        .rows(30_000)
+        .start()
+        .await
+        .expect("emulator");
+    let stream = client(&emu)
+        .search("[Region] [Sales] sort by [Region]", ids::RETAIL_SALES)
+        .batches()
+        .await
+        .expect("stream");
+    let schema = stream.schema();
+    assert_eq!(schema.field(0).name(), "Region");
+    assert_eq!(schema.field(1).name(), "Total Sales");
+    assert_eq!(schema.field(1).data_type(), &DataType::Float64);
+    let batches: Vec<RecordBatch> = stream.try_collect().await.expect("batches");
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 5);
+
+    let lines = client(&emu)
+        .search("[Order Line ID] sort by [Order Line ID]", ids::RETAIL_SALES)
+        .page_size(7_000)
+        .batches()
+        .await
+        .expect("stream");
+    let keys: Vec<i64> = lines
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("batches")
+        .iter()
+        .flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec())
+        .collect();
+    assert_eq!(keys, (1..=30_000).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn hints_set_types_and_values_that_do_not_fit_a_hint_are_errors() {
+    let emu = Emulator::builder()
+        .rows(1_000)
+        .start()
+        .await
+        .expect("emulator");
+    let hinted = client(&emu)
+        .search(
+            "[Order Line ID] [Quantity] sort by [Order Line ID]",
+            ids::RETAIL_SALES,
+        )
+        .hint("Order Line ID=string")
+        .expect("hint")
+        .hint("Total Quantity=decimal(10,2)")
+        .expect("hint")
+        .batches()
+        .await
+        .expect("stream");
+    let schema = hinted.schema();
+    assert_eq!(schema.field(0).data_type(), &DataType::Utf8);
+    assert_eq!(schema.field(1).data_type(), &DataType::Decimal128(10, 2));
+    let batches: Vec<RecordBatch> = hinted.try_collect().await.expect("batches");
+    assert_eq!(batches[0].column(0).as_string::<i32>().value(0), "1");
+
+    let error = Export::search(&client(&emu), "[Sales] [Region]", ids::RETAIL_SALES)
+        .to(tempfile_dir("hint").display().to_string())
+        .options(ExportOptions {
+            read: ReadOptions {
+                hints: vec!["Total Sales=decimal(18,2)".parse().expect("hint")],
+                ..ReadOptions::default()
+            },
+            ..ExportOptions::default()
+        })
+        .run()
+        .await
+        .expect_err("sums of doubles have more than two decimals");
+    assert!(
+        error.to_string().contains("type hint for 'Total Sales'"),
+        "{error}"
+    );
+
+    let unknown = client(&emu)
+        .search("[Sales] [Region]", ids::RETAIL_SALES)
+        .hint("Totl Sales=int")
+        .expect("parses")
+        .batches()
+        .await
+        .expect_err("no such column");
+    assert!(unknown.to_string().contains("Total Sales"), "{unknown}");
+}
+
+#[tokio::test]
+async fn an_incomplete_result_commits_nothing() {
+    let plan = FaultPlan::new()
+        .rule(FaultRule::new("searchdata", Fault::WrongTotal { total: 50_000 }).nth([2]));
+    let emu = Emulator::builder()
+        .rows(30_000)
+        .faults(plan)
+        .start()
+        .await
+        .expect("emulator");
+    let out = tempfile_dir("incomplete");
+    std::fs::write(out.join("keep.txt"), "earlier").expect("write");
+    let error = Export::search(
+        &client(&emu),
+        "[Order Line ID] sort by [Order Line ID]",
+        ids::RETAIL_SALES,
+    )
+    .to(out.display().to_string())
+    .options(options(10_000))
+    .run()
+    .await
+    .expect_err("incomplete");
+    assert!(error.to_string().contains("incomplete"), "{error}");
+    assert_eq!(walk(&out), vec![out.join("keep.txt")]);
+}
+
+/// A fresh empty folder under the target directory, unique per test.
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tsexport-test-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
