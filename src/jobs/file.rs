@@ -16,11 +16,8 @@ use chrono::NaiveDate;
 
 use super::window::WindowSize;
 use crate::decode::{ColumnType, TypeHint};
-use crate::export::{DriftPolicy, ExportOptions};
-use crate::pager::{PagerConfig, MAX_PAGE_SIZE};
-use crate::partition::PartitionSpec;
-use crate::read::ReadOptions;
-use crate::sink::{Codec, FileFormat, SinkOptions, WriteMode};
+use crate::export::{DriftPolicy, ExportOptions, Settings, SettingsError};
+use crate::sink::{Codec, FileFormat, PartitionSpec, WriteMode};
 
 /// A whole job file.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -132,10 +129,10 @@ macro_rules! with_export_settings {
             /// [default: widen].
             pub on_drift: Option<Parsed<DriftPolicy>>,
             /// Rows per request [default: 100000, the most ThoughtSpot serves].
-            #[schemars(range(min = 1, max = 100000))]
+            #[schemars(range(min = 1, max = crate::export::MAX_PAGE_SIZE))]
             pub page_size: Option<u64>,
             /// Page requests in flight at once per export [default: 2].
-            #[schemars(range(min = 1, max = 16))]
+            #[schemars(range(min = 1, max = crate::export::MAX_IN_FLIGHT))]
             pub in_flight: Option<usize>,
             /// Rows per Parquet row group [default: 1048576].
             pub row_group_rows: Option<usize>,
@@ -363,78 +360,40 @@ impl ExportEntry {
 }
 
 impl ExportSettings {
-    /// The export options these settings stand for; `out` picks the format when none is set.
-    pub fn options(&self, out: &str) -> Result<ExportOptions, String> {
-        let hints = self
-            .types
-            .iter()
-            .flatten()
-            .map(|(column, column_type)| TypeHint {
-                column: column.clone(),
-                column_type: column_type.0,
-            })
-            .collect();
-        let format = match &self.format {
-            Some(format) => format.0,
-            None => FileFormat::from_extension(out).unwrap_or(FileFormat::Parquet),
-        };
-        let mut sink = SinkOptions {
-            format,
-            codec: self.compression.clone().map(|c| c.0).unwrap_or_default(),
-            mode: self.mode.clone().map(|m| m.0).unwrap_or_default(),
+    /// These settings as the library takes them.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            format: self.format.as_ref().map(|f| f.0),
+            compression: self.compression.as_ref().map(|c| c.0),
+            mode: self.mode.as_ref().map(|m| m.0),
+            types: self
+                .types
+                .iter()
+                .flatten()
+                .map(|(column, column_type)| TypeHint {
+                    column: column.clone(),
+                    column_type: column_type.0,
+                })
+                .collect(),
+            on_drift: self.on_drift.as_ref().map(|d| d.0),
+            page_size: self.page_size,
+            in_flight: self.in_flight,
+            row_group_rows: self.row_group_rows,
             max_rows_per_file: self.max_rows_per_file,
             max_bytes_per_file: self.max_bytes_per_file.map(|b| b.0),
-            ..SinkOptions::default()
-        };
-        if let Some(rows) = self.row_group_rows {
-            sink.row_group_rows = rows;
+            allow_sampled: self.allow_sampled,
+            allow_incomplete: self.allow_incomplete,
+            time_zone: self.time_zone.as_ref().map(|z| z.0),
+            partition_by: self.partition_by.as_ref().map(|p| p.0.clone()),
+            partition_key: self.partition_key.clone(),
+            max_partitions: self.max_partitions,
         }
-        sink.validate().map_err(|e| e.to_string())?;
-        let defaults = PagerConfig::default();
-        let page_size = self.page_size.unwrap_or(defaults.page_size);
-        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
-            return Err(format!(
-                "page_size must be 1 to {MAX_PAGE_SIZE} (got {page_size})"
-            ));
-        }
-        let partition = match &self.partition_by {
-            Some(spec) => {
-                let mut spec = spec.0.clone();
-                spec.key = self.partition_key.clone();
-                if let Some(max) = self.max_partitions {
-                    if max == 0 {
-                        return Err("max_partitions must be at least 1".into());
-                    }
-                    spec.max_partitions = max;
-                }
-                Some(spec)
-            }
-            None if self.partition_key.is_some() || self.max_partitions.is_some() => {
-                return Err("`partition_key` and `max_partitions` need `partition_by`".into());
-            }
-            None => None,
-        };
-        let in_flight = self.in_flight.unwrap_or(defaults.in_flight);
-        if !(1..=16).contains(&in_flight) {
-            return Err(format!("in_flight must be 1 to 16 (got {in_flight})"));
-        }
-        Ok(ExportOptions {
-            read: ReadOptions {
-                pager: PagerConfig {
-                    page_size,
-                    in_flight,
-                    allow_sampled: self.allow_sampled.unwrap_or(false),
-                    allow_incomplete: self.allow_incomplete.unwrap_or(false),
-                },
-                hints,
-                time_zone: self.time_zone.clone().map(|z| z.0),
-                ..ReadOptions::default()
-            },
-            sink,
-            on_drift: self.on_drift.clone().map(|d| d.0).unwrap_or_default(),
-            partition,
-            ..ExportOptions::default()
-        })
+    }
+
+    /// The export options these settings stand for ([`ExportOptions::from_settings`]); `out` picks
+    /// the format when none is set.
+    pub fn options(&self, out: &str) -> Result<ExportOptions, SettingsError> {
+        ExportOptions::from_settings(&self.settings(), out)
     }
 }
 

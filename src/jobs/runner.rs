@@ -53,6 +53,53 @@ pub struct Backfill {
     pub resume: bool,
 }
 
+/// Why a backfill cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackfillError {
+    /// `from` is not before `to`.
+    #[error("the backfill's first day {from} must be before its end {to} (the day after the last to export)")]
+    EmptyRange { from: NaiveDate, to: NaiveDate },
+    /// An export picked by name has no window.
+    #[error("export '{0}' has no window, so there is nothing to backfill")]
+    NoWindow(String),
+    /// No export of the selection has a window.
+    #[error("no export of the selection has a window: backfill exports windows")]
+    NothingWindowed,
+}
+
+impl Backfill {
+    /// The windows from the one holding `from` to the one holding the day before `to`; `from` must
+    /// be before `to`.
+    pub fn new(from: NaiveDate, to: NaiveDate, resume: bool) -> Result<Backfill, BackfillError> {
+        if from >= to {
+            return Err(BackfillError::EmptyRange { from, to });
+        }
+        Ok(Backfill { from, to, resume })
+    }
+
+    /// The exports of `plan` a backfill runs: those with a window. An export picked by name (in
+    /// `only`) without a window is an error, not silently skipped, and so is a selection with no
+    /// window at all.
+    pub fn select(
+        &self,
+        mut plan: Vec<PlannedExport>,
+        only: &[String],
+    ) -> Result<Vec<PlannedExport>, BackfillError> {
+        if let Some(unwindowed) = plan
+            .iter()
+            .find(|e| e.window.is_none() && only.contains(&e.name))
+        {
+            return Err(BackfillError::NoWindow(unwindowed.name.clone()));
+        }
+        plan.retain(|e| e.window.is_some());
+        if plan.is_empty() {
+            return Err(BackfillError::NothingWindowed);
+        }
+        Ok(plan)
+    }
+}
+
 impl std::fmt::Debug for RunOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunOptions")
