@@ -126,7 +126,9 @@ pub struct PinboardArgs {
 
 /// `1000`, `64K`, `256M`, `1G` (powers of 1024).
 pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
-    text.parse::<ByteSize>().map(|size| size.0)
+    text.parse::<ByteSize>()
+        .map(|size| size.0)
+        .map_err(|e| e.to_string())
 }
 
 impl ExportArgs {

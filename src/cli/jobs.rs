@@ -111,6 +111,17 @@ pub async fn backfill(args: BackfillArgs) -> Result<(), CliError> {
     run_with(args.run, Some(backfill)).await
 }
 
+/// A planning error in the words of the flags.
+fn plan_error(error: jobs::PlanError) -> CliError {
+    CliError::usage(match error {
+        jobs::PlanError::UnknownExport { name, known } => format!(
+            "--only {name}: no export has that name; the file has: {}",
+            known.join(", ")
+        ),
+        other => other.to_string(),
+    })
+}
+
 /// A backfill error in the words of the flags.
 fn backfill_error(error: jobs::BackfillError) -> CliError {
     CliError::usage(match error {
@@ -134,7 +145,7 @@ async fn run_with(args: RunArgs, backfill: Option<jobs::runner::Backfill>) -> Re
         only: args.only.clone(),
         shard: args.shard,
     };
-    let mut plan = jobs::plan(&file, &selection, run_date).map_err(CliError::usage)?;
+    let mut plan = jobs::plan(&file, &selection, run_date).map_err(plan_error)?;
     if let Some(backfill) = &backfill {
         plan = backfill.select(plan, &args.only).map_err(backfill_error)?;
     }
@@ -322,7 +333,7 @@ async fn print_plan(
                     );
                 }
             }
-            Err((_, message)) => println!("  state        cannot be read: {message}"),
+            Err(error) => println!("  state        cannot be read: {error}"),
         }
     }
 }
@@ -361,7 +372,7 @@ fn print_report(report: &RunReport) {
 pub async fn check(connection: &ConnectionArgs, path: &Path) -> Result<(), CliError> {
     let file = load(path)?;
     let today = chrono::Utc::now().date_naive();
-    let plan = jobs::plan(&file, &Selection::default(), today).map_err(CliError::usage)?;
+    let plan = jobs::plan(&file, &Selection::default(), today).map_err(plan_error)?;
     let client = connection.client_for_jobs(&file.connection, file.run.request_cap())?;
     let report = match jobs::check(&client, &plan, today).await {
         Ok(report) => report,

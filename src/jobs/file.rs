@@ -259,20 +259,36 @@ pub enum SourceSpec {
     },
 }
 
+/// Why an `[[export]]` does not say what it reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceSpecError {
+    #[error("export '{0}': give one of `search` and `source`, `pinboard`, or `answer`")]
+    AnswerAndMore(String),
+    #[error("export '{0}': `vizzes` belongs to a pinboard export, not an answer")]
+    VizzesOfAnswer(String),
+    #[error("export '{0}': `vizzes` belongs to a pinboard export, not a search")]
+    VizzesOfSearch(String),
+    #[error("export '{0}': a search needs `source`, the worksheet, view or table it runs on")]
+    SearchWithoutSource(String),
+    #[error("export '{0}': `source` goes with `search`; give the search too")]
+    SourceWithoutSearch(String),
+    #[error("export '{0}': give either `search` and `source`, or `pinboard`, not both")]
+    SearchAndPinboard(String),
+    #[error("export '{0}': say what to export: `search` and `source`, `pinboard`, or `answer`")]
+    Nothing(String),
+}
+
 impl ExportEntry {
     /// The search, pinboard or answer this export reads; exactly one of them must be given.
-    pub fn source_spec(&self) -> Result<SourceSpec, String> {
-        let name = &self.name;
+    pub fn source_spec(&self) -> Result<SourceSpec, SourceSpecError> {
+        let name = || self.name.clone();
         if let Some(answer) = &self.answer {
             if self.search.is_some() || self.source.is_some() || self.pinboard.is_some() {
-                return Err(format!(
-                    "export '{name}': give one of `search` and `source`, `pinboard`, or `answer`"
-                ));
+                return Err(SourceSpecError::AnswerAndMore(name()));
             }
             if self.vizzes.is_some() {
-                return Err(format!(
-                    "export '{name}': `vizzes` belongs to a pinboard export, not an answer"
-                ));
+                return Err(SourceSpecError::VizzesOfAnswer(name()));
             }
             return Ok(SourceSpec::Answer {
                 answer: answer.clone(),
@@ -281,9 +297,7 @@ impl ExportEntry {
         match (&self.search, &self.source, &self.pinboard) {
             (Some(query), Some(source), None) => {
                 if self.vizzes.is_some() {
-                    return Err(format!(
-                        "export '{name}': `vizzes` belongs to a pinboard export, not a search"
-                    ));
+                    return Err(SourceSpecError::VizzesOfSearch(name()));
                 }
                 Ok(SourceSpec::Search {
                     query: query.clone(),
@@ -294,66 +308,70 @@ impl ExportEntry {
                 pinboard: pinboard.clone(),
                 vizzes: self.vizzes.clone().unwrap_or_default(),
             }),
-            (Some(_), None, _) => Err(format!(
-                "export '{name}': a search needs `source`, the worksheet, view or table it runs on"
-            )),
-            (None, Some(_), None) => Err(format!(
-                "export '{name}': `source` goes with `search`; give the search too"
-            )),
-            (_, _, Some(_)) if self.search.is_some() || self.source.is_some() => Err(format!(
-                "export '{name}': give either `search` and `source`, or `pinboard`, not both"
-            )),
-            _ => Err(format!(
-                "export '{name}': say what to export: `search` and `source`, `pinboard`, or `answer`"
-            )),
+            (Some(_), None, _) => Err(SourceSpecError::SearchWithoutSource(name())),
+            (None, Some(_), None) => Err(SourceSpecError::SourceWithoutSearch(name())),
+            (_, _, Some(_)) if self.search.is_some() || self.source.is_some() => {
+                Err(SourceSpecError::SearchAndPinboard(name()))
+            }
+            _ => Err(SourceSpecError::Nothing(name())),
         }
     }
 }
 
+/// Why an export's window settings do not fit together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WindowRuleError {
+    #[error("{{window_start}} and {{window_end}} need a `window` (day, week or month)")]
+    PlaceholdersWithoutWindow,
+    #[error("`lookback`, `first_window` and `window_date_format` need a `window`")]
+    SettingsWithoutWindow,
+    #[error("windows apply to searches: give `search` with {{window_start}}")]
+    NotASearch,
+    #[error("with a window, the search must filter on it, e.g. [Order Date] >= '{{window_start}}' [Order Date] < '{{window_end}}'")]
+    SearchWithoutWindow,
+    #[error("with a window, `out` must hold {{window_start}} so each window has its own folder, e.g. s3://lake/sales/order_date={{window_start}}/")]
+    OutWithoutWindow,
+    #[error(
+        "with a window, `out` cannot hold {{run_date}}: the windows of every run belong together"
+    )]
+    OutWithRunDate,
+    #[error("with a window, `out` needs a folder before {{window_start}} to keep the state in")]
+    NoStateFolder,
+}
+
 impl ExportEntry {
     /// A window needs its placeholders in the search and in `out`; no window, no placeholders.
-    fn check_window(&self) -> Result<(), String> {
+    fn check_window(&self) -> Result<(), WindowRuleError> {
         let query = self.search.as_deref().unwrap_or_default();
         let in_query = query.contains("{window_start}") || query.contains("{window_end}");
         let in_out = self.out.contains("{window_start}") || self.out.contains("{window_end}");
         if self.window.is_none() {
             if in_query || in_out {
-                return Err(
-                    "{window_start} and {window_end} need a `window` (day, week or month)".into(),
-                );
+                return Err(WindowRuleError::PlaceholdersWithoutWindow);
             }
             if self.lookback.is_some()
                 || self.first_window.is_some()
                 || self.window_date_format.is_some()
             {
-                return Err(
-                    "`lookback`, `first_window` and `window_date_format` need a `window`".into(),
-                );
+                return Err(WindowRuleError::SettingsWithoutWindow);
             }
             return Ok(());
         }
         if self.search.is_none() {
-            return Err("windows apply to searches: give `search` with {window_start}".into());
+            return Err(WindowRuleError::NotASearch);
         }
         if !query.contains("{window_start}") {
-            return Err("with a window, the search must filter on it, e.g. \
-                [Order Date] >= '{window_start}' [Order Date] < '{window_end}'"
-                .into());
+            return Err(WindowRuleError::SearchWithoutWindow);
         }
         if !self.out.contains("{window_start}") {
-            return Err("with a window, `out` must hold {window_start} so each window has its own folder, e.g. \
-                s3://lake/sales/order_date={window_start}/"
-                .into());
+            return Err(WindowRuleError::OutWithoutWindow);
         }
         if self.out.contains("{run_date}") {
-            return Err("with a window, `out` cannot hold {run_date}: the windows of every run belong together".into());
+            return Err(WindowRuleError::OutWithRunDate);
         }
-        let folder = super::plan::state_folder(&self.out);
-        if folder.is_empty() {
-            return Err(
-                "with a window, `out` needs a folder before {window_start} to keep the state in"
-                    .into(),
-            );
+        if super::plan::state_folder(&self.out).is_empty() {
+            return Err(WindowRuleError::NoStateFolder);
         }
         Ok(())
     }
@@ -399,15 +417,55 @@ impl ExportSettings {
 
 /// Why a job file could not be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JobFileError {
     #[error("cannot read the job file {}: {source}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The TOML is malformed, a key is unknown or a value is bad; the message names line and key.
-    #[error("job file {}: {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
+    /// The TOML is malformed, a key is unknown, a value is bad, or settings do not fit together.
+    #[error("job file {}: {source}", path.display())]
+    Invalid {
+        path: PathBuf,
+        source: InvalidJobFile,
+    },
+}
+
+/// What is wrong with a job file's text.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidJobFile {
+    /// Malformed TOML, an unknown key or a bad value; the message names the line and key.
+    #[error("{0}")]
+    Toml(String),
+    #[error("there is no [[export]]: add at least one (`tsexport jobs init` writes an example)")]
+    NoExports,
+    #[error("[run] concurrency must be at least 1")]
+    NoConcurrency,
+    #[error(
+        "export name '{0}' must be letters, digits, '_', '-' or '.' (it names folders and reports)"
+    )]
+    BadName(String),
+    #[error("two exports are named '{0}': names must be unique")]
+    DuplicateName(String),
+    #[error(transparent)]
+    Source(#[from] SourceSpecError),
+    #[error("export '{export}': out: {source}")]
+    Out {
+        export: String,
+        source: super::plan::TemplateError,
+    },
+    #[error("export '{export}': {source}")]
+    Window {
+        export: String,
+        source: WindowRuleError,
+    },
+    #[error("export '{export}': {source}")]
+    Settings {
+        export: String,
+        source: SettingsError,
+    },
 }
 
 impl JobFile {
@@ -417,24 +475,22 @@ impl JobFile {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text).map_err(|message| JobFileError::Invalid {
+        Self::parse(&text).map_err(|source| JobFileError::Invalid {
             path: path.to_path_buf(),
-            message,
+            source,
         })
     }
 
     /// Parses and checks a job file's text: every key known, every value valid, every export
     /// complete, names unique, settings consistent.
-    pub fn parse(text: &str) -> Result<JobFile, String> {
-        let file: JobFile = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+    pub fn parse(text: &str) -> Result<JobFile, InvalidJobFile> {
+        let file: JobFile = toml::from_str(text)
+            .map_err(|e| InvalidJobFile::Toml(e.to_string().trim().to_string()))?;
         if file.exports.is_empty() {
-            return Err(
-                "there is no [[export]]: add at least one (`tsexport jobs init` writes an example)"
-                    .into(),
-            );
+            return Err(InvalidJobFile::NoExports);
         }
         if file.run.concurrency == 0 {
-            return Err("[run] concurrency must be at least 1".into());
+            return Err(InvalidJobFile::NoConcurrency);
         }
         let mut seen = std::collections::HashSet::new();
         for export in &file.exports {
@@ -444,25 +500,29 @@ impl JobFile {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
             {
-                return Err(format!(
-                    "export name '{name}' must be letters, digits, '_', '-' or '.' (it names folders and reports)"
-                ));
+                return Err(InvalidJobFile::BadName(name.clone()));
             }
             if !seen.insert(name.as_str()) {
-                return Err(format!(
-                    "two exports are named '{name}': names must be unique"
-                ));
+                return Err(InvalidJobFile::DuplicateName(name.clone()));
             }
             export.source_spec()?;
-            super::plan::check_template(&export.out)
-                .map_err(|e| format!("export '{name}': out: {e}"))?;
+            super::plan::check_template(&export.out).map_err(|source| InvalidJobFile::Out {
+                export: name.clone(),
+                source,
+            })?;
             export
                 .check_window()
-                .map_err(|e| format!("export '{name}': {e}"))?;
+                .map_err(|source| InvalidJobFile::Window {
+                    export: name.clone(),
+                    source,
+                })?;
             let settings = export.settings_over(&file.defaults);
             settings
                 .options(&export.out)
-                .map_err(|e| format!("export '{name}': {e}"))?;
+                .map_err(|source| InvalidJobFile::Settings {
+                    export: name.clone(),
+                    source,
+                })?;
         }
         Ok(file)
     }
@@ -526,10 +586,15 @@ impl<T> JsonSchema for Parsed<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteSize(pub u64);
 
-impl FromStr for ByteSize {
-    type Err = String;
+/// Text that is not a [`ByteSize`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a size: use bytes, or a number with K, M or G")]
+pub struct InvalidByteSize(pub String);
 
-    fn from_str(text: &str) -> Result<Self, String> {
+impl FromStr for ByteSize {
+    type Err = InvalidByteSize;
+
+    fn from_str(text: &str) -> Result<Self, InvalidByteSize> {
         let text = text.trim();
         let (digits, factor) = match text.char_indices().last() {
             Some((at, 'k' | 'K')) => (&text[..at], 1u64 << 10),
@@ -544,7 +609,7 @@ impl FromStr for ByteSize {
             .and_then(|n| n.checked_mul(factor))
             .filter(|n| *n > 0)
             .map(ByteSize)
-            .ok_or_else(|| format!("'{text}' is not a size: use bytes, or a number with K, M or G"))
+            .ok_or_else(|| InvalidByteSize(text.to_string()))
     }
 }
 

@@ -14,11 +14,12 @@ pub mod window;
 
 pub use check::{check, CheckError, CheckReport, CheckedColumn, CheckedTable, ExportCheck};
 pub use file::{
-    ConnectionSettings, ExportEntry, ExportSettings, JobFile, JobFileError, SourceSpec,
+    ConnectionSettings, ExportEntry, ExportSettings, InvalidJobFile, JobFile, JobFileError,
+    SourceSpec, SourceSpecError, WindowRuleError,
 };
-pub use plan::{plan, PlannedExport, Selection, Shard, WindowPlan};
+pub use plan::{plan, PlanError, PlannedExport, Selection, Shard, TemplateError, WindowPlan};
 pub use report::{ExportReport, ExportStatus, ExportedTable, RunReport};
-pub use runner::{run, Backfill, BackfillError, RunEvent, RunObserver, RunOptions};
+pub use runner::{run, Backfill, BackfillError, RunEvent, RunObserver, RunOptions, StateError};
 pub use window::{Window, WindowSize, WindowState};
 
 /// A commented example job file, as `tsexport jobs init` writes it.

@@ -13,12 +13,12 @@ use bytes::Bytes;
 use super::file::SourceSpec;
 use super::plan::{PlannedExport, Shard, WindowPlan};
 use super::report::{ExportReport, ExportStatus, RunReport};
-use super::window::{self, BackfillProgress, StateColumn, Window, WindowState};
+use super::window::{self, BackfillProgress, StateColumn, Window, WindowSize, WindowState};
 use crate::api::{AnswerRequest, Client, FindError, ObjectType, SearchRequest};
 use crate::decode::ColumnType;
 use crate::export::{Export, ExportSource, Summary};
 use crate::failure::FailureKind;
-use crate::sink::{Destination, SideFile};
+use crate::sink::{Destination, DestinationError, SideFile, SinkError};
 
 /// What a run reports while it goes.
 #[derive(Debug, Clone)]
@@ -188,7 +188,7 @@ async fn windowed(
     let (state_file, mut state, windows) =
         match windows_of(planned, plan, options.run_date, options.backfill).await {
             Ok(found) => found,
-            Err((kind, message)) => return report.failed(kind, message),
+            Err(error) => return report.failed(error.kind(), error.to_string()),
         };
     report.status = ExportStatus::Ok;
     for window in windows {
@@ -233,6 +233,47 @@ async fn windowed(
     report
 }
 
+/// Why a windowed export's state cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The state's folder is not a destination.
+    #[error(transparent)]
+    Folder(#[from] DestinationError),
+    /// The state file cannot be named in its folder.
+    #[error(transparent)]
+    Name(SinkError),
+    /// The state file cannot be read.
+    #[error(transparent)]
+    Storage(#[from] SinkError),
+    /// The state file is not a state.
+    #[error("the state {location} is not valid ({source}); fix or delete it (deleting starts the windows over)")]
+    Invalid {
+        location: String,
+        source: serde_json::Error,
+    },
+    /// The state belongs to another export or window size.
+    #[error("the state {location} is for export '{found_export}' by {found_window}, not '{export}' by {window}; delete it to start the windows over")]
+    OtherExport {
+        location: String,
+        found_export: String,
+        found_window: WindowSize,
+        export: String,
+        window: WindowSize,
+    },
+}
+
+impl StateError {
+    /// The kind of this failure: a state that cannot be read for lack of storage is not the user's
+    /// doing; the rest is theirs to fix.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            StateError::Storage(_) => FailureKind::Other,
+            _ => FailureKind::Usage,
+        }
+    }
+}
+
 /// A windowed export's state file, its state, and the windows a run on `run_date` (or `backfill`)
 /// exports, oldest first. Reads storage only: `--dry-run` shows the same windows the run takes.
 pub async fn windows_of(
@@ -240,14 +281,10 @@ pub async fn windows_of(
     plan: &WindowPlan,
     run_date: NaiveDate,
     backfill: Option<Backfill>,
-) -> Result<(SideFile, Option<WindowState>, Vec<Window>), (FailureKind, String)> {
-    let state_file = Destination::parse(&plan.state_folder)
-        .map_err(|e| e.to_string())
-        .and_then(|folder| {
-            SideFile::new(&folder, &format!("_tsexport_state/{}.json", planned.name))
-                .map_err(|e| e.to_string())
-        })
-        .map_err(|message| (FailureKind::Usage, message))?;
+) -> Result<(SideFile, Option<WindowState>, Vec<Window>), StateError> {
+    let folder = Destination::parse(&plan.state_folder)?;
+    let state_file = SideFile::new(&folder, &format!("_tsexport_state/{}.json", planned.name))
+        .map_err(StateError::Name)?;
     let state = read_state(&state_file, planned, plan).await?;
     let windows = match backfill {
         None => window::due(
@@ -277,35 +314,23 @@ async fn read_state(
     file: &SideFile,
     planned: &PlannedExport,
     plan: &WindowPlan,
-) -> Result<Option<WindowState>, (FailureKind, String)> {
-    let bytes = file
-        .read()
-        .await
-        .map_err(|e| (FailureKind::Other, e.to_string()))?;
-    let Some(bytes) = bytes else {
+) -> Result<Option<WindowState>, StateError> {
+    let Some(bytes) = file.read().await? else {
         return Ok(None);
     };
-    let state: WindowState = serde_json::from_slice(&bytes).map_err(|e| {
-        (
-            FailureKind::Usage,
-            format!(
-                "the state {} is not valid ({e}); fix or delete it (deleting starts the windows over)",
-                file.location()
-            ),
-        )
-    })?;
+    let state: WindowState =
+        serde_json::from_slice(&bytes).map_err(|source| StateError::Invalid {
+            location: file.location(),
+            source,
+        })?;
     if state.window != plan.size || state.export != planned.name {
-        return Err((
-            FailureKind::Usage,
-            format!(
-                "the state {} is for export '{}' by {}, not '{}' by {}; delete it to start the windows over",
-                file.location(),
-                state.export,
-                state.window,
-                planned.name,
-                plan.size
-            ),
-        ));
+        return Err(StateError::OtherExport {
+            location: file.location(),
+            found_export: state.export,
+            found_window: state.window,
+            export: planned.name.clone(),
+            window: plan.size,
+        });
     }
     Ok(Some(state))
 }
