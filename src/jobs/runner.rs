@@ -160,7 +160,7 @@ async fn run_one(client: &Client, planned: PlannedExport, options: &RunOptions) 
         .await
         {
             Ok(summary) => report.committed(&summary),
-            Err((kind, message)) => report.failed(kind, message),
+            Err(error) => report.failed(error.kind(), error.to_string()),
         },
         Some(window) => windowed(client, &planned, window, options, report).await,
     };
@@ -223,10 +223,10 @@ async fn windowed(
                     return report.failed(FailureKind::Other, message);
                 }
             }
-            Err((kind, message)) => {
-                let message = format!("window {} to {}: {message}", window.start, window.end);
+            Err(error) => {
+                let message = format!("window {} to {}: {error}", window.start, window.end);
                 report.add_window(window, &destination, Err(&message));
-                return report.failed(kind, message);
+                return report.failed(error.kind(), message);
             }
         }
     }
@@ -387,39 +387,49 @@ fn advance(
     }
 }
 
+/// Why one export (or one window of it) did not commit.
+#[derive(Debug, thiserror::Error)]
+enum ExportFailure {
+    #[error(transparent)]
+    Find(#[from] FindError),
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+}
+
+impl ExportFailure {
+    fn kind(&self) -> FailureKind {
+        match self {
+            ExportFailure::Find(FindError::Api(api)) => api.kind(),
+            ExportFailure::Find(_) => FailureKind::Usage,
+            ExportFailure::Export(export) => export.kind(),
+        }
+    }
+}
+
 async fn export(
     client: &Client,
     source: &SourceSpec,
     destination: &str,
     options: &crate::export::ExportOptions,
-) -> Result<Summary, (FailureKind, String)> {
-    let found = |e: FindError| match e {
-        FindError::Api(api) => (api.kind(), api.to_string()),
-        other => (FailureKind::Usage, other.to_string()),
-    };
+) -> Result<Summary, ExportFailure> {
     let source = match source {
         SourceSpec::Search { query, source } => {
             let header = client
                 .find_object(ObjectType::LogicalTable, &[], source)
-                .await
-                .map_err(found)?;
+                .await?;
             ExportSource::Search(SearchRequest::new(query.clone(), header.id))
         }
         SourceSpec::Pinboard { pinboard, vizzes } => {
             let header = client
                 .find_object(ObjectType::Pinboard, &[], pinboard)
-                .await
-                .map_err(found)?;
+                .await?;
             ExportSource::Pinboard {
                 pinboard: header.id,
                 vizzes: vizzes.clone(),
             }
         }
         SourceSpec::Answer { answer } => {
-            let header = client
-                .find_object(ObjectType::Answer, &[], answer)
-                .await
-                .map_err(found)?;
+            let header = client.find_object(ObjectType::Answer, &[], answer).await?;
             ExportSource::Answer(AnswerRequest::new(header.id))
         }
     };
@@ -428,5 +438,5 @@ async fn export(
         .options(options.clone())
         .run()
         .await
-        .map_err(|e| (e.kind(), e.to_string()))
+        .map_err(ExportFailure::from)
 }

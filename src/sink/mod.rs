@@ -35,7 +35,9 @@ pub use manifest::{
 };
 pub use options::{Codec, FileFormat, InvalidOption, SinkOptions, WriteMode};
 pub use parallel_parquet::ParallelParquetWriter;
-pub use partitioned::{PartitionBy, PartitionError, PartitionSpec, PartitionedWriter};
+pub use partitioned::{
+    InvalidPartitionSpec, PartitionBy, PartitionError, PartitionSpec, PartitionedWriter,
+};
 pub use side_file::SideFile;
 pub use stream::StreamWriter;
 pub use writer::{FileReport, TableReport, TableWriter};

@@ -361,11 +361,16 @@ impl fmt::Display for PartitionBy {
     }
 }
 
+/// Text that names no partition column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' names no column: use COLUMN or COLUMN:year|month|day")]
+pub struct InvalidPartitionSpec(pub String);
+
 impl FromStr for PartitionSpec {
-    type Err = String;
+    type Err = InvalidPartitionSpec;
 
     /// `COLUMN` or `COLUMN:year|month|day`; the last `:` splits, so a column name may hold one.
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, InvalidPartitionSpec> {
         let (column, by) = match text.rsplit_once(':') {
             Some((column, "year")) => (column, PartitionBy::Year),
             Some((column, "month")) => (column, PartitionBy::Month),
@@ -374,9 +379,7 @@ impl FromStr for PartitionSpec {
         };
         let column = column.trim();
         if column.is_empty() {
-            return Err(format!(
-                "'{text}' names no column: use COLUMN or COLUMN:year|month|day"
-            ));
+            return Err(InvalidPartitionSpec(text.to_string()));
         }
         Ok(PartitionSpec {
             column: column.to_string(),
