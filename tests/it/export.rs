@@ -16,10 +16,10 @@ use futures_util::TryStreamExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 use tsexport::api::{Client, Credentials, Secret};
-use tsexport_emulator::{ids, Emulator, Fault, FaultPlan, FaultRule, Profile};
 use tsexport::export::{DriftPolicy, Export, ExportError, ExportOptions};
 use tsexport::pager::PagerConfig;
 use tsexport::read::{ReadError, ReadOptions};
+use tsexport_emulator::{ids, Emulator, Fault, FaultPlan, FaultRule, Profile};
 
 const ALL_COLUMNS: &str = "[Order Line ID] [Order ID] [Customer] [Region] [Product] [Store ID] \
     [Quantity] [Line Cents] [Sales] [Discount] [Is Returned] [Order Date] [Ship Time] [Order Time] \
@@ -561,7 +561,11 @@ fn v1_client(emu: &Emulator) -> Client {
 #[tokio::test]
 async fn vizzes_are_picked_by_exact_id_or_name_and_nothing_else() {
     use tsexport::select::{pinboard_vizzes_named, VizSelectionError};
-    let emu = Emulator::builder().rows(50).start().await.expect("emulator");
+    let emu = Emulator::builder()
+        .rows(50)
+        .start()
+        .await
+        .expect("emulator");
     let client = v1_client(&emu);
     let pick = |pinboard: &'static str, wanted: &[&str]| {
         let wanted: Vec<String> = wanted.iter().map(|w| w.to_string()).collect();
@@ -570,18 +574,25 @@ async fn vizzes_are_picked_by_exact_id_or_name_and_nothing_else() {
     };
 
     // By id, and by exact name, in the order asked for.
-    let ids = |vizzes: Vec<tsexport::read::DataViz>| {
-        vizzes.into_iter().map(|v| v.id).collect::<Vec<_>>()
-    };
-    let found = pick(ids::RETAIL_PINBOARD, &["Total Sales", ids::VIZ_SALES_BY_REGION])
-        .await
-        .expect("picked");
+    let ids =
+        |vizzes: Vec<tsexport::read::DataViz>| vizzes.into_iter().map(|v| v.id).collect::<Vec<_>>();
+    let found = pick(
+        ids::RETAIL_PINBOARD,
+        &["Total Sales", ids::VIZ_SALES_BY_REGION],
+    )
+    .await
+    .expect("picked");
     assert_eq!(ids(found), [ids::VIZ_TOTAL_SALES, ids::VIZ_SALES_BY_REGION]);
 
     // A name differing only in case is unknown: the error names it and lists the vizzes.
-    let error = pick(ids::RETAIL_PINBOARD, &["total sales"]).await.unwrap_err();
+    let error = pick(ids::RETAIL_PINBOARD, &["total sales"])
+        .await
+        .unwrap_err();
     let message = error.to_string();
-    assert!(matches!(error, VizSelectionError::Unknown { .. }), "{message}");
+    assert!(
+        matches!(error, VizSelectionError::Unknown { .. }),
+        "{message}"
+    );
     assert!(message.contains("'total sales'"), "{message}");
     assert!(
         message.contains(&format!("'Total Sales' ({})", ids::VIZ_TOTAL_SALES)),
@@ -601,9 +612,12 @@ async fn vizzes_are_picked_by_exact_id_or_name_and_nothing_else() {
         other => panic!("not ambiguous: {other}"),
     }
     assert!(message.contains(ids::VIZ_ANSWER_PRODUCT_CHART), "{message}");
-    let found = pick(ids::ANSWER_SALES_BY_PRODUCT, &[ids::VIZ_ANSWER_PRODUCT_CHART])
-        .await
-        .expect("picked by id");
+    let found = pick(
+        ids::ANSWER_SALES_BY_PRODUCT,
+        &[ids::VIZ_ANSWER_PRODUCT_CHART],
+    )
+    .await
+    .expect("picked by id");
     assert_eq!(ids(found), [ids::VIZ_ANSWER_PRODUCT_CHART]);
 
     // The export takes the same rule: an ambiguous name stops it before anything is written.
@@ -640,7 +654,11 @@ impl std::io::Write for SharedBuffer {
 #[tokio::test]
 async fn to_writer_streams_every_row_as_arrow_and_a_pinboard_must_pick_one_viz() {
     let rows = 2_500;
-    let emu = Emulator::builder().rows(rows).start().await.expect("emulator");
+    let emu = Emulator::builder()
+        .rows(rows)
+        .start()
+        .await
+        .expect("emulator");
     let client = client(&emu);
     let buffer = SharedBuffer::default();
     let mut options = options(1_000);
