@@ -39,6 +39,6 @@ pub mod failure;
 pub mod jobs;
 mod json;
 pub mod pager;
-pub mod partition;
 pub mod read;
+pub mod select;
 pub mod sink;

@@ -121,15 +121,16 @@ impl Credentials {
     }
 }
 
-/// Which REST API data is read through, as asked for.
+/// Which REST API data is read through, as asked for. The default is [`ApiChoice::Auto`], as on the
+/// command line: v1 is deprecated, and `Auto` reads through v2 where it is served and v1 elsewhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ApiChoice {
     /// `tspublic/v1`: every cluster since 2020; deprecated since 26.6.0.cl but still served.
-    #[default]
     V1,
     /// `/api/rest/2.0`: clusters from 9.0.0.cl on.
     V2,
-    /// Asks the cluster once, on first use, and takes v2 when it is served.
+    /// Asks the cluster once, on first use, and takes v2 when it is served (the default).
+    #[default]
     Auto,
 }
 

@@ -137,6 +137,39 @@ impl Client {
             .await
     }
 
+    /// Exports Liveboard `pinboard` as a PDF object at `location` of `store`, streamed into an upload
+    /// that becomes visible only when complete (one PUT, or a completed multipart upload): on any
+    /// failure the upload is aborted and nothing appears. `shown` names the object in errors (its
+    /// URL, say). Returns the PDF's size in bytes.
+    pub async fn export_pdf_to_store(
+        &self,
+        pinboard: &str,
+        options: &PdfOptions,
+        store: std::sync::Arc<dyn object_store::ObjectStore>,
+        location: &object_store::path::Path,
+        shown: &str,
+    ) -> Result<u64, Error> {
+        let mut upload = object_store::buffered::BufWriter::new(store, location.clone());
+        let written = self.stream_pdf(pinboard, options, &mut upload, shown).await;
+        let finished = match written {
+            Ok(size) => upload
+                .shutdown()
+                .await
+                .map(|()| size)
+                .map_err(|e| Error::Output {
+                    path: shown.to_string(),
+                    reason: format!("the upload did not complete: {e}"),
+                }),
+            Err(error) => Err(error),
+        };
+        if finished.is_err() {
+            if let Err(abort) = upload.abort().await {
+                tracing::warn!(object = shown, %abort, "could not abort the PDF's upload");
+            }
+        }
+        finished
+    }
+
     /// Exports Liveboard `pinboard` as a PDF file at `path`, replacing any file there only once the whole
     /// PDF has arrived. Returns the PDF's size in bytes. A download that breaks off is started again
     /// from the beginning (a file, unlike a writer, can be), within the client's retry budget.

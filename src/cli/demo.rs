@@ -5,8 +5,8 @@
 use tsexport::api::{
     ApiChoice, Client, Credentials, ListObjectHeaders, ObjectType, Secret, SubType,
 };
-use tsexport_emulator::{ids, DEFAULT_PASSWORD, DEFAULT_USERNAME};
 use tsexport::export::Export;
+use tsexport_emulator::{ids, DEFAULT_PASSWORD, DEFAULT_USERNAME};
 
 use super::CliError;
 
@@ -20,7 +20,8 @@ pub async fn tour(base_url: &str, out: &str) -> Result<(), CliError> {
         DEFAULT_USERNAME,
         Secret::new(DEFAULT_PASSWORD),
     ));
-    let client = builder.clone().build()?;
+    // The tour shows REST v1 first (row counts, column details), then v2 for the saved answer.
+    let client = builder.clone().api(ApiChoice::V1).build()?;
     let me = client.session_info().await?;
     println!(
         "signed in as {} on release {} (time zone {})",

@@ -6,17 +6,15 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use clap::Args;
-use futures_util::TryStreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use tsexport::api::{AnswerRequest, ApiVersion, Client, ObjectType, SearchRequest};
 use tsexport::decode::TypeHint;
 use tsexport::export::{
-    DriftPolicy, Export, ExportError, ExportOptions, ExportSource, Progress, Summary,
+    DriftPolicy, Export, ExportError, ExportOptions, ExportSource, Progress, Settings,
+    SettingsError, Summary, MAX_IN_FLIGHT, MAX_PAGE_SIZE,
 };
 use tsexport::jobs::file::ByteSize;
-use tsexport::pager::PagerConfig;
-use tsexport::read::{ReadError, ReadOptions, TableSource};
-use tsexport::sink::{Codec, FileFormat, SinkOptions, StreamWriter, WriteMode};
+use tsexport::sink::{Codec, FileFormat, PartitionSpec, WriteMode};
 
 use super::connect::ConnectionArgs;
 use super::{output, resolve, CliError};
@@ -67,7 +65,7 @@ pub struct ExportArgs {
     /// Hive-style folders by a column: "Region" (its value) or "Order Date:month" (year, month or
     /// day of a date or timestamp); the column stays in the files.
     #[arg(long, value_name = "COLUMN[:year|month|day]")]
-    pub partition_by: Option<tsexport::partition::PartitionSpec>,
+    pub partition_by: Option<PartitionSpec>,
     /// Partition folders an export may write before it stops.
     #[arg(long, value_name = "N", requires = "partition_by")]
     pub max_partitions: Option<usize>,
@@ -128,90 +126,75 @@ pub struct PinboardArgs {
 
 /// `1000`, `64K`, `256M`, `1G` (powers of 1024).
 pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
-    text.parse::<ByteSize>().map(|size| size.0)
+    text.parse::<ByteSize>()
+        .map(|size| size.0)
+        .map_err(|e| e.to_string())
 }
 
 impl ExportArgs {
     /// Every flag checked before anything connects, so a typo costs no sign-in.
     fn options(&self) -> Result<ExportOptions, CliError> {
-        let usage = |e: String| CliError::usage(e);
-        let hints = self
+        let usage = |e: &dyn std::fmt::Display| CliError::usage(e.to_string());
+        let types = self
             .types
             .iter()
-            .map(|t| t.parse::<TypeHint>().map_err(|e| usage(e.to_string())))
+            .map(|t| t.parse::<TypeHint>().map_err(|e| usage(&e)))
             .collect::<Result<Vec<_>, _>>()?;
         let time_zone = self
             .time_zone
             .as_deref()
             .map(|z| {
                 z.parse().map_err(|_| {
-                    usage(format!(
+                    CliError::usage(format!(
                         "--time-zone '{z}' is not an IANA zone name such as America/Chicago or UTC"
                     ))
                 })
             })
             .transpose()?;
         let format = match &self.format {
-            Some(f) => f.parse::<FileFormat>().map_err(|e| usage(e.to_string()))?,
-            None if self.out == "-" => FileFormat::ArrowIpc,
-            None => FileFormat::from_extension(&self.out).unwrap_or(FileFormat::Parquet),
+            Some(f) => Some(f.parse::<FileFormat>().map_err(|e| usage(&e))?),
+            // Stdout has no file name to take a format from; Arrow streams best.
+            None if self.out == "-" => Some(FileFormat::ArrowIpc),
+            None => None,
         };
-        let mut sink = SinkOptions {
+        let settings = Settings {
             format,
-            codec: self
-                .compression
-                .parse::<Codec>()
-                .map_err(|e| usage(e.to_string()))?,
-            mode: self
-                .mode
-                .parse::<WriteMode>()
-                .map_err(|e| usage(e.to_string()))?,
+            compression: Some(self.compression.parse::<Codec>().map_err(|e| usage(&e))?),
+            mode: Some(self.mode.parse::<WriteMode>().map_err(|e| usage(&e))?),
+            types,
+            on_drift: Some(
+                self.on_drift
+                    .parse::<DriftPolicy>()
+                    .map_err(|e| usage(&e))?,
+            ),
+            page_size: Some(self.page_size),
+            in_flight: Some(self.in_flight),
+            row_group_rows: self.row_group_rows,
             max_rows_per_file: self.max_rows_per_file,
             max_bytes_per_file: self.max_bytes_per_file,
-            ..SinkOptions::default()
+            allow_sampled: Some(self.allow_sampled),
+            allow_incomplete: Some(self.allow_incomplete),
+            time_zone,
+            partition_by: self.partition_by.clone(),
+            partition_key: None,
+            max_partitions: self.max_partitions,
         };
-        if let Some(rows) = self.row_group_rows {
-            sink.row_group_rows = rows;
-        }
-        sink.validate().map_err(|e| usage(e.to_string()))?;
-        if !(1..=tsexport::pager::MAX_PAGE_SIZE).contains(&self.page_size) {
-            return Err(usage(format!(
-                "--page-size must be 1 to {} (got {})",
-                tsexport::pager::MAX_PAGE_SIZE,
-                self.page_size
-            )));
-        }
-        if !(1..=16).contains(&self.in_flight) {
-            return Err(usage(format!(
-                "--in-flight must be 1 to 16 (got {})",
-                self.in_flight
-            )));
-        }
-        Ok(ExportOptions {
-            read: ReadOptions {
-                pager: PagerConfig {
-                    page_size: self.page_size,
-                    in_flight: self.in_flight,
-                    allow_sampled: self.allow_sampled,
-                    allow_incomplete: self.allow_incomplete,
-                },
-                hints,
-                time_zone,
-                ..ReadOptions::default()
-            },
-            sink,
-            on_drift: self.on_drift.parse::<DriftPolicy>().map_err(usage)?,
-            partition: match (&self.partition_by, self.max_partitions) {
-                (_, Some(0)) => return Err(usage("--max-partitions must be at least 1".into())),
-                (Some(spec), max) => Some(tsexport::partition::PartitionSpec {
-                    max_partitions: max.unwrap_or(spec.max_partitions),
-                    ..spec.clone()
-                }),
-                (None, _) => None,
-            },
-            ..ExportOptions::default()
-        })
+        ExportOptions::from_settings(&settings, &self.out).map_err(settings_error)
     }
+}
+
+/// A settings error in the words of the flags that set them.
+fn settings_error(error: SettingsError) -> CliError {
+    CliError::usage(match error {
+        SettingsError::PageSize(got) => {
+            format!("--page-size must be 1 to {MAX_PAGE_SIZE} (got {got})")
+        }
+        SettingsError::InFlight(got) => {
+            format!("--in-flight must be 1 to {MAX_IN_FLIGHT} (got {got})")
+        }
+        SettingsError::NoPartitions => "--max-partitions must be at least 1".to_string(),
+        other => other.to_string(),
+    })
 }
 
 pub async fn search(args: SearchArgs) -> Result<(), CliError> {
@@ -279,67 +262,24 @@ async fn run(
     }
 }
 
-/// `--out -`: batches straight to stdout as Arrow IPC stream, CSV or Parquet. Nothing can be taken
-/// back once written, so a value that does not fit stops the export (use --type).
+/// `--out -`: batches straight to stdout as Arrow IPC stream, CSV or Parquet (see
+/// [`Export::to_writer`]).
 async fn to_stdout(
     client: &Client,
     source: ExportSource,
     options: ExportOptions,
 ) -> Result<(), CliError> {
-    let read = match source {
-        ExportSource::Search(request) => client.search(request.query, request.data_source),
-        ExportSource::Answer(request) => client.read(TableSource::Answer(request)),
-        ExportSource::Pinboard { pinboard, vizzes } => {
-            if vizzes.len() != 1 {
-                return Err(CliError::usage(
-                    "stdout holds one table: pick one viz with --viz, or write to a folder",
-                ));
-            }
-            let ids = resolve::viz_ids(client, &pinboard, &pinboard, &vizzes).await?;
-            let viz = ids.into_iter().next().unwrap_or_default();
-            client.pinboard(pinboard).viz(viz)
-        }
-    };
-    let mut batches = read
-        .options(options.read)
-        .batches()
+    match Export::new(client, source)
+        .options(options)
+        .to_writer(std::io::stdout())
         .await
-        .map_err(from_read_error)?;
-    let schema = batches.schema();
-    let sink = options.sink;
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(2);
-    let writer = tokio::task::spawn_blocking(move || {
-        let stdout = std::io::stdout().lock();
-        let mut writer = StreamWriter::new(stdout, schema, &sink)?;
-        for batch in receiver {
-            writer.write(&batch)?;
-        }
-        writer.finish()
-    });
-    let mut read_error = None;
-    loop {
-        match batches.try_next().await {
-            Ok(Some(batch)) => {
-                if sender.send(batch).is_err() {
-                    break;
-                }
-            }
-            Ok(None) => break,
-            Err(error) => {
-                read_error = Some(error);
-                break;
-            }
-        }
+    {
+        Ok(_) => Ok(()),
+        Err(ExportError::StreamNeedsOneViz { .. }) => Err(CliError::usage(
+            "stdout holds one table: pick one viz with --viz, or write to a folder",
+        )),
+        Err(error) => Err(from_export_error(error)),
     }
-    drop(sender);
-    let written = writer
-        .await
-        .map_err(|e| CliError::other(format!("writing to stdout stopped: {e}")))?;
-    if let Some(error) = read_error {
-        return Err(from_read_error(error));
-    }
-    written.map_err(|e| CliError::other(e.to_string()))?;
-    Ok(())
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {
@@ -452,10 +392,6 @@ fn summary_json(summary: &Summary) -> serde_json::Value {
             "columns": t.schema.fields().iter().map(|f| serde_json::json!({"name": f.name(), "type": f.data_type().to_string()})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
-}
-
-fn from_read_error(error: ReadError) -> CliError {
-    CliError::of_kind(error.kind(), error.to_string())
 }
 
 fn from_export_error(error: ExportError) -> CliError {

@@ -5,10 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use tsexport::api::{Client, ObjectType, SearchRequest};
 use tsexport::jobs::{self, JobFile, PlannedExport, RunReport, Selection, Shard, SourceSpec};
-use tsexport::read::{ReadOptions, TableSource};
-use tsexport::sink::{Destination, Staging};
 
 use super::connect::ConnectionArgs;
 use super::{exit, CliError};
@@ -110,18 +107,29 @@ fn load(path: &Path) -> Result<JobFile, CliError> {
 
 /// `tsexport backfill`: the exports with a window, over the windows of `--from .. --to`.
 pub async fn backfill(args: BackfillArgs) -> Result<(), CliError> {
-    if args.from >= args.to {
-        return Err(CliError::usage(format!(
-            "--from {} must be before --to {} (the day after the last to export)",
-            args.from, args.to
-        )));
-    }
-    let backfill = jobs::runner::Backfill {
-        from: args.from,
-        to: args.to,
-        resume: args.resume,
-    };
+    let backfill = jobs::Backfill::new(args.from, args.to, args.resume).map_err(backfill_error)?;
     run_with(args.run, Some(backfill)).await
+}
+
+/// A planning error in the words of the flags.
+fn plan_error(error: jobs::PlanError) -> CliError {
+    CliError::usage(match error {
+        jobs::PlanError::UnknownExport { name, known } => format!(
+            "--only {name}: no export has that name; the file has: {}",
+            known.join(", ")
+        ),
+        other => other.to_string(),
+    })
+}
+
+/// A backfill error in the words of the flags.
+fn backfill_error(error: jobs::BackfillError) -> CliError {
+    CliError::usage(match error {
+        jobs::BackfillError::EmptyRange { from, to } => {
+            format!("--from {from} must be before --to {to} (the day after the last to export)")
+        }
+        other => other.to_string(),
+    })
 }
 
 pub async fn run(args: RunArgs) -> Result<(), CliError> {
@@ -137,23 +145,9 @@ async fn run_with(args: RunArgs, backfill: Option<jobs::runner::Backfill>) -> Re
         only: args.only.clone(),
         shard: args.shard,
     };
-    let mut plan = jobs::plan(&file, &selection, run_date).map_err(CliError::usage)?;
-    if backfill.is_some() {
-        if let Some(unwindowed) = plan
-            .iter()
-            .find(|e| e.window.is_none() && args.only.contains(&e.name))
-        {
-            return Err(CliError::usage(format!(
-                "export '{}' has no window, so there is nothing to backfill",
-                unwindowed.name
-            )));
-        }
-        plan.retain(|e| e.window.is_some());
-        if plan.is_empty() {
-            return Err(CliError::usage(
-                "no export of the selection has a window: backfill exports windows",
-            ));
-        }
+    let mut plan = jobs::plan(&file, &selection, run_date).map_err(plan_error)?;
+    if let Some(backfill) = &backfill {
+        plan = backfill.select(plan, &args.only).map_err(backfill_error)?;
     }
     if args.dry_run {
         print_plan(&plan, run_date, args.shard, backfill).await;
@@ -339,7 +333,7 @@ async fn print_plan(
                     );
                 }
             }
-            Err((_, message)) => println!("  state        cannot be read: {message}"),
+            Err(error) => println!("  state        cannot be read: {error}"),
         }
     }
 }
@@ -373,15 +367,15 @@ fn print_report(report: &RunReport) {
 }
 
 /// `tsexport check JOBS.toml`: sign in, then per export resolve the source, read its first page and
-/// show the schema, and prove the destination writable. The exit code is the number of failed checks.
+/// show the schema, and prove the destination writable ([`jobs::check`]). The exit code is the
+/// number of failed checks.
 pub async fn check(connection: &ConnectionArgs, path: &Path) -> Result<(), CliError> {
     let file = load(path)?;
     let today = chrono::Utc::now().date_naive();
-    let plan = jobs::plan(&file, &Selection::default(), today).map_err(CliError::usage)?;
+    let plan = jobs::plan(&file, &Selection::default(), today).map_err(plan_error)?;
     let client = connection.client_for_jobs(&file.connection, file.run.request_cap())?;
-    let mut failed = 0;
-    match client.session_info().await {
-        Ok(info) => println!("ok      sign-in as {}", info.user_name),
+    let report = match jobs::check(&client, &plan, today).await {
+        Ok(report) => report,
         Err(e) => {
             println!("FAILED  sign-in: {e}");
             // Nothing else can be checked without a session.
@@ -390,141 +384,33 @@ pub async fn check(connection: &ConnectionArgs, path: &Path) -> Result<(), CliEr
                 exit_code: 1,
             });
         }
-    }
-    for export in &plan {
+    };
+    println!("ok      sign-in as {}", report.session.user_name);
+    for export in &report.exports {
         println!("\n{}", export.name);
-        let export = &newest_window(export, today);
-        match source_schemas(&client, export).await {
+        match &export.source {
             Ok(tables) => {
-                for (table, columns) in tables {
-                    println!("ok      source {table}");
-                    for (name, data_type) in columns {
-                        println!("          {name}: {data_type}");
+                for table in tables {
+                    println!("ok      source {}", table.label);
+                    for column in &table.columns {
+                        println!("          {}: {}", column.name, column.data_type);
                     }
                 }
             }
-            Err(e) => {
-                failed += 1;
-                println!("FAILED  source: {e}");
-            }
+            Err(e) => println!("FAILED  source: {e}"),
         }
-        let probe = match Destination::parse(&export.destination) {
-            Ok(destination) => Staging::probe(destination, export.options.sink.clone())
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match probe {
-            Ok(()) => println!("ok      destination {} is writable", export.destination),
-            Err(e) => {
-                failed += 1;
-                println!("FAILED  destination: {e}");
-            }
+        match &export.destination {
+            Ok(destination) => println!("ok      destination {destination} is writable"),
+            Err(e) => println!("FAILED  destination: {e}"),
         }
     }
+    let failed = report.failed();
     if failed == 0 {
         println!("\nall checks passed");
         return Ok(());
     }
     Err(CliError {
         message: format!("{failed} check(s) failed"),
-        exit_code: failed.min(100),
+        exit_code: failed.min(100) as i32,
     })
-}
-
-/// `export` as a run on `today` would read and write its newest window: the search and the
-/// destination with `{window_start}` and `{window_end}` filled (a cluster would refuse them raw).
-fn newest_window(export: &PlannedExport, today: chrono::NaiveDate) -> PlannedExport {
-    let mut export = export.clone();
-    let Some(plan) = &export.window else {
-        return export;
-    };
-    let Some(window) = jobs::window::due(plan.size, today, None, None, 0).pop() else {
-        return export;
-    };
-    (export.source, export.destination) = export.in_window(&window);
-    export
-}
-
-/// Each table of an export (the search, or each viz), with the columns its first page decodes to.
-async fn source_schemas(
-    client: &Client,
-    export: &PlannedExport,
-) -> Result<Vec<(String, Vec<(String, String)>)>, String> {
-    let read_options = ReadOptions {
-        hints: export.options.read.hints.clone(),
-        time_zone: export.options.read.time_zone,
-        ..ReadOptions::default()
-    };
-    let mut tables = Vec::new();
-    match &export.source {
-        SourceSpec::Search { query, source } => {
-            let header = client
-                .find_object(ObjectType::LogicalTable, &[], source)
-                .await
-                .map_err(|e| e.to_string())?;
-            let request = SearchRequest::new(query.clone(), header.id);
-            let columns =
-                first_page_columns(client, TableSource::Search(request), read_options.clone())
-                    .await?;
-            tables.push((format!("'{source}'"), columns));
-        }
-        SourceSpec::Pinboard { pinboard, vizzes } => {
-            let header = client
-                .find_object(ObjectType::Pinboard, &[], pinboard)
-                .await
-                .map_err(|e| e.to_string())?;
-            let all = tsexport::read::pinboard_vizzes(client, &header.id)
-                .await
-                .map_err(|e| e.to_string())?;
-            for viz in all
-                .iter()
-                .filter(|v| vizzes.is_empty() || vizzes.iter().any(|w| *w == v.id || *w == v.name))
-            {
-                let source = TableSource::Viz {
-                    pinboard: header.id.clone(),
-                    viz: viz.id.clone(),
-                };
-                let columns = first_page_columns(client, source, read_options.clone()).await?;
-                tables.push((format!("'{pinboard}' / '{}'", viz.name), columns));
-            }
-        }
-        SourceSpec::Answer { answer } => {
-            let header = client
-                .find_object(ObjectType::Answer, &[], answer)
-                .await
-                .map_err(|e| e.to_string())?;
-            let source = TableSource::Answer(tsexport::api::AnswerRequest::new(header.id));
-            let columns = first_page_columns(client, source, read_options.clone()).await?;
-            tables.push((format!("answer '{answer}'"), columns));
-        }
-    }
-    Ok(tables)
-}
-
-/// Opens a read of `source` and keeps only its schema: the first page is fetched and decoded, the
-/// rest never asked for.
-async fn first_page_columns(
-    client: &Client,
-    source: TableSource,
-    options: ReadOptions,
-) -> Result<Vec<(String, String)>, String> {
-    let mut options = options;
-    // One small page is enough to see the columns.
-    options.pager.page_size = 1000;
-    options.pager.in_flight = 1;
-    let stream = client
-        .read(source)
-        .options(options)
-        .batches()
-        .await
-        .map_err(|e| e.to_string())?;
-    // Dropping the stream stops the read after its first page.
-    let columns = stream
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| (f.name().clone(), f.data_type().to_string()))
-        .collect();
-    Ok(columns)
 }

@@ -4,6 +4,7 @@ mod check;
 mod connect;
 #[cfg(feature = "emulator")]
 mod demo;
+mod docs;
 #[cfg(feature = "emulator")]
 mod emulator;
 mod export;
@@ -97,6 +98,10 @@ pub enum Command {
     Users(users::UsersArgs),
     /// Grant or revoke a privilege on groups.
     Groups(groups::GroupsArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(docs::CompletionsArgs),
+    /// Print the roff man page, or write one page per command into a folder.
+    Man(docs::ManArgs),
 }
 
 /// A failure the CLI reports: a message for stderr and an exit code.
@@ -156,6 +161,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Pdf(args) => pdf::run(args).await,
         Command::Users(args) => users::run(args).await,
         Command::Groups(args) => groups::run(args).await,
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     };
     connect::sign_out_all().await;
     result

@@ -1,7 +1,7 @@
 //! `tsexport pdf`: a pinboard (Liveboard) as a PDF file, or on stdout.
 
 use clap::{Args, ValueEnum};
-use tsexport::api::{Client, ObjectType, PdfLayout, PdfOptions, PdfOrientation};
+use tsexport::api::{ObjectType, PdfLayout, PdfOptions, PdfOrientation};
 
 use tsexport::sink::Destination;
 
@@ -121,38 +121,12 @@ pub async fn run(args: PdfArgs) -> Result<(), CliError> {
                 .export_pdf_to_file(&pinboard.id, &options, path)
                 .await?
         }
-        Some(store) => to_object_store(&client, &pinboard.id, &options, store).await?,
+        Some(Destination::Store { url, store, path }) => {
+            client
+                .export_pdf_to_store(&pinboard.id, &options, store.clone(), path, url)
+                .await?
+        }
     };
     println!("wrote {size} bytes to {}", args.out);
     Ok(())
-}
-
-/// Streams the PDF into an object-store upload that becomes visible only when complete; on any
-/// failure the upload is aborted and nothing appears.
-async fn to_object_store(
-    client: &Client,
-    pinboard: &str,
-    options: &PdfOptions,
-    destination: &Destination,
-) -> Result<u64, CliError> {
-    use tokio::io::AsyncWriteExt;
-    let Some(mut writer) = destination.object_writer() else {
-        return Err(CliError::other("not an object-store destination"));
-    };
-    let written = client.export_pdf_to(pinboard, options, &mut writer).await;
-    let finished = match written {
-        Ok(size) => writer
-            .shutdown()
-            .await
-            .map(|()| size)
-            .map_err(|e| CliError {
-                message: format!("cannot store the PDF at {destination}: {e}"),
-                exit_code: super::exit::SERVER,
-            }),
-        Err(error) => Err(CliError::from(error)),
-    };
-    if finished.is_err() {
-        let _ = writer.abort().await;
-    }
-    finished
 }

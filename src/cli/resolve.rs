@@ -20,7 +20,8 @@ pub async fn object(
         })
 }
 
-/// The ids of the vizzes `given` by id or exact name on pinboard `id` (among those with data).
+/// The ids of the vizzes `given` by id or exact name on pinboard `id` (named `name` in errors), by
+/// the rule of [`tsexport::select`].
 pub async fn viz_ids(
     client: &Client,
     id: &str,
@@ -30,27 +31,8 @@ pub async fn viz_ids(
     if given.is_empty() {
         return Ok(Vec::new());
     }
-    let vizzes = tsexport::read::pinboard_vizzes(client, id).await?;
-    given
-        .iter()
-        .map(|wanted| {
-            let found: Vec<&str> = vizzes
-                .iter()
-                .filter(|v| v.id == *wanted || v.name == *wanted)
-                .map(|v| v.id.as_str())
-                .collect();
-            match found[..] {
-                [one] => Ok(one.to_string()),
-                [] => Err(CliError::usage(format!(
-                    "pinboard '{name}' has no visualization with id or exact name '{wanted}'; \
-                     `tsexport ls vizzes {id}` lists them"
-                ))),
-                _ => Err(CliError::usage(format!(
-                    "'{wanted}' names {} visualizations of pinboard '{name}'; give one of their ids: {}",
-                    found.len(),
-                    found.join(", ")
-                ))),
-            }
-        })
-        .collect()
+    let vizzes = tsexport::select::pinboard_vizzes_named(client, id, name, given)
+        .await
+        .map_err(|e| CliError::of_kind(e.kind(), e.to_string()))?;
+    Ok(vizzes.into_iter().map(|v| v.id).collect())
 }

@@ -16,11 +16,8 @@ use chrono::NaiveDate;
 
 use super::window::WindowSize;
 use crate::decode::{ColumnType, TypeHint};
-use crate::export::{DriftPolicy, ExportOptions};
-use crate::pager::{PagerConfig, MAX_PAGE_SIZE};
-use crate::partition::PartitionSpec;
-use crate::read::ReadOptions;
-use crate::sink::{Codec, FileFormat, SinkOptions, WriteMode};
+use crate::export::{DriftPolicy, ExportOptions, Settings, SettingsError};
+use crate::sink::{Codec, FileFormat, PartitionSpec, WriteMode};
 
 /// A whole job file.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -132,10 +129,10 @@ macro_rules! with_export_settings {
             /// [default: widen].
             pub on_drift: Option<Parsed<DriftPolicy>>,
             /// Rows per request [default: 100000, the most ThoughtSpot serves].
-            #[schemars(range(min = 1, max = 100000))]
+            #[schemars(range(min = 1, max = crate::export::MAX_PAGE_SIZE))]
             pub page_size: Option<u64>,
             /// Page requests in flight at once per export [default: 2].
-            #[schemars(range(min = 1, max = 16))]
+            #[schemars(range(min = 1, max = crate::export::MAX_IN_FLIGHT))]
             pub in_flight: Option<usize>,
             /// Rows per Parquet row group [default: 1048576].
             pub row_group_rows: Option<usize>,
@@ -262,20 +259,36 @@ pub enum SourceSpec {
     },
 }
 
+/// Why an `[[export]]` does not say what it reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceSpecError {
+    #[error("export '{0}': give one of `search` and `source`, `pinboard`, or `answer`")]
+    AnswerAndMore(String),
+    #[error("export '{0}': `vizzes` belongs to a pinboard export, not an answer")]
+    VizzesOfAnswer(String),
+    #[error("export '{0}': `vizzes` belongs to a pinboard export, not a search")]
+    VizzesOfSearch(String),
+    #[error("export '{0}': a search needs `source`, the worksheet, view or table it runs on")]
+    SearchWithoutSource(String),
+    #[error("export '{0}': `source` goes with `search`; give the search too")]
+    SourceWithoutSearch(String),
+    #[error("export '{0}': give either `search` and `source`, or `pinboard`, not both")]
+    SearchAndPinboard(String),
+    #[error("export '{0}': say what to export: `search` and `source`, `pinboard`, or `answer`")]
+    Nothing(String),
+}
+
 impl ExportEntry {
     /// The search, pinboard or answer this export reads; exactly one of them must be given.
-    pub fn source_spec(&self) -> Result<SourceSpec, String> {
-        let name = &self.name;
+    pub fn source_spec(&self) -> Result<SourceSpec, SourceSpecError> {
+        let name = || self.name.clone();
         if let Some(answer) = &self.answer {
             if self.search.is_some() || self.source.is_some() || self.pinboard.is_some() {
-                return Err(format!(
-                    "export '{name}': give one of `search` and `source`, `pinboard`, or `answer`"
-                ));
+                return Err(SourceSpecError::AnswerAndMore(name()));
             }
             if self.vizzes.is_some() {
-                return Err(format!(
-                    "export '{name}': `vizzes` belongs to a pinboard export, not an answer"
-                ));
+                return Err(SourceSpecError::VizzesOfAnswer(name()));
             }
             return Ok(SourceSpec::Answer {
                 answer: answer.clone(),
@@ -284,9 +297,7 @@ impl ExportEntry {
         match (&self.search, &self.source, &self.pinboard) {
             (Some(query), Some(source), None) => {
                 if self.vizzes.is_some() {
-                    return Err(format!(
-                        "export '{name}': `vizzes` belongs to a pinboard export, not a search"
-                    ));
+                    return Err(SourceSpecError::VizzesOfSearch(name()));
                 }
                 Ok(SourceSpec::Search {
                     query: query.clone(),
@@ -297,158 +308,164 @@ impl ExportEntry {
                 pinboard: pinboard.clone(),
                 vizzes: self.vizzes.clone().unwrap_or_default(),
             }),
-            (Some(_), None, _) => Err(format!(
-                "export '{name}': a search needs `source`, the worksheet, view or table it runs on"
-            )),
-            (None, Some(_), None) => Err(format!(
-                "export '{name}': `source` goes with `search`; give the search too"
-            )),
-            (_, _, Some(_)) if self.search.is_some() || self.source.is_some() => Err(format!(
-                "export '{name}': give either `search` and `source`, or `pinboard`, not both"
-            )),
-            _ => Err(format!(
-                "export '{name}': say what to export: `search` and `source`, `pinboard`, or `answer`"
-            )),
+            (Some(_), None, _) => Err(SourceSpecError::SearchWithoutSource(name())),
+            (None, Some(_), None) => Err(SourceSpecError::SourceWithoutSearch(name())),
+            (_, _, Some(_)) if self.search.is_some() || self.source.is_some() => {
+                Err(SourceSpecError::SearchAndPinboard(name()))
+            }
+            _ => Err(SourceSpecError::Nothing(name())),
         }
     }
 }
 
+/// Why an export's window settings do not fit together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WindowRuleError {
+    #[error("{{window_start}} and {{window_end}} need a `window` (day, week or month)")]
+    PlaceholdersWithoutWindow,
+    #[error("`lookback`, `first_window` and `window_date_format` need a `window`")]
+    SettingsWithoutWindow,
+    #[error("windows apply to searches: give `search` with {{window_start}}")]
+    NotASearch,
+    #[error("with a window, the search must filter on it, e.g. [Order Date] >= '{{window_start}}' [Order Date] < '{{window_end}}'")]
+    SearchWithoutWindow,
+    #[error("with a window, `out` must hold {{window_start}} so each window has its own folder, e.g. s3://lake/sales/order_date={{window_start}}/")]
+    OutWithoutWindow,
+    #[error(
+        "with a window, `out` cannot hold {{run_date}}: the windows of every run belong together"
+    )]
+    OutWithRunDate,
+    #[error("with a window, `out` needs a folder before {{window_start}} to keep the state in")]
+    NoStateFolder,
+}
+
 impl ExportEntry {
     /// A window needs its placeholders in the search and in `out`; no window, no placeholders.
-    fn check_window(&self) -> Result<(), String> {
+    fn check_window(&self) -> Result<(), WindowRuleError> {
         let query = self.search.as_deref().unwrap_or_default();
         let in_query = query.contains("{window_start}") || query.contains("{window_end}");
         let in_out = self.out.contains("{window_start}") || self.out.contains("{window_end}");
         if self.window.is_none() {
             if in_query || in_out {
-                return Err(
-                    "{window_start} and {window_end} need a `window` (day, week or month)".into(),
-                );
+                return Err(WindowRuleError::PlaceholdersWithoutWindow);
             }
             if self.lookback.is_some()
                 || self.first_window.is_some()
                 || self.window_date_format.is_some()
             {
-                return Err(
-                    "`lookback`, `first_window` and `window_date_format` need a `window`".into(),
-                );
+                return Err(WindowRuleError::SettingsWithoutWindow);
             }
             return Ok(());
         }
         if self.search.is_none() {
-            return Err("windows apply to searches: give `search` with {window_start}".into());
+            return Err(WindowRuleError::NotASearch);
         }
         if !query.contains("{window_start}") {
-            return Err("with a window, the search must filter on it, e.g. \
-                [Order Date] >= '{window_start}' [Order Date] < '{window_end}'"
-                .into());
+            return Err(WindowRuleError::SearchWithoutWindow);
         }
         if !self.out.contains("{window_start}") {
-            return Err("with a window, `out` must hold {window_start} so each window has its own folder, e.g. \
-                s3://lake/sales/order_date={window_start}/"
-                .into());
+            return Err(WindowRuleError::OutWithoutWindow);
         }
         if self.out.contains("{run_date}") {
-            return Err("with a window, `out` cannot hold {run_date}: the windows of every run belong together".into());
+            return Err(WindowRuleError::OutWithRunDate);
         }
-        let folder = super::plan::state_folder(&self.out);
-        if folder.is_empty() {
-            return Err(
-                "with a window, `out` needs a folder before {window_start} to keep the state in"
-                    .into(),
-            );
+        if super::plan::state_folder(&self.out).is_empty() {
+            return Err(WindowRuleError::NoStateFolder);
         }
         Ok(())
     }
 }
 
 impl ExportSettings {
-    /// The export options these settings stand for; `out` picks the format when none is set.
-    pub fn options(&self, out: &str) -> Result<ExportOptions, String> {
-        let hints = self
-            .types
-            .iter()
-            .flatten()
-            .map(|(column, column_type)| TypeHint {
-                column: column.clone(),
-                column_type: column_type.0,
-            })
-            .collect();
-        let format = match &self.format {
-            Some(format) => format.0,
-            None => FileFormat::from_extension(out).unwrap_or(FileFormat::Parquet),
-        };
-        let mut sink = SinkOptions {
-            format,
-            codec: self.compression.clone().map(|c| c.0).unwrap_or_default(),
-            mode: self.mode.clone().map(|m| m.0).unwrap_or_default(),
+    /// These settings as the library takes them.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            format: self.format.as_ref().map(|f| f.0),
+            compression: self.compression.as_ref().map(|c| c.0),
+            mode: self.mode.as_ref().map(|m| m.0),
+            types: self
+                .types
+                .iter()
+                .flatten()
+                .map(|(column, column_type)| TypeHint {
+                    column: column.clone(),
+                    column_type: column_type.0,
+                })
+                .collect(),
+            on_drift: self.on_drift.as_ref().map(|d| d.0),
+            page_size: self.page_size,
+            in_flight: self.in_flight,
+            row_group_rows: self.row_group_rows,
             max_rows_per_file: self.max_rows_per_file,
             max_bytes_per_file: self.max_bytes_per_file.map(|b| b.0),
-            ..SinkOptions::default()
-        };
-        if let Some(rows) = self.row_group_rows {
-            sink.row_group_rows = rows;
+            allow_sampled: self.allow_sampled,
+            allow_incomplete: self.allow_incomplete,
+            time_zone: self.time_zone.as_ref().map(|z| z.0),
+            partition_by: self.partition_by.as_ref().map(|p| p.0.clone()),
+            partition_key: self.partition_key.clone(),
+            max_partitions: self.max_partitions,
         }
-        sink.validate().map_err(|e| e.to_string())?;
-        let defaults = PagerConfig::default();
-        let page_size = self.page_size.unwrap_or(defaults.page_size);
-        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
-            return Err(format!(
-                "page_size must be 1 to {MAX_PAGE_SIZE} (got {page_size})"
-            ));
-        }
-        let partition = match &self.partition_by {
-            Some(spec) => {
-                let mut spec = spec.0.clone();
-                spec.key = self.partition_key.clone();
-                if let Some(max) = self.max_partitions {
-                    if max == 0 {
-                        return Err("max_partitions must be at least 1".into());
-                    }
-                    spec.max_partitions = max;
-                }
-                Some(spec)
-            }
-            None if self.partition_key.is_some() || self.max_partitions.is_some() => {
-                return Err("`partition_key` and `max_partitions` need `partition_by`".into());
-            }
-            None => None,
-        };
-        let in_flight = self.in_flight.unwrap_or(defaults.in_flight);
-        if !(1..=16).contains(&in_flight) {
-            return Err(format!("in_flight must be 1 to 16 (got {in_flight})"));
-        }
-        Ok(ExportOptions {
-            read: ReadOptions {
-                pager: PagerConfig {
-                    page_size,
-                    in_flight,
-                    allow_sampled: self.allow_sampled.unwrap_or(false),
-                    allow_incomplete: self.allow_incomplete.unwrap_or(false),
-                },
-                hints,
-                time_zone: self.time_zone.clone().map(|z| z.0),
-                ..ReadOptions::default()
-            },
-            sink,
-            on_drift: self.on_drift.clone().map(|d| d.0).unwrap_or_default(),
-            partition,
-            ..ExportOptions::default()
-        })
+    }
+
+    /// The export options these settings stand for ([`ExportOptions::from_settings`]); `out` picks
+    /// the format when none is set.
+    pub fn options(&self, out: &str) -> Result<ExportOptions, SettingsError> {
+        ExportOptions::from_settings(&self.settings(), out)
     }
 }
 
 /// Why a job file could not be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JobFileError {
     #[error("cannot read the job file {}: {source}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The TOML is malformed, a key is unknown or a value is bad; the message names line and key.
-    #[error("job file {}: {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
+    /// The TOML is malformed, a key is unknown, a value is bad, or settings do not fit together.
+    #[error("job file {}: {source}", path.display())]
+    Invalid {
+        path: PathBuf,
+        source: InvalidJobFile,
+    },
+}
+
+/// What is wrong with a job file's text.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidJobFile {
+    /// Malformed TOML, an unknown key or a bad value; the message names the line and key.
+    #[error("{0}")]
+    Toml(String),
+    #[error("there is no [[export]]: add at least one (`tsexport jobs init` writes an example)")]
+    NoExports,
+    #[error("[run] concurrency must be at least 1")]
+    NoConcurrency,
+    #[error(
+        "export name '{0}' must be letters, digits, '_', '-' or '.' (it names folders and reports)"
+    )]
+    BadName(String),
+    #[error("two exports are named '{0}': names must be unique")]
+    DuplicateName(String),
+    #[error(transparent)]
+    Source(#[from] SourceSpecError),
+    #[error("export '{export}': out: {source}")]
+    Out {
+        export: String,
+        source: super::plan::TemplateError,
+    },
+    #[error("export '{export}': {source}")]
+    Window {
+        export: String,
+        source: WindowRuleError,
+    },
+    #[error("export '{export}': {source}")]
+    Settings {
+        export: String,
+        source: SettingsError,
+    },
 }
 
 impl JobFile {
@@ -458,24 +475,22 @@ impl JobFile {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text).map_err(|message| JobFileError::Invalid {
+        Self::parse(&text).map_err(|source| JobFileError::Invalid {
             path: path.to_path_buf(),
-            message,
+            source,
         })
     }
 
     /// Parses and checks a job file's text: every key known, every value valid, every export
     /// complete, names unique, settings consistent.
-    pub fn parse(text: &str) -> Result<JobFile, String> {
-        let file: JobFile = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+    pub fn parse(text: &str) -> Result<JobFile, InvalidJobFile> {
+        let file: JobFile = toml::from_str(text)
+            .map_err(|e| InvalidJobFile::Toml(e.to_string().trim().to_string()))?;
         if file.exports.is_empty() {
-            return Err(
-                "there is no [[export]]: add at least one (`tsexport jobs init` writes an example)"
-                    .into(),
-            );
+            return Err(InvalidJobFile::NoExports);
         }
         if file.run.concurrency == 0 {
-            return Err("[run] concurrency must be at least 1".into());
+            return Err(InvalidJobFile::NoConcurrency);
         }
         let mut seen = std::collections::HashSet::new();
         for export in &file.exports {
@@ -485,25 +500,29 @@ impl JobFile {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
             {
-                return Err(format!(
-                    "export name '{name}' must be letters, digits, '_', '-' or '.' (it names folders and reports)"
-                ));
+                return Err(InvalidJobFile::BadName(name.clone()));
             }
             if !seen.insert(name.as_str()) {
-                return Err(format!(
-                    "two exports are named '{name}': names must be unique"
-                ));
+                return Err(InvalidJobFile::DuplicateName(name.clone()));
             }
             export.source_spec()?;
-            super::plan::check_template(&export.out)
-                .map_err(|e| format!("export '{name}': out: {e}"))?;
+            super::plan::check_template(&export.out).map_err(|source| InvalidJobFile::Out {
+                export: name.clone(),
+                source,
+            })?;
             export
                 .check_window()
-                .map_err(|e| format!("export '{name}': {e}"))?;
+                .map_err(|source| InvalidJobFile::Window {
+                    export: name.clone(),
+                    source,
+                })?;
             let settings = export.settings_over(&file.defaults);
             settings
                 .options(&export.out)
-                .map_err(|e| format!("export '{name}': {e}"))?;
+                .map_err(|source| InvalidJobFile::Settings {
+                    export: name.clone(),
+                    source,
+                })?;
         }
         Ok(file)
     }
@@ -567,10 +586,15 @@ impl<T> JsonSchema for Parsed<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteSize(pub u64);
 
-impl FromStr for ByteSize {
-    type Err = String;
+/// Text that is not a [`ByteSize`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a size: use bytes, or a number with K, M or G")]
+pub struct InvalidByteSize(pub String);
 
-    fn from_str(text: &str) -> Result<Self, String> {
+impl FromStr for ByteSize {
+    type Err = InvalidByteSize;
+
+    fn from_str(text: &str) -> Result<Self, InvalidByteSize> {
         let text = text.trim();
         let (digits, factor) = match text.char_indices().last() {
             Some((at, 'k' | 'K')) => (&text[..at], 1u64 << 10),
@@ -585,7 +609,7 @@ impl FromStr for ByteSize {
             .and_then(|n| n.checked_mul(factor))
             .filter(|n| *n > 0)
             .map(ByteSize)
-            .ok_or_else(|| format!("'{text}' is not a size: use bytes, or a number with K, M or G"))
+            .ok_or_else(|| InvalidByteSize(text.to_string()))
     }
 }
 

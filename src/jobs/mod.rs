@@ -2,20 +2,24 @@
 //!
 //! [`file`](mod@file) reads and checks the file, [`plan`](mod@plan) turns it into the exports one run performs (selection,
 //! shards, destination templates), [`runner`](mod@runner) runs them a few at a time, and [`report`](mod@report) is what a run
-//! says about each. `tsexport run`, `tsexport check` and `tsexport jobs` are thin layers over these.
+//! says about each; [`check`](mod@check) tries each export's source and destination without exporting.
+//! `tsexport run`, `tsexport backfill`, `tsexport check` and `tsexport jobs` are thin layers over these.
 
+pub mod check;
 pub mod file;
 pub mod plan;
 pub mod report;
 pub mod runner;
 pub mod window;
 
+pub use check::{check, CheckError, CheckReport, CheckedColumn, CheckedTable, ExportCheck};
 pub use file::{
-    ConnectionSettings, ExportEntry, ExportSettings, JobFile, JobFileError, SourceSpec,
+    ConnectionSettings, ExportEntry, ExportSettings, InvalidJobFile, JobFile, JobFileError,
+    SourceSpec, SourceSpecError, WindowRuleError,
 };
-pub use plan::{plan, PlannedExport, Selection, Shard, WindowPlan};
-pub use report::{ExportReport, ExportStatus, RunReport};
-pub use runner::{run, Backfill, RunEvent, RunObserver, RunOptions};
+pub use plan::{plan, PlanError, PlannedExport, Selection, Shard, TemplateError, WindowPlan};
+pub use report::{ExportReport, ExportStatus, ExportedTable, RunReport};
+pub use runner::{run, Backfill, BackfillError, RunEvent, RunObserver, RunOptions, StateError};
 pub use window::{Window, WindowSize, WindowState};
 
 /// A commented example job file, as `tsexport jobs init` writes it.

@@ -6,36 +6,55 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 
-use super::file::{ExportSettings, JobFile, SourceSpec};
+use super::file::{ExportSettings, JobFile, SourceSpec, SourceSpecError};
 use super::window::WindowSize;
-use crate::export::ExportOptions;
+use crate::export::{ExportOptions, SettingsError};
 
 /// The placeholders a destination may hold.
 const PLACEHOLDERS: &[&str] = &["name", "run_date", "window_start", "window_end"];
 
+/// Why a destination template cannot be filled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateError {
+    #[error("'{{' without '}}' in '{0}'")]
+    Unclosed(String),
+    #[error("'}}' without '{{' in '{0}'")]
+    Unopened(String),
+    #[error(
+        "unknown placeholder {{{name}}} in '{template}'; known: {}",
+        known_placeholders()
+    )]
+    Unknown { name: String, template: String },
+}
+
+fn known_placeholders() -> String {
+    PLACEHOLDERS
+        .iter()
+        .map(|p| format!("{{{p}}}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Checks that every `{...}` in `template` is a known placeholder.
-pub fn check_template(template: &str) -> Result<(), String> {
+pub fn check_template(template: &str) -> Result<(), TemplateError> {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
         let close = after
             .find('}')
-            .ok_or_else(|| format!("'{{' without '}}' in '{template}'"))?;
+            .ok_or_else(|| TemplateError::Unclosed(template.to_string()))?;
         let name = &after[..close];
         if !PLACEHOLDERS.contains(&name) {
-            return Err(format!(
-                "unknown placeholder {{{name}}} in '{template}'; known: {}",
-                PLACEHOLDERS
-                    .iter()
-                    .map(|p| format!("{{{p}}}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            return Err(TemplateError::Unknown {
+                name: name.to_string(),
+                template: template.to_string(),
+            });
         }
         rest = &after[close + 1..];
     }
     if rest.contains('}') {
-        return Err(format!("'}}' without '{{' in '{template}'"));
+        return Err(TemplateError::Unopened(template.to_string()));
     }
     Ok(())
 }
@@ -65,13 +84,16 @@ pub struct Shard {
     pub count: usize,
 }
 
-impl FromStr for Shard {
-    type Err = String;
+/// Text that is not a [`Shard`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a shard: use INDEX/COUNT with 0 <= INDEX < COUNT, e.g. 0/4")]
+pub struct InvalidShard(pub String);
 
-    fn from_str(text: &str) -> Result<Self, String> {
-        let bad = || {
-            format!("'{text}' is not a shard: use INDEX/COUNT with 0 <= INDEX < COUNT, e.g. 0/4")
-        };
+impl FromStr for Shard {
+    type Err = InvalidShard;
+
+    fn from_str(text: &str) -> Result<Self, InvalidShard> {
+        let bad = || InvalidShard(text.to_string());
         let (index, count) = text.split_once('/').ok_or_else(bad)?;
         let index: usize = index.trim().parse().map_err(|_| bad())?;
         let count: usize = count.trim().parse().map_err(|_| bad())?;
@@ -141,25 +163,37 @@ pub struct WindowPlan {
     pub state_folder: String,
 }
 
+/// Why a run of a job file cannot be planned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// [`Selection::only`] names an export the file does not have.
+    #[error("no export is named '{name}'; the file has: {}", known.join(", "))]
+    UnknownExport { name: String, known: Vec<String> },
+    #[error(transparent)]
+    Source(#[from] SourceSpecError),
+    #[error("export '{export}': {source}")]
+    Settings {
+        export: String,
+        source: SettingsError,
+    },
+}
+
 /// The exports a run of `file` performs, in file order.
 pub fn plan(
     file: &JobFile,
     selection: &Selection,
     run_date: NaiveDate,
-) -> Result<Vec<PlannedExport>, String> {
+) -> Result<Vec<PlannedExport>, PlanError> {
     if let Some(unknown) = selection
         .only
         .iter()
         .find(|name| !file.exports.iter().any(|e| &e.name == *name))
     {
-        return Err(format!(
-            "--only {unknown}: no export has that name; the file has: {}",
-            file.exports
-                .iter()
-                .map(|e| e.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Err(PlanError::UnknownExport {
+            name: unknown.clone(),
+            known: file.exports.iter().map(|e| e.name.clone()).collect(),
+        });
     }
     file.exports
         .iter()
@@ -171,7 +205,10 @@ pub fn plan(
             let destination = render(&entry.out, &entry.name, run_date);
             let options = settings
                 .options(&destination)
-                .map_err(|e| format!("export '{}': {e}", entry.name))?;
+                .map_err(|source| PlanError::Settings {
+                    export: entry.name.clone(),
+                    source,
+                })?;
             let window = entry.window.as_ref().map(|size| WindowPlan {
                 size: size.0,
                 lookback: entry.lookback.unwrap_or(0),

@@ -72,7 +72,7 @@ pub struct ExportReport {
     pub sampling_ratio: Option<f64>,
     /// The manifest the commit wrote.
     pub manifest: Option<String>,
-    pub tables: Vec<TableReport>,
+    pub tables: Vec<ExportedTable>,
     /// For an export with a window: each window this run exported, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub windows: Vec<WindowReport>,
@@ -93,7 +93,7 @@ pub struct WindowReport {
 
 /// One table (the search, or one viz) of an export.
 #[derive(Debug, Clone, Serialize)]
-pub struct TableReport {
+pub struct ExportedTable {
     /// The folder under the destination ("" for a single table).
     pub name: String,
     pub viz: Option<String>,
@@ -199,7 +199,7 @@ impl ExportReport {
         self.tables = summary
             .tables
             .iter()
-            .map(|t| TableReport {
+            .map(|t| ExportedTable {
                 name: t.name.clone(),
                 viz: t.viz.clone(),
                 rows: t.rows,

@@ -13,12 +13,12 @@ use bytes::Bytes;
 use super::file::SourceSpec;
 use super::plan::{PlannedExport, Shard, WindowPlan};
 use super::report::{ExportReport, ExportStatus, RunReport};
-use super::window::{self, BackfillProgress, StateColumn, Window, WindowState};
+use super::window::{self, BackfillProgress, StateColumn, Window, WindowSize, WindowState};
 use crate::api::{AnswerRequest, Client, FindError, ObjectType, SearchRequest};
 use crate::decode::ColumnType;
 use crate::export::{Export, ExportSource, Summary};
 use crate::failure::FailureKind;
-use crate::sink::{Destination, SideFile};
+use crate::sink::{Destination, DestinationError, SideFile, SinkError};
 
 /// What a run reports while it goes.
 #[derive(Debug, Clone)]
@@ -51,6 +51,53 @@ pub struct Backfill {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub resume: bool,
+}
+
+/// Why a backfill cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackfillError {
+    /// `from` is not before `to`.
+    #[error("the backfill's first day {from} must be before its end {to} (the day after the last to export)")]
+    EmptyRange { from: NaiveDate, to: NaiveDate },
+    /// An export picked by name has no window.
+    #[error("export '{0}' has no window, so there is nothing to backfill")]
+    NoWindow(String),
+    /// No export of the selection has a window.
+    #[error("no export of the selection has a window: backfill exports windows")]
+    NothingWindowed,
+}
+
+impl Backfill {
+    /// The windows from the one holding `from` to the one holding the day before `to`; `from` must
+    /// be before `to`.
+    pub fn new(from: NaiveDate, to: NaiveDate, resume: bool) -> Result<Backfill, BackfillError> {
+        if from >= to {
+            return Err(BackfillError::EmptyRange { from, to });
+        }
+        Ok(Backfill { from, to, resume })
+    }
+
+    /// The exports of `plan` a backfill runs: those with a window. An export picked by name (in
+    /// `only`) without a window is an error, not silently skipped, and so is a selection with no
+    /// window at all.
+    pub fn select(
+        &self,
+        mut plan: Vec<PlannedExport>,
+        only: &[String],
+    ) -> Result<Vec<PlannedExport>, BackfillError> {
+        if let Some(unwindowed) = plan
+            .iter()
+            .find(|e| e.window.is_none() && only.contains(&e.name))
+        {
+            return Err(BackfillError::NoWindow(unwindowed.name.clone()));
+        }
+        plan.retain(|e| e.window.is_some());
+        if plan.is_empty() {
+            return Err(BackfillError::NothingWindowed);
+        }
+        Ok(plan)
+    }
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -113,7 +160,7 @@ async fn run_one(client: &Client, planned: PlannedExport, options: &RunOptions) 
         .await
         {
             Ok(summary) => report.committed(&summary),
-            Err((kind, message)) => report.failed(kind, message),
+            Err(error) => report.failed(error.kind(), error.to_string()),
         },
         Some(window) => windowed(client, &planned, window, options, report).await,
     };
@@ -141,7 +188,7 @@ async fn windowed(
     let (state_file, mut state, windows) =
         match windows_of(planned, plan, options.run_date, options.backfill).await {
             Ok(found) => found,
-            Err((kind, message)) => return report.failed(kind, message),
+            Err(error) => return report.failed(error.kind(), error.to_string()),
         };
     report.status = ExportStatus::Ok;
     for window in windows {
@@ -176,14 +223,55 @@ async fn windowed(
                     return report.failed(FailureKind::Other, message);
                 }
             }
-            Err((kind, message)) => {
-                let message = format!("window {} to {}: {message}", window.start, window.end);
+            Err(error) => {
+                let message = format!("window {} to {}: {error}", window.start, window.end);
                 report.add_window(window, &destination, Err(&message));
-                return report.failed(kind, message);
+                return report.failed(error.kind(), message);
             }
         }
     }
     report
+}
+
+/// Why a windowed export's state cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The state's folder is not a destination.
+    #[error(transparent)]
+    Folder(#[from] DestinationError),
+    /// The state file cannot be named in its folder.
+    #[error(transparent)]
+    Name(SinkError),
+    /// The state file cannot be read.
+    #[error(transparent)]
+    Storage(#[from] SinkError),
+    /// The state file is not a state.
+    #[error("the state {location} is not valid ({source}); fix or delete it (deleting starts the windows over)")]
+    Invalid {
+        location: String,
+        source: serde_json::Error,
+    },
+    /// The state belongs to another export or window size.
+    #[error("the state {location} is for export '{found_export}' by {found_window}, not '{export}' by {window}; delete it to start the windows over")]
+    OtherExport {
+        location: String,
+        found_export: String,
+        found_window: WindowSize,
+        export: String,
+        window: WindowSize,
+    },
+}
+
+impl StateError {
+    /// The kind of this failure: a state that cannot be read for lack of storage is not the user's
+    /// doing; the rest is theirs to fix.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            StateError::Storage(_) => FailureKind::Other,
+            _ => FailureKind::Usage,
+        }
+    }
 }
 
 /// A windowed export's state file, its state, and the windows a run on `run_date` (or `backfill`)
@@ -193,14 +281,10 @@ pub async fn windows_of(
     plan: &WindowPlan,
     run_date: NaiveDate,
     backfill: Option<Backfill>,
-) -> Result<(SideFile, Option<WindowState>, Vec<Window>), (FailureKind, String)> {
-    let state_file = Destination::parse(&plan.state_folder)
-        .map_err(|e| e.to_string())
-        .and_then(|folder| {
-            SideFile::new(&folder, &format!("_tsexport_state/{}.json", planned.name))
-                .map_err(|e| e.to_string())
-        })
-        .map_err(|message| (FailureKind::Usage, message))?;
+) -> Result<(SideFile, Option<WindowState>, Vec<Window>), StateError> {
+    let folder = Destination::parse(&plan.state_folder)?;
+    let state_file = SideFile::new(&folder, &format!("_tsexport_state/{}.json", planned.name))
+        .map_err(StateError::Name)?;
     let state = read_state(&state_file, planned, plan).await?;
     let windows = match backfill {
         None => window::due(
@@ -230,35 +314,23 @@ async fn read_state(
     file: &SideFile,
     planned: &PlannedExport,
     plan: &WindowPlan,
-) -> Result<Option<WindowState>, (FailureKind, String)> {
-    let bytes = file
-        .read()
-        .await
-        .map_err(|e| (FailureKind::Other, e.to_string()))?;
-    let Some(bytes) = bytes else {
+) -> Result<Option<WindowState>, StateError> {
+    let Some(bytes) = file.read().await? else {
         return Ok(None);
     };
-    let state: WindowState = serde_json::from_slice(&bytes).map_err(|e| {
-        (
-            FailureKind::Usage,
-            format!(
-                "the state {} is not valid ({e}); fix or delete it (deleting starts the windows over)",
-                file.location()
-            ),
-        )
-    })?;
+    let state: WindowState =
+        serde_json::from_slice(&bytes).map_err(|source| StateError::Invalid {
+            location: file.location(),
+            source,
+        })?;
     if state.window != plan.size || state.export != planned.name {
-        return Err((
-            FailureKind::Usage,
-            format!(
-                "the state {} is for export '{}' by {}, not '{}' by {}; delete it to start the windows over",
-                file.location(),
-                state.export,
-                state.window,
-                planned.name,
-                plan.size
-            ),
-        ));
+        return Err(StateError::OtherExport {
+            location: file.location(),
+            found_export: state.export,
+            found_window: state.window,
+            export: planned.name.clone(),
+            window: plan.size,
+        });
     }
     Ok(Some(state))
 }
@@ -315,39 +387,49 @@ fn advance(
     }
 }
 
+/// Why one export (or one window of it) did not commit.
+#[derive(Debug, thiserror::Error)]
+enum ExportFailure {
+    #[error(transparent)]
+    Find(#[from] FindError),
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+}
+
+impl ExportFailure {
+    fn kind(&self) -> FailureKind {
+        match self {
+            ExportFailure::Find(FindError::Api(api)) => api.kind(),
+            ExportFailure::Find(_) => FailureKind::Usage,
+            ExportFailure::Export(export) => export.kind(),
+        }
+    }
+}
+
 async fn export(
     client: &Client,
     source: &SourceSpec,
     destination: &str,
     options: &crate::export::ExportOptions,
-) -> Result<Summary, (FailureKind, String)> {
-    let found = |e: FindError| match e {
-        FindError::Api(api) => (api.kind(), api.to_string()),
-        other => (FailureKind::Usage, other.to_string()),
-    };
+) -> Result<Summary, ExportFailure> {
     let source = match source {
         SourceSpec::Search { query, source } => {
             let header = client
                 .find_object(ObjectType::LogicalTable, &[], source)
-                .await
-                .map_err(found)?;
+                .await?;
             ExportSource::Search(SearchRequest::new(query.clone(), header.id))
         }
         SourceSpec::Pinboard { pinboard, vizzes } => {
             let header = client
                 .find_object(ObjectType::Pinboard, &[], pinboard)
-                .await
-                .map_err(found)?;
+                .await?;
             ExportSource::Pinboard {
                 pinboard: header.id,
                 vizzes: vizzes.clone(),
             }
         }
         SourceSpec::Answer { answer } => {
-            let header = client
-                .find_object(ObjectType::Answer, &[], answer)
-                .await
-                .map_err(found)?;
+            let header = client.find_object(ObjectType::Answer, &[], answer).await?;
             ExportSource::Answer(AnswerRequest::new(header.id))
         }
     };
@@ -356,5 +438,5 @@ async fn export(
         .options(options.clone())
         .run()
         .await
-        .map_err(|e| (e.kind(), e.to_string()))
+        .map_err(ExportFailure::from)
 }

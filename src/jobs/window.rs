@@ -19,15 +19,20 @@ pub enum WindowSize {
     Month,
 }
 
-impl FromStr for WindowSize {
-    type Err = String;
+/// Text that is not a [`WindowSize`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown window '{0}': use day, week or month")]
+pub struct UnknownWindowSize(pub String);
 
-    fn from_str(text: &str) -> Result<Self, String> {
+impl FromStr for WindowSize {
+    type Err = UnknownWindowSize;
+
+    fn from_str(text: &str) -> Result<Self, UnknownWindowSize> {
         match text.trim().to_ascii_lowercase().as_str() {
             "day" => Ok(WindowSize::Day),
             "week" => Ok(WindowSize::Week),
             "month" => Ok(WindowSize::Month),
-            _ => Err(format!("unknown window '{text}': use day, week or month")),
+            _ => Err(UnknownWindowSize(text.to_string())),
         }
     }
 }

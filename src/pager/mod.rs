@@ -48,6 +48,9 @@ impl Default for PagerConfig {
 /// The most rows one call may ask for (wire-protocol §3.1).
 pub const MAX_PAGE_SIZE: u64 = 100_000;
 
+/// The most page requests one read keeps in flight: more only queues on the cluster.
+pub const MAX_IN_FLIGHT: usize = 16;
+
 /// Why paging stopped short of a complete result.
 #[derive(Debug, thiserror::Error)]
 pub enum PagerError {
@@ -289,9 +292,11 @@ async fn first_then_rest(
     config: PagerConfig,
     seams: Seams,
 ) -> std::pin::Pin<Box<dyn Stream<Item = Result<PageAt, PagerError>> + Send>> {
-    if config.page_size == 0 || config.page_size > MAX_PAGE_SIZE || config.in_flight == 0 {
+    if !(1..=MAX_PAGE_SIZE).contains(&config.page_size)
+        || !(1..=MAX_IN_FLIGHT).contains(&config.in_flight)
+    {
         let message = format!(
-            "page size must be 1..={MAX_PAGE_SIZE} and pages in flight at least 1 (got {} and {})",
+            "page size must be 1..={MAX_PAGE_SIZE} and pages in flight 1..={MAX_IN_FLIGHT} (got {} and {})",
             config.page_size, config.in_flight
         );
         return Box::pin(stream::once(

@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod options;
 mod output;
 pub mod parallel_parquet;
+pub mod partitioned;
 mod recovery;
 mod side_file;
 mod storage;
@@ -34,6 +35,9 @@ pub use manifest::{
 };
 pub use options::{Codec, FileFormat, InvalidOption, SinkOptions, WriteMode};
 pub use parallel_parquet::ParallelParquetWriter;
+pub use partitioned::{
+    InvalidPartitionSpec, PartitionBy, PartitionError, PartitionSpec, PartitionedWriter,
+};
 pub use side_file::SideFile;
 pub use stream::StreamWriter;
 pub use writer::{FileReport, TableReport, TableWriter};

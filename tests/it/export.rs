@@ -16,10 +16,10 @@ use futures_util::TryStreamExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 use tsexport::api::{Client, Credentials, Secret};
-use tsexport_emulator::{ids, Emulator, Fault, FaultPlan, FaultRule, Profile};
 use tsexport::export::{DriftPolicy, Export, ExportError, ExportOptions};
 use tsexport::pager::PagerConfig;
 use tsexport::read::{ReadError, ReadOptions};
+use tsexport_emulator::{ids, Emulator, Fault, FaultPlan, FaultRule, Profile};
 
 const ALL_COLUMNS: &str = "[Order Line ID] [Order ID] [Customer] [Region] [Product] [Store ID] \
     [Quantity] [Line Cents] [Sales] [Discount] [Is Returned] [Order Date] [Ship Time] [Order Time] \
@@ -303,7 +303,8 @@ async fn pinboard_vizzes_are_typed_by_column_details_where_the_cluster_sends_the
         .start()
         .await
         .expect("emulator");
-    let batches: Vec<RecordBatch> = client(&emu)
+    // v1 sends `columnDetails` with pinboard pages (9.10+); v2 documents no column types for vizzes.
+    let batches: Vec<RecordBatch> = v1_client(&emu)
         .pinboard(ids::RETAIL_PINBOARD)
         .viz(ids::VIZ_ORDER_LINES)
         .batches()
@@ -545,4 +546,149 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+/// A v1 client: v1 lists every viz of an answer or pinboard (`listvizheaders`), which is how the
+/// emulator's answer with two vizzes named alike can stand in for a pinboard with an ambiguous name.
+fn v1_client(emu: &Emulator) -> Client {
+    Client::builder(emu.base_url())
+        .credentials(Credentials::password("tsadmin", Secret::new("admin")))
+        .api(tsexport::api::ApiChoice::V1)
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn vizzes_are_picked_by_exact_id_or_name_and_nothing_else() {
+    use tsexport::select::{pinboard_vizzes_named, VizSelectionError};
+    let emu = Emulator::builder()
+        .rows(50)
+        .start()
+        .await
+        .expect("emulator");
+    let client = v1_client(&emu);
+    let pick = |pinboard: &'static str, wanted: &[&str]| {
+        let wanted: Vec<String> = wanted.iter().map(|w| w.to_string()).collect();
+        let client = client.clone();
+        async move { pinboard_vizzes_named(&client, pinboard, "the board", &wanted).await }
+    };
+
+    // By id, and by exact name, in the order asked for.
+    let ids =
+        |vizzes: Vec<tsexport::read::DataViz>| vizzes.into_iter().map(|v| v.id).collect::<Vec<_>>();
+    let found = pick(
+        ids::RETAIL_PINBOARD,
+        &["Total Sales", ids::VIZ_SALES_BY_REGION],
+    )
+    .await
+    .expect("picked");
+    assert_eq!(ids(found), [ids::VIZ_TOTAL_SALES, ids::VIZ_SALES_BY_REGION]);
+
+    // A name differing only in case is unknown: the error names it and lists the vizzes.
+    let error = pick(ids::RETAIL_PINBOARD, &["total sales"])
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(error, VizSelectionError::Unknown { .. }),
+        "{message}"
+    );
+    assert!(message.contains("'total sales'"), "{message}");
+    assert!(
+        message.contains(&format!("'Total Sales' ({})", ids::VIZ_TOTAL_SALES)),
+        "{message}"
+    );
+
+    // Two vizzes with the name: an error listing both ids; either id picks one.
+    let error = pick(ids::ANSWER_SALES_BY_PRODUCT, &["Sales by Product"])
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    match error {
+        VizSelectionError::Ambiguous { ids: found, .. } => assert_eq!(
+            found,
+            [ids::VIZ_ANSWER_PRODUCT_TABLE, ids::VIZ_ANSWER_PRODUCT_CHART]
+        ),
+        other => panic!("not ambiguous: {other}"),
+    }
+    assert!(message.contains(ids::VIZ_ANSWER_PRODUCT_CHART), "{message}");
+    let found = pick(
+        ids::ANSWER_SALES_BY_PRODUCT,
+        &[ids::VIZ_ANSWER_PRODUCT_CHART],
+    )
+    .await
+    .expect("picked by id");
+    assert_eq!(ids(found), [ids::VIZ_ANSWER_PRODUCT_CHART]);
+
+    // The export takes the same rule: an ambiguous name stops it before anything is written.
+    let out = std::env::temp_dir().join(format!("tsexport-viz-pick-{}", std::process::id()));
+    let error = Export::pinboard(&client, ids::ANSWER_SALES_BY_PRODUCT)
+        .viz("Sales by Product")
+        .to(out.display().to_string())
+        .run()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ExportError::Viz(VizSelectionError::Ambiguous { .. })),
+        "{error}"
+    );
+    assert_eq!(error.kind(), tsexport::failure::FailureKind::Usage);
+    assert!(!out.exists(), "a refused export wrote something");
+}
+
+/// A `Write` whose bytes the test can read after the export has taken it.
+#[derive(Clone, Default)]
+struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn to_writer_streams_every_row_as_arrow_and_a_pinboard_must_pick_one_viz() {
+    let rows = 2_500;
+    let emu = Emulator::builder()
+        .rows(rows)
+        .start()
+        .await
+        .expect("emulator");
+    let client = client(&emu);
+    let buffer = SharedBuffer::default();
+    let mut options = options(1_000);
+    options.sink.format = tsexport::sink::FileFormat::ArrowIpc;
+    let summary = Export::search(&client, ALL_COLUMNS, ids::RETAIL_SALES)
+        .options(options.clone())
+        .to_writer(buffer.clone())
+        .await
+        .expect("streamed");
+    assert_eq!(summary.rows, rows);
+    let bytes = buffer.0.lock().expect("lock").clone();
+    let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)
+        .expect("an Arrow IPC stream");
+    let batches: Vec<RecordBatch> = reader.map(|b| b.expect("batch")).collect();
+    let read: usize = batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(read as u64, rows);
+    assert_eq!(batches[0].schema(), summary.schema);
+    let ids_read: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec())
+        .collect();
+    assert_eq!(ids_read, (1..=rows as i64).collect::<Vec<_>>());
+
+    let error = Export::pinboard(&client, ids::RETAIL_PINBOARD)
+        .options(options)
+        .to_writer(SharedBuffer::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ExportError::StreamNeedsOneViz { vizzes: 0 }),
+        "{error}"
+    );
 }

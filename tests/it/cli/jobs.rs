@@ -862,3 +862,29 @@ async fn max_requests_caps_the_requests_in_flight_across_exports() {
         }
     }
 }
+
+#[tokio::test]
+async fn check_fails_a_viz_the_pinboard_does_not_have() {
+    // `check` used to drop a viz it could not find and pass; a run of the same file fails on it, so
+    // check must too, naming the viz and the vizzes there are.
+    let emu = emulator().await;
+    let dir = s3::TempDir::new("jobs-check-viz");
+    let jobs = write(
+        dir.path(),
+        "jobs.toml",
+        &format!(
+            "[[export]]\nname = \"board\"\npinboard = \"Retail Overview\"\nvizzes = [\"Total Sales\", \"No Such Viz\"]\nout = \"{}/board/\"\n",
+            dir.path().display()
+        ),
+    );
+    let output = tsexport(&emu, &["check", &jobs], &[]).await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert!(all.contains("FAILED  source"), "{all}");
+    assert!(all.contains("'No Such Viz'"), "{all}");
+    assert!(
+        all.contains("'Total Sales'"),
+        "the error lists the vizzes there are: {all}"
+    );
+    assert!(all.contains("is writable"), "{all}");
+}

@@ -3,6 +3,7 @@
 mod admin;
 mod basics;
 mod client;
+mod docs;
 mod export;
 mod jobs;
 mod metadata;

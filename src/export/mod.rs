@@ -17,8 +17,16 @@
 //! # Ok(()) }
 //! ```
 
+mod options;
+mod stream;
+
+pub use options::{
+    DriftPolicy, ExportOptions, Settings, SettingsError, UnknownDriftPolicy, MAX_IN_FLIGHT,
+    MAX_PAGE_SIZE,
+};
+pub use stream::StreamSummary;
+
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,35 +37,12 @@ use serde_json::json;
 
 use crate::api::{AnswerRequest, ApiVersion, Client, SearchRequest};
 use crate::decode::{ColumnType, TypeSource};
-use crate::read::{self, PageStats, ReadError, ReadOptions, TableSource};
-use arrow_array::RecordBatch;
-
-use crate::partition::PartitionSpec;
+use crate::read::{self, PageStats, ReadError, TableSource};
+use crate::select::{select_vizzes, VizSelectionError};
 use crate::sink::{
-    Destination, DestinationError, FileReport, SinkError, SinkOptions, Staging, TableWriter,
+    Destination, DestinationError, FileReport, InvalidOption, PartitionError, PartitionedWriter,
+    SinkError, Staging,
 };
-
-/// What to do when a value does not fit its column's type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DriftPolicy {
-    /// Widen the type losslessly and read the table again (the default).
-    #[default]
-    Widen,
-    /// Stop, naming the column, row and value.
-    Fail,
-}
-
-impl FromStr for DriftPolicy {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text.to_ascii_lowercase().as_str() {
-            "widen" => Ok(DriftPolicy::Widen),
-            "fail" => Ok(DriftPolicy::Fail),
-            _ => Err(format!("unknown drift policy '{text}': use widen or fail")),
-        }
-    }
-}
 
 /// What to export.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,30 +55,6 @@ pub enum ExportSource {
     },
     /// A saved Answer (REST v2 only).
     Answer(AnswerRequest),
-}
-
-/// Everything that shapes an export besides its source and destination.
-#[derive(Debug, Clone)]
-pub struct ExportOptions {
-    pub read: ReadOptions,
-    pub sink: SinkOptions,
-    pub on_drift: DriftPolicy,
-    /// Restarts allowed per table; each one widens at least one column, so few are ever needed.
-    pub max_restarts: u32,
-    /// Hive-style folders by a column's value or date part, under each table's folder.
-    pub partition: Option<PartitionSpec>,
-}
-
-impl Default for ExportOptions {
-    fn default() -> Self {
-        Self {
-            read: ReadOptions::default(),
-            sink: SinkOptions::default(),
-            on_drift: DriftPolicy::Widen,
-            max_restarts: 16,
-            partition: None,
-        }
-    }
 }
 
 /// What an export reports while it runs.
@@ -161,6 +122,7 @@ pub struct Summary {
 
 /// Why an export did not commit. The destination is as it was.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExportError {
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -168,23 +130,57 @@ pub enum ExportError {
     Sink(#[from] SinkError),
     #[error(transparent)]
     Destination(#[from] DestinationError),
-    #[error("{0}")]
-    Config(String),
+    /// The export's options are invalid.
+    #[error(transparent)]
+    Options(#[from] InvalidOption),
+    /// The vizzes asked for are not (uniquely) on the pinboard.
+    #[error(transparent)]
+    Viz(#[from] VizSelectionError),
+    /// The table cannot be partitioned as asked, or a partition could not be written.
+    #[error(transparent)]
+    Partition(#[from] PartitionError),
+    /// [`Export::run`] without [`Export::to`].
+    #[error("the export has no destination: give one with Export::to")]
+    NoDestination,
+    /// The pinboard has no viz that holds data.
+    #[error("pinboard {pinboard} has no viz with data to export")]
+    NoVizWithData { pinboard: String },
+    /// [`Export::to_writer`] writes one table: a pinboard export must pick exactly one viz.
+    #[error("a stream holds one table: pick one viz of the pinboard (got {vizzes}), or export to a destination")]
+    StreamNeedsOneViz { vizzes: usize },
+    /// The thread writing the stream stopped (panicked or was cancelled).
+    #[error("writing the stream stopped: {0}")]
+    StreamStopped(String),
 }
 
 impl ExportError {
     /// The kind of this failure, for exit codes and reports.
     pub fn kind(&self) -> crate::failure::FailureKind {
         use crate::failure::FailureKind as K;
-        use crate::sink::SinkError as S;
         match self {
             ExportError::Read(read) => read.kind(),
-            ExportError::Destination(_) | ExportError::Config(_) => K::Usage,
-            ExportError::Sink(
-                S::Options(_) | S::Usage { .. } | S::NotEmpty { .. } | S::SchemaChanged { .. },
-            ) => K::Usage,
-            ExportError::Sink(_) => K::Other,
+            ExportError::Viz(viz) => viz.kind(),
+            ExportError::Sink(sink) | ExportError::Partition(PartitionError::Sink(sink)) => {
+                sink_kind(sink)
+            }
+            ExportError::StreamStopped(_) => K::Other,
+            ExportError::Destination(_)
+            | ExportError::Options(_)
+            | ExportError::Partition(_)
+            | ExportError::NoDestination
+            | ExportError::NoVizWithData { .. }
+            | ExportError::StreamNeedsOneViz { .. } => K::Usage,
         }
+    }
+}
+
+/// Refusals of what was asked are usage errors; failures to write are not.
+fn sink_kind(error: &SinkError) -> crate::failure::FailureKind {
+    use crate::failure::FailureKind as K;
+    use crate::sink::SinkError as S;
+    match error {
+        S::Options(_) | S::Usage { .. } | S::NotEmpty { .. } | S::SchemaChanged { .. } => K::Usage,
+        _ => K::Other,
     }
 }
 
@@ -287,13 +283,8 @@ impl Export {
     /// removed and the destination is left as it was.
     pub async fn run(self) -> Result<Summary, ExportError> {
         let started = Instant::now();
-        let given = self.destination.clone().ok_or_else(|| {
-            ExportError::Config("the export has no destination: call .to(...)".into())
-        })?;
-        self.options
-            .sink
-            .validate()
-            .map_err(|e| ExportError::Config(e.to_string()))?;
+        let given = self.destination.clone().ok_or(ExportError::NoDestination)?;
+        self.options.sink.validate()?;
         let destination = Destination::parse(&given)?;
         let zone = match self.options.read.time_zone {
             Some(zone) => zone,
@@ -355,34 +346,12 @@ impl Export {
                 api,
             }]),
             ExportSource::Pinboard { pinboard, vizzes } => {
-                let headers = read::pinboard_vizzes(&self.client, pinboard).await?;
-                let chosen: Vec<_> = if vizzes.is_empty() {
-                    headers
-                } else {
-                    let mut chosen = Vec::new();
-                    for wanted in vizzes {
-                        let header = headers
-                            .iter()
-                            .find(|h| h.id == *wanted)
-                            .or_else(|| headers.iter().find(|h| h.name == *wanted))
-                            .ok_or_else(|| {
-                                ExportError::Config(format!(
-                                    "pinboard {pinboard} has no viz '{wanted}'; its vizzes are: {}",
-                                    headers
-                                        .iter()
-                                        .map(|h| format!("{} ({})", h.name, h.id))
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ))
-                            })?;
-                        chosen.push(header.clone());
-                    }
-                    chosen
-                };
+                let available = read::pinboard_vizzes(&self.client, pinboard).await?;
+                let chosen = select_vizzes(pinboard, &available, vizzes)?;
                 if chosen.is_empty() {
-                    return Err(ExportError::Config(format!(
-                        "pinboard {pinboard} has no viz with data to export"
-                    )));
+                    return Err(ExportError::NoVizWithData {
+                        pinboard: pinboard.clone(),
+                    });
                 }
                 let single = vizzes.len() == 1;
                 let mut folders = HashSet::new();
@@ -434,7 +403,7 @@ impl Export {
                 table: table.folder.clone(),
                 schema: schema.clone(),
             });
-            let mut writer = TableOutput::open(
+            let mut writer = PartitionedWriter::open(
                 staging,
                 &table.folder,
                 schema.clone(),
@@ -607,110 +576,6 @@ struct Table {
     viz_name: Option<String>,
     /// The REST API its pages are read through.
     api: ApiVersion,
-}
-
-/// Where a table's batches go: one writer, or one per partition folder, opened as partitions
-/// appear (at most `max_partitions`).
-enum TableOutput {
-    Single(Box<TableWriter>),
-    Partitioned {
-        spec: PartitionSpec,
-        folder: String,
-        schema: SchemaRef,
-        metadata: Vec<(String, String)>,
-        writers: Vec<TableWriter>,
-        by_folder: HashMap<String, usize>,
-    },
-}
-
-impl TableOutput {
-    fn open(
-        staging: &mut Staging,
-        folder: &str,
-        schema: SchemaRef,
-        metadata: Vec<(String, String)>,
-        partition: Option<&PartitionSpec>,
-    ) -> Result<TableOutput, ExportError> {
-        let Some(spec) = partition else {
-            let writer = staging.table(folder, schema, metadata)?;
-            return Ok(TableOutput::Single(Box::new(writer)));
-        };
-        spec.check(&schema).map_err(ExportError::Config)?;
-        Ok(TableOutput::Partitioned {
-            spec: spec.clone(),
-            folder: folder.to_string(),
-            schema,
-            metadata,
-            writers: Vec::new(),
-            by_folder: HashMap::new(),
-        })
-    }
-
-    async fn write(
-        &mut self,
-        staging: &mut Staging,
-        batch: RecordBatch,
-    ) -> Result<(), ExportError> {
-        let (spec, folder, schema, metadata, writers, by_folder) = match self {
-            TableOutput::Single(writer) => return Ok(writer.write(batch).await?),
-            TableOutput::Partitioned {
-                spec,
-                folder,
-                schema,
-                metadata,
-                writers,
-                by_folder,
-            } => (spec, folder, schema, metadata, writers, by_folder),
-        };
-        for (partition, rows) in spec.split(&batch).map_err(ExportError::Config)? {
-            let index = match by_folder.get(&partition) {
-                Some(index) => *index,
-                None => {
-                    if writers.len() >= spec.max_partitions {
-                        return Err(ExportError::Config(format!(
-                            "partitioning by '{}' needs more than {} folders ('{partition}' would be one more); raise max_partitions or partition by a coarser key",
-                            spec.column, spec.max_partitions
-                        )));
-                    }
-                    let path = if folder.is_empty() {
-                        partition.clone()
-                    } else {
-                        format!("{folder}/{partition}")
-                    };
-                    writers.push(staging.table(&path, schema.clone(), metadata.clone())?);
-                    by_folder.insert(partition, writers.len() - 1);
-                    writers.len() - 1
-                }
-            };
-            writers[index].write(rows).await?;
-        }
-        Ok(())
-    }
-
-    async fn finish(self) -> Result<Vec<crate::sink::TableReport>, ExportError> {
-        match self {
-            TableOutput::Single(writer) => Ok(vec![writer.finish().await?]),
-            TableOutput::Partitioned { writers, .. } => {
-                let mut reports = Vec::with_capacity(writers.len());
-                for writer in writers {
-                    reports.push(writer.finish().await?);
-                }
-                Ok(reports)
-            }
-        }
-    }
-
-    async fn abort(self) -> Result<(), ExportError> {
-        match self {
-            TableOutput::Single(writer) => Ok(writer.abort().await?),
-            TableOutput::Partitioned { writers, .. } => {
-                for writer in writers {
-                    writer.abort().await?;
-                }
-                Ok(())
-            }
-        }
-    }
 }
 
 /// A folder name for a viz: its name in lower-case letters, digits and `_` (so `../x`, slashes and

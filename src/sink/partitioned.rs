@@ -1,8 +1,8 @@
 //! Hive-style partitioning by a column: each row goes to a folder named `key=value`
 //! (`region=West/`, or `order_date_month=2026-11/` from a date), so query engines prune whole
 //! folders. The column stays in the files, so every reader sees its exact value even where a
-//! folder name cannot hold it. Pure: it splits batches; the export writes each part into its folder
-//! under the same commit.
+//! folder name cannot hold it. [`PartitionSpec::split`] splits batches; [`PartitionedWriter`]
+//! writes each part into its folder of a [`Staging`], under the same commit.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -11,8 +11,49 @@ use std::str::FromStr;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch, UInt32Array};
+use arrow_schema::SchemaRef;
 use arrow_schema::{DataType, Schema, TimeUnit};
 use chrono::{DateTime, Datelike, NaiveDate};
+
+use super::{SinkError, Staging, TableReport, TableWriter};
+
+/// Why a table cannot be partitioned as asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PartitionError {
+    /// The partition column is not in the result.
+    #[error("partition column '{column}' is not in the result; its columns are: {}", columns.join(", "))]
+    NoSuchColumn {
+        column: String,
+        columns: Vec<String>,
+    },
+    /// A year, month or day was asked of a column that is not a date or timestamp.
+    #[error("partition column '{column}' is {data_type}, not a date or timestamp, so it has no {by}; partition by its value instead")]
+    NotTemporal {
+        column: String,
+        data_type: DataType,
+        by: PartitionBy,
+    },
+    /// The column's type cannot name a folder.
+    #[error("partition column '{column}' is {data_type}, which cannot name a folder")]
+    Unsupported { column: String, data_type: DataType },
+    /// A timestamp outside what a date can hold.
+    #[error("timestamp {micros} is out of range")]
+    TimestampOutOfRange { micros: i64 },
+    /// One more folder than `max_partitions` allows.
+    #[error("partitioning by '{column}' needs more than {max_partitions} folders ('{next}' would be one more); raise max_partitions or partition by a coarser key")]
+    TooMany {
+        column: String,
+        max_partitions: usize,
+        next: String,
+    },
+    /// Arrow failed to select a partition's rows.
+    #[error("splitting a batch by partition: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    /// Writing a partition's files failed.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
 
 /// What a partition's value is taken from the column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,42 +105,33 @@ impl PartitionSpec {
     }
 
     /// Checks that `schema` has the column, of a type this partitioning can read.
-    pub fn check(&self, schema: &Schema) -> Result<(), String> {
-        let (_, field) = schema.column_with_name(&self.column).ok_or_else(|| {
-            format!(
-                "partition column '{}' is not in the result; its columns are: {}",
-                self.column,
-                schema
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
+    pub fn check(&self, schema: &Schema) -> Result<(), PartitionError> {
+        let (_, field) =
+            schema
+                .column_with_name(&self.column)
+                .ok_or_else(|| PartitionError::NoSuchColumn {
+                    column: self.column.clone(),
+                    columns: schema.fields().iter().map(|f| f.name().clone()).collect(),
+                })?;
         let temporal = matches!(
             field.data_type(),
             DataType::Date32 | DataType::Timestamp(TimeUnit::Microsecond, _)
         );
         if self.by != PartitionBy::Value && !temporal {
-            return Err(format!(
-                "partition column '{}' is {}, not a date or timestamp, so it has no {}; partition by its value instead",
-                self.column,
-                field.data_type(),
-                self.by
-            ));
+            return Err(PartitionError::NotTemporal {
+                column: self.column.clone(),
+                data_type: field.data_type().clone(),
+                by: self.by,
+            });
         }
         Ok(())
     }
 
     /// Splits `batch` by partition: `(folder, rows)` in the order the partitions first appear, the
     /// rows in their order, each with the file schema.
-    pub fn split(&self, batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>, String> {
+    pub fn split(&self, batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>, PartitionError> {
         self.check(&batch.schema())?;
-        let index = batch
-            .schema()
-            .index_of(&self.column)
-            .map_err(|e| e.to_string())?;
+        let index = batch.schema().index_of(&self.column)?;
         let values = batch.column(index);
         let key = self.key_name();
         let mut order: Vec<String> = Vec::new();
@@ -118,15 +150,14 @@ impl PartitionSpec {
             .into_iter()
             .map(|folder| {
                 let indices = UInt32Array::from(rows.remove(&folder).unwrap_or_default());
-                let part = arrow_select::take::take_record_batch(batch, &indices)
-                    .map_err(|e| e.to_string())?;
+                let part = arrow_select::take::take_record_batch(batch, &indices)?;
                 Ok((folder, part))
             })
             .collect()
     }
 
     /// The partition value of `row`, as it appears in the folder name (before escaping).
-    fn value(&self, values: &dyn Array, row: usize) -> Result<String, String> {
+    fn value(&self, values: &dyn Array, row: usize) -> Result<String, PartitionError> {
         if values.is_null(row) {
             // Hive's name for the partition of nulls; Spark, Trino and DuckDB read it as null.
             return Ok("__HIVE_DEFAULT_PARTITION__".to_string());
@@ -139,7 +170,7 @@ impl PartitionSpec {
             DataType::Timestamp(TimeUnit::Microsecond, zone) => {
                 let micros = values.as_primitive::<TimestampMicrosecondType>().value(row);
                 let utc = DateTime::from_timestamp_micros(micros)
-                    .ok_or_else(|| format!("timestamp {micros} is out of range"))?;
+                    .ok_or(PartitionError::TimestampOutOfRange { micros })?;
                 let zone: chrono_tz::Tz = zone
                     .as_deref()
                     .unwrap_or("UTC")
@@ -161,18 +192,129 @@ impl PartitionSpec {
             DataType::Int64 => values.as_primitive::<Int64Type>().value(row).to_string(),
             DataType::Boolean => values.as_boolean().value(row).to_string(),
             other => {
-                let value = arrow_cast::display::array_value_to_string(values, row)
-                    .map_err(|e| e.to_string())?;
-                if matches!(other, DataType::Float64 | DataType::Decimal128(_, _)) {
-                    value
-                } else {
-                    return Err(format!(
-                        "partition column '{}' is {other}, which cannot name a folder",
-                        self.column
-                    ));
+                if !matches!(other, DataType::Float64 | DataType::Decimal128(_, _)) {
+                    return Err(PartitionError::Unsupported {
+                        column: self.column.clone(),
+                        data_type: other.clone(),
+                    });
                 }
+                arrow_cast::display::array_value_to_string(values, row)?
             }
         })
+    }
+}
+
+/// Where a table's batches go: one [`TableWriter`], or with a [`PartitionSpec`] one per partition
+/// folder, opened as partitions appear (at most `max_partitions`). The export writes through this
+/// either way, so partitioned and plain tables share one path.
+#[derive(Debug)]
+pub enum PartitionedWriter {
+    /// No partitioning: the table's one writer.
+    Single(Box<TableWriter>),
+    /// A writer per partition folder under `folder`.
+    Partitioned {
+        spec: PartitionSpec,
+        folder: String,
+        schema: SchemaRef,
+        metadata: Vec<(String, String)>,
+        writers: Vec<TableWriter>,
+        by_folder: HashMap<String, usize>,
+    },
+}
+
+impl PartitionedWriter {
+    /// Opens the table `folder` of `staging`, partitioned by `partition` if given; checks that the
+    /// schema has the partition column before anything is written.
+    pub fn open(
+        staging: &mut Staging,
+        folder: &str,
+        schema: SchemaRef,
+        metadata: Vec<(String, String)>,
+        partition: Option<&PartitionSpec>,
+    ) -> Result<PartitionedWriter, PartitionError> {
+        let Some(spec) = partition else {
+            let writer = staging.table(folder, schema, metadata)?;
+            return Ok(PartitionedWriter::Single(Box::new(writer)));
+        };
+        spec.check(&schema)?;
+        Ok(PartitionedWriter::Partitioned {
+            spec: spec.clone(),
+            folder: folder.to_string(),
+            schema,
+            metadata,
+            writers: Vec::new(),
+            by_folder: HashMap::new(),
+        })
+    }
+
+    /// Writes `batch`, each row into its partition's folder.
+    pub async fn write(
+        &mut self,
+        staging: &mut Staging,
+        batch: RecordBatch,
+    ) -> Result<(), PartitionError> {
+        let (spec, folder, schema, metadata, writers, by_folder) = match self {
+            PartitionedWriter::Single(writer) => return Ok(writer.write(batch).await?),
+            PartitionedWriter::Partitioned {
+                spec,
+                folder,
+                schema,
+                metadata,
+                writers,
+                by_folder,
+            } => (spec, folder, schema, metadata, writers, by_folder),
+        };
+        for (partition, rows) in spec.split(&batch)? {
+            let index = match by_folder.get(&partition) {
+                Some(index) => *index,
+                None => {
+                    if writers.len() >= spec.max_partitions {
+                        return Err(PartitionError::TooMany {
+                            column: spec.column.clone(),
+                            max_partitions: spec.max_partitions,
+                            next: partition,
+                        });
+                    }
+                    let path = if folder.is_empty() {
+                        partition.clone()
+                    } else {
+                        format!("{folder}/{partition}")
+                    };
+                    writers.push(staging.table(&path, schema.clone(), metadata.clone())?);
+                    by_folder.insert(partition, writers.len() - 1);
+                    writers.len() - 1
+                }
+            };
+            writers[index].write(rows).await?;
+        }
+        Ok(())
+    }
+
+    /// Finishes every file: one report per folder written.
+    pub async fn finish(self) -> Result<Vec<TableReport>, SinkError> {
+        match self {
+            PartitionedWriter::Single(writer) => Ok(vec![writer.finish().await?]),
+            PartitionedWriter::Partitioned { writers, .. } => {
+                let mut reports = Vec::with_capacity(writers.len());
+                for writer in writers {
+                    reports.push(writer.finish().await?);
+                }
+                Ok(reports)
+            }
+        }
+    }
+
+    /// Removes what was written of this table from staging.
+    pub async fn abort(self) -> Result<(), SinkError> {
+        match self {
+            PartitionedWriter::Single(writer) => writer.abort().await,
+            PartitionedWriter::Partitioned { writers, .. } => {
+                for writer in writers {
+                    writer.abort().await?;
+                }
+                Ok(())
+            }
+        }
     }
 }
 
@@ -219,11 +361,16 @@ impl fmt::Display for PartitionBy {
     }
 }
 
+/// Text that names no partition column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' names no column: use COLUMN or COLUMN:year|month|day")]
+pub struct InvalidPartitionSpec(pub String);
+
 impl FromStr for PartitionSpec {
-    type Err = String;
+    type Err = InvalidPartitionSpec;
 
     /// `COLUMN` or `COLUMN:year|month|day`; the last `:` splits, so a column name may hold one.
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, InvalidPartitionSpec> {
         let (column, by) = match text.rsplit_once(':') {
             Some((column, "year")) => (column, PartitionBy::Year),
             Some((column, "month")) => (column, PartitionBy::Month),
@@ -232,9 +379,7 @@ impl FromStr for PartitionSpec {
         };
         let column = column.trim();
         if column.is_empty() {
-            return Err(format!(
-                "'{text}' names no column: use COLUMN or COLUMN:year|month|day"
-            ));
+            return Err(InvalidPartitionSpec(text.to_string()));
         }
         Ok(PartitionSpec {
             column: column.to_string(),
@@ -325,11 +470,16 @@ mod tests {
     #[test]
     fn bad_specs_say_why() {
         let spec: PartitionSpec = "Region:month".parse().unwrap();
-        assert!(spec.split(&batch()).unwrap_err().contains("not a date"));
+        assert!(spec
+            .split(&batch())
+            .unwrap_err()
+            .to_string()
+            .contains("not a date"));
         let spec: PartitionSpec = "Nope".parse().unwrap();
         assert!(spec
             .split(&batch())
             .unwrap_err()
+            .to_string()
             .contains("Order Date, Region, Sales"));
     }
 }

@@ -1,0 +1,234 @@
+//! What shapes an export besides its source and destination: [`ExportOptions`], and the one place
+//! they are built and checked from loose [`Settings`] (the command line's flags and a job file's
+//! keys both fill a `Settings`), with the limits as named constants.
+
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+
+use crate::decode::TypeHint;
+use crate::pager::PagerConfig;
+use crate::read::ReadOptions;
+use crate::sink::{Codec, FileFormat, InvalidOption, PartitionSpec, SinkOptions, WriteMode};
+
+/// The most page requests one export keeps in flight.
+pub use crate::pager::MAX_IN_FLIGHT;
+/// The most rows one page request may ask for (ThoughtSpot serves no more).
+pub use crate::pager::MAX_PAGE_SIZE;
+
+/// What to do when a value does not fit its column's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DriftPolicy {
+    /// Widen the type losslessly and read the table again (the default).
+    #[default]
+    Widen,
+    /// Stop, naming the column, row and value.
+    Fail,
+}
+
+/// A drift policy that is neither `widen` nor `fail`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown drift policy '{0}': use widen or fail")]
+pub struct UnknownDriftPolicy(pub String);
+
+impl FromStr for DriftPolicy {
+    type Err = UnknownDriftPolicy;
+
+    fn from_str(text: &str) -> Result<Self, UnknownDriftPolicy> {
+        match text.to_ascii_lowercase().as_str() {
+            "widen" => Ok(DriftPolicy::Widen),
+            "fail" => Ok(DriftPolicy::Fail),
+            _ => Err(UnknownDriftPolicy(text.to_string())),
+        }
+    }
+}
+
+/// Everything that shapes an export besides its source and destination.
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    pub read: ReadOptions,
+    pub sink: SinkOptions,
+    pub on_drift: DriftPolicy,
+    /// Restarts allowed per table; each one widens at least one column, so few are ever needed.
+    pub max_restarts: u32,
+    /// Hive-style folders by a column's value or date part, under each table's folder.
+    pub partition: Option<PartitionSpec>,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        Self {
+            read: ReadOptions::default(),
+            sink: SinkOptions::default(),
+            on_drift: DriftPolicy::Widen,
+            max_restarts: 16,
+            partition: None,
+        }
+    }
+}
+
+/// Export settings as a person gives them: each one optional, unset meaning the default.
+/// [`ExportOptions::from_settings`] checks them and builds the options; the names are those of a
+/// job file's keys (the command line's flags are the same with dashes).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    /// File format [default: from the destination's extension, else Parquet].
+    pub format: Option<FileFormat>,
+    /// Parquet compression [default: zstd].
+    pub compression: Option<Codec>,
+    /// Data already at the destination [default: overwrite].
+    pub mode: Option<WriteMode>,
+    /// Column types that override ThoughtSpot's and the data's.
+    pub types: Vec<TypeHint>,
+    /// A value that does not fit its column [default: widen].
+    pub on_drift: Option<DriftPolicy>,
+    /// Rows per request, 1 to [`MAX_PAGE_SIZE`] [default: the most].
+    pub page_size: Option<u64>,
+    /// Page requests in flight, 1 to [`MAX_IN_FLIGHT`] [default: 2].
+    pub in_flight: Option<usize>,
+    /// Rows per Parquet row group.
+    pub row_group_rows: Option<usize>,
+    /// Start a new file after this many rows.
+    pub max_rows_per_file: Option<u64>,
+    /// Start a new file once one reaches this many bytes.
+    pub max_bytes_per_file: Option<u64>,
+    /// Accept a sampled result [default: false].
+    pub allow_sampled: Option<bool>,
+    /// Accept fewer rows than reported, or pages that moved [default: false].
+    pub allow_incomplete: Option<bool>,
+    /// The zone dates and times are read in [default: the cluster's].
+    pub time_zone: Option<Tz>,
+    /// Hive-style folders by a column.
+    pub partition_by: Option<PartitionSpec>,
+    /// The folders' key [default: from the column].
+    pub partition_key: Option<String>,
+    /// Partition folders one export may write, at least 1 [default: 256].
+    pub max_partitions: Option<usize>,
+}
+
+/// Why [`Settings`] do not make valid options. Messages name the settings as a job file does.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    #[error("page_size must be 1 to {MAX_PAGE_SIZE} (got {0})")]
+    PageSize(u64),
+    #[error("in_flight must be 1 to {MAX_IN_FLIGHT} (got {0})")]
+    InFlight(usize),
+    #[error("max_partitions must be at least 1")]
+    NoPartitions,
+    #[error("`partition_key` and `max_partitions` need `partition_by`")]
+    PartitionWithoutColumn,
+    /// A file option (codec level, row group size, file limits) is out of range.
+    #[error(transparent)]
+    Sink(#[from] InvalidOption),
+}
+
+impl ExportOptions {
+    /// The options `settings` stand for, checked: the one place export options are built from what
+    /// a person gave. `destination` picks the format when none is set.
+    pub fn from_settings(
+        settings: &Settings,
+        destination: &str,
+    ) -> Result<ExportOptions, SettingsError> {
+        let format = settings.format.unwrap_or_else(|| {
+            FileFormat::from_extension(destination).unwrap_or(FileFormat::Parquet)
+        });
+        let mut sink = SinkOptions {
+            format,
+            codec: settings.compression.unwrap_or_default(),
+            mode: settings.mode.unwrap_or_default(),
+            max_rows_per_file: settings.max_rows_per_file,
+            max_bytes_per_file: settings.max_bytes_per_file,
+            ..SinkOptions::default()
+        };
+        if let Some(rows) = settings.row_group_rows {
+            sink.row_group_rows = rows;
+        }
+        sink.validate()?;
+        let defaults = PagerConfig::default();
+        let page_size = settings.page_size.unwrap_or(defaults.page_size);
+        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+            return Err(SettingsError::PageSize(page_size));
+        }
+        let in_flight = settings.in_flight.unwrap_or(defaults.in_flight);
+        if !(1..=MAX_IN_FLIGHT).contains(&in_flight) {
+            return Err(SettingsError::InFlight(in_flight));
+        }
+        let partition = match &settings.partition_by {
+            Some(spec) => {
+                let mut spec = spec.clone();
+                if settings.partition_key.is_some() {
+                    spec.key = settings.partition_key.clone();
+                }
+                match settings.max_partitions {
+                    Some(0) => return Err(SettingsError::NoPartitions),
+                    Some(max) => spec.max_partitions = max,
+                    None => {}
+                }
+                Some(spec)
+            }
+            None if settings.partition_key.is_some() || settings.max_partitions.is_some() => {
+                return Err(SettingsError::PartitionWithoutColumn);
+            }
+            None => None,
+        };
+        Ok(ExportOptions {
+            read: ReadOptions {
+                pager: PagerConfig {
+                    page_size,
+                    in_flight,
+                    allow_sampled: settings.allow_sampled.unwrap_or(false),
+                    allow_incomplete: settings.allow_incomplete.unwrap_or(false),
+                },
+                hints: settings.types.clone(),
+                time_zone: settings.time_zone,
+                ..ReadOptions::default()
+            },
+            sink,
+            on_drift: settings.on_drift.unwrap_or_default(),
+            partition,
+            ..ExportOptions::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_checked_against_the_named_limits() {
+        let options = ExportOptions::from_settings(&Settings::default(), "out/sales.csv").unwrap();
+        assert_eq!(options.sink.format, FileFormat::Csv);
+        assert_eq!(options.read.pager.page_size, MAX_PAGE_SIZE);
+        let given =
+            |settings: Settings| ExportOptions::from_settings(&settings, "out/").unwrap_err();
+        let error = given(Settings {
+            page_size: Some(MAX_PAGE_SIZE + 1),
+            ..Settings::default()
+        });
+        assert!(matches!(error, SettingsError::PageSize(_)), "{error}");
+        let error = given(Settings {
+            in_flight: Some(MAX_IN_FLIGHT + 1),
+            ..Settings::default()
+        });
+        assert_eq!(
+            error.to_string(),
+            format!("in_flight must be 1 to {MAX_IN_FLIGHT} (got 17)")
+        );
+        let error = given(Settings {
+            max_partitions: Some(3),
+            ..Settings::default()
+        });
+        assert!(
+            matches!(error, SettingsError::PartitionWithoutColumn),
+            "{error}"
+        );
+        let error = given(Settings {
+            partition_by: Some("Region".parse().unwrap()),
+            max_partitions: Some(0),
+            ..Settings::default()
+        });
+        assert!(matches!(error, SettingsError::NoPartitions), "{error}");
+    }
+}
