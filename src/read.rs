@@ -36,21 +36,39 @@ use crate::decode::{
 };
 use crate::pager::{self, PageAt, PagerConfig, PagerError};
 
-/// Why reading stopped.
+/// Why reading stopped. [`ReadError::kind`] sorts it for exit codes and reports.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReadError {
+    /// Fetching the pages failed, or they are incomplete.
     #[error(transparent)]
     Pager(#[from] PagerError),
+    /// A page could not be decoded.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// A type hint does not parse or does not name a column.
     #[error(transparent)]
     Hint(#[from] HintError),
     /// Values that do not fit their columns (the first of each column on one page). The export widens
-    /// the types and restarts; a stream, or `--on-drift fail`, stops here.
+    /// the types and restarts; a stream, or an export with `DriftPolicy::Fail`, stops here.
     #[error("{}. {}", misfits[0], advice_for(&misfits[0]))]
     Misfits { misfits: Vec<Misfit> },
+    /// The read cannot be made as configured (an Answer through v1, a time zone the cluster will
+    /// not tell).
     #[error("{0}")]
     Config(String),
+    /// The server answered the first page's call with no page at all.
+    #[error("the server sent no page: the first call of the read ended without one")]
+    NoPage,
+    /// A task of the read stopped without an answer (a panic or a runtime shutdown): a fault of
+    /// tsexport, not of the configuration or the server.
+    #[error("{task} failed unexpectedly: {reason}")]
+    Internal {
+        /// What was running.
+        task: &'static str,
+        /// Why it stopped, as the runtime or Arrow said it.
+        reason: String,
+    },
 }
 
 impl From<ApiError> for ReadError {
@@ -267,7 +285,7 @@ pub async fn pinboard_vizzes(client: &Client, pinboard: &str) -> Result<Vec<Data
             })
             .collect(),
         ApiVersion::V2 => client
-            .liveboard_page(&PinboardRequest::new(pinboard), 0, 1)
+            .liveboard_page_v2(&PinboardRequest::new(pinboard), 0, 1)
             .await?
             .into_iter()
             .map(|block| DataViz {
@@ -292,8 +310,8 @@ pub async fn cluster_time_zone(client: &Client) -> Result<Tz, ReadError> {
         {
             return Err(ReadError::Config(format!(
                 "cannot read the cluster's time zone: {error}. Through REST v2 it comes from the v1 \
-                 call session/info, which this cluster refused; give the zone with --time-zone \
-                 (time_zone in a job file)"
+                 call session/info, which this cluster refused; give the zone (the `time_zone` \
+                 setting, ReadOptions::time_zone)"
             )));
         }
         Err(error) => return Err(error.into()),
@@ -303,7 +321,7 @@ pub async fn cluster_time_zone(client: &Client) -> Result<Tz, ReadError> {
         _ => {
             tracing::warn!(
                 zone = ?info.timezone,
-                "the cluster reports no time zone this build knows; reading dates in UTC (set one with --time-zone)"
+                "the cluster reports no time zone this build knows; reading dates in UTC (set the `time_zone` setting)"
             );
             Tz::UTC
         }
@@ -371,7 +389,7 @@ fn page_stream(
             if api == ApiVersion::V1 {
                 return Err(ReadError::Config(format!(
                     "answer '{}': saved Answers can only be read through REST API v2, and this \
-                     export reads through v1. Use --api v2 (or auto, on a cluster that serves v2)",
+                     export reads through v1. Read through v2 (the `api` setting: v2, or auto on a cluster that serves v2)",
                     request.answer
                 )));
             }
@@ -393,13 +411,16 @@ pub async fn open(
     let mut pages = page_stream(client, source, options.pager.clone(), api)?;
     let first = match pages.next().await {
         Some(page) => page?,
-        None => return Err(ReadError::Config("the server sent no page".into())),
+        None => return Err(ReadError::NoPage),
     };
     let names = first.page.counters.column_names.clone();
     let bytes = first.page.bytes.clone();
     let facts = tokio::task::spawn_blocking(move || first_page(&bytes, &names))
         .await
-        .map_err(|e| ReadError::Config(format!("decoding stopped: {e}")))??;
+        .map_err(|e| ReadError::Internal {
+            task: "a decode task",
+            reason: e.to_string(),
+        })??;
     let mut table = resolve(
         &first.page.counters.column_names,
         &options.hints,
@@ -435,7 +456,10 @@ pub async fn open(
                 let first_row = page.offset - u64::from(page.overlap);
                 let batch = tokio::task::spawn_blocking(move || decoder.decode(&bytes, first_row))
                     .await
-                    .map_err(|e| ReadError::Config(format!("decoding stopped: {e}")))?;
+                    .map_err(|e| ReadError::Internal {
+                        task: "a decode task",
+                        reason: e.to_string(),
+                    })?;
                 Ok::<_, ReadError>((page, batch))
             }
         })
@@ -519,8 +543,12 @@ impl Seam {
         if batch.num_rows() > 0 {
             let last = batch.slice(batch.num_rows() - 1, 1);
             self.last_row = Some(
-                arrow_select::concat::concat_batches(&last.schema(), [&last])
-                    .map_err(|e| ReadError::Config(format!("keeping the last row: {e}")))?,
+                arrow_select::concat::concat_batches(&last.schema(), [&last]).map_err(|e| {
+                    ReadError::Internal {
+                        task: "keeping the last row",
+                        reason: e.to_string(),
+                    }
+                })?,
             );
         }
         Ok(batch)
@@ -551,14 +579,14 @@ fn run_ahead<T: Send + 'static>(
 }
 
 /// What the user can do about a value that does not fit.
-pub fn advice_for(misfit: &Misfit) -> String {
+fn advice_for(misfit: &Misfit) -> String {
     match (misfit.type_source, misfit.widened) {
         (TypeSource::Hint, _) => format!(
             "Change or drop the type hint for '{}'",
             misfit.column
         ),
         (_, Some(wider)) => format!(
-            "Add a type hint such as --type \"{}={wider}\", or let the export widen the column (--on-drift widen)",
+            "Add a type hint such as \"{}={wider}\", or let the export widen the column (`on_drift` widen)",
             misfit.column
         ),
         (_, None) => format!(
@@ -580,9 +608,67 @@ impl ReadError {
             ReadError::Pager(PagerError::Config(_)) | ReadError::Hint(_) | ReadError::Config(_) => {
                 K::Usage
             }
+            ReadError::NoPage => K::Server,
+            ReadError::Internal { .. } => K::Other,
             // A page tsexport cannot read, as any other response it cannot read (`api::Error::Decode`).
             ReadError::Decode(_) => K::Other,
             ReadError::Misfits { .. } => K::Other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::FailureKind;
+
+    /// A scheduler chooses between fixing flags, retrying later and calling someone by the kind:
+    /// a server that sends nothing is the server's, a crashed task is tsexport's, and only what the
+    /// user configured is usage.
+    #[test]
+    fn each_read_failure_has_the_kind_a_scheduler_acts_on() {
+        let cases = [
+            (ReadError::NoPage, FailureKind::Server),
+            (
+                ReadError::Internal {
+                    task: "a decode task",
+                    reason: "task 7 panicked".into(),
+                },
+                FailureKind::Other,
+            ),
+            (
+                ReadError::Config("an Answer through v1".into()),
+                FailureKind::Usage,
+            ),
+            (
+                ReadError::Hint(HintError::NoEquals("Amount".into())),
+                FailureKind::Usage,
+            ),
+            (
+                ReadError::Pager(PagerError::Config("page size 0".into())),
+                FailureKind::Usage,
+            ),
+            (
+                ReadError::Pager(PagerError::Sampled { ratio: 0.5 }),
+                FailureKind::Incomplete,
+            ),
+            (
+                ReadError::Decode(DecodeError::Malformed {
+                    first_row: 0,
+                    reason: "not JSON".into(),
+                }),
+                FailureKind::Other,
+            ),
+            (
+                ReadError::Misfits {
+                    misfits: Vec::new(),
+                },
+                FailureKind::Other,
+            ),
+        ];
+        for (error, kind) in cases {
+            assert_eq!(error.kind(), kind, "{error:?}");
+        }
+        assert!(!ReadError::NoPage.to_string().contains("--"));
     }
 }

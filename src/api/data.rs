@@ -135,7 +135,7 @@ fn with_filters(mut call: Call, filters: &[(String, String, Vec<String>)]) -> Ca
 
 impl Client {
     /// One `searchdata` page of `size` rows (at most 100,000) from the 0-based `offset`.
-    pub async fn search_page(
+    pub async fn search_page_v1(
         &self,
         request: &SearchRequest,
         offset: u64,
@@ -151,7 +151,7 @@ impl Client {
     }
 
     /// One `pinboarddata` page: each viz paged with the same `offset` and `size`, keyed by viz id.
-    pub async fn pinboard_page(
+    pub async fn pinboard_page_v1(
         &self,
         request: &PinboardRequest,
         offset: u64,

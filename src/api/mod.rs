@@ -28,12 +28,15 @@ mod find;
 mod groups;
 mod metadata;
 mod pdf;
+mod redact;
 mod retry;
 mod session;
+mod tls;
 mod token;
 mod transport;
 mod users;
 mod v2;
+mod wire;
 
 use std::fmt;
 use std::sync::Arc;
@@ -49,10 +52,11 @@ pub use v2::{AnswerRequest, MetadataSearch, MetadataSearchItem, MetadataSelector
 pub use groups::Privilege;
 pub use metadata::{
     Category, ColumnDetails, ColumnKind, ListObjectHeaders, ObjectDetails, ObjectHeader,
-    ObjectType, ParseEnumError, SortKey, SubType, TagRef, VizHeader, VizType,
+    ObjectType, SortKey, SubType, TagRef, VizHeader, VizType,
 };
 pub use pdf::{PdfLayout, PdfOptions, PdfOrientation};
 pub use users::{Principal, PrincipalType, SyncDiff, SyncOptions, Visibility};
+pub use wire::ParseEnumError;
 
 /// A secret string: passwords, secret keys, tokens. Its `Debug` shows `***` and it has no `Display`,
 /// so it cannot end up in logs or error messages by accident.
@@ -322,7 +326,7 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
     // Credentials in the URL would travel into logs, errors and manifests; they have their own settings.
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(Error::Config(
-            "the cluster URL carries a user name or password; remove them from the URL and use --username with TSEXPORT_PASSWORD (or a password file)".into(),
+            "the cluster URL carries a user name or password; remove them from the URL and give them as the client's credentials".into(),
         ));
     }
     if !matches!(parsed.scheme(), "http" | "https") {

@@ -7,8 +7,10 @@ use reqwest::header::{HeaderMap, ACCEPT, COOKIE};
 use reqwest::{Method, Response, StatusCode};
 use tokio::sync::Mutex;
 
-use super::error::{parse_error_body, Error};
+use super::error::{error_chain, parse_error_body, Error};
+use super::redact::{redact, SECRET_FIELDS};
 use super::retry::{parse_retry_after, Backoff, RetryConfig};
+use super::tls::{certificate_error, certificate_problem};
 use super::{Credentials, RetryEvent, RetryObserver, Secret};
 
 /// What a call needs from the session.
@@ -509,70 +511,6 @@ impl Transport {
     }
 }
 
-/// Form fields whose values are secrets: passwords, the trusted-auth secret key and login token.
-const SECRET_FIELDS: [&str; 5] = [
-    "password",
-    "currentpassword",
-    "newpassword",
-    "secret_key",
-    "auth_token",
-];
-
-/// `text` with each of `secrets` masked as `***` wherever it stands whole (not inside a longer word:
-/// a password `admin` leaves `tsadmin` alone), as sent or form-encoded. A cluster, or a proxy in front
-/// of it, may echo the request (a form body, a header) in an error message, and error messages go
-/// to logs and run reports.
-pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut text = text.to_string();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        let forms = [
-            secret.to_string(),
-            form_encoded(secret, "+"),
-            form_encoded(secret, "%20"),
-        ];
-        for form in forms {
-            text = mask_whole(&text, &form);
-        }
-    }
-    text
-}
-
-/// `value` as `application/x-www-form-urlencoded` writes it, with `space` for a space.
-fn form_encoded(value: &str, space: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push_str(space),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-/// `text` with every occurrence of `needle` that is not part of a longer word replaced by `***`.
-fn mask_whole(text: &str, needle: &str) -> String {
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
-    let (starts_word, ends_word) = (word(needle.chars().next()), word(needle.chars().last()));
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(needle) {
-        let before = rest[..at].chars().last().or_else(|| out.chars().last());
-        let after = rest[at + needle.len()..].chars().next();
-        out.push_str(&rest[..at]);
-        if (starts_word && word(before)) || (ends_word && word(after)) {
-            out.push_str(needle);
-        } else {
-            out.push_str("***");
-        }
-        rest = &rest[at + needle.len()..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// An error plus the server's `Retry-After`, if it sent one.
 #[derive(Debug)]
 pub(crate) struct Failure {
@@ -686,116 +624,5 @@ fn classify(endpoint: &str, root: &str, timeout: Duration, error: reqwest::Error
             endpoint: endpoint.to_string(),
             reason,
         }
-    }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// The TLS library's verdict on the server's certificate, if that is why the request failed. rustls
-/// reports it down reqwest's error chain as a `rustls::Error` inside an `io::Error` (today inside
-/// another `io::Error`); an `io::Error`'s `source()` skips the error it wraps, so each is opened with
-/// `get_ref`.
-fn certificate_problem(error: &reqwest::Error) -> Option<&rustls::Error> {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = next {
-        if let Some(
-            tls @ (rustls::Error::InvalidCertificate(_)
-            | rustls::Error::NoCertificatesPresented
-            | rustls::Error::InvalidCertRevocationList(_)),
-        ) = current.downcast_ref::<rustls::Error>()
-        {
-            return Some(tls);
-        }
-        next = match current.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => current.source(),
-        };
-    }
-    None
-}
-
-/// [`Error::Certificate`] for `problem`, with what it means and the fix that fits it.
-fn certificate_error(root: &str, problem: &rustls::Error) -> Error {
-    use rustls::CertificateError as C;
-    let origin = root.strip_suffix("/callosum/v1").unwrap_or(root);
-    let host_port = reqwest::Url::parse(origin)
-        .ok()
-        .and_then(|url| {
-            let host = url.host_str()?.to_string();
-            Some(format!("{host}:{}", url.port_or_known_default()?))
-        })
-        .unwrap_or_else(|| "HOST:443".into());
-    let trust_the_ca = format!(
-        "If the cluster uses a private CA or a self-signed certificate, give that CA's certificate (PEM) \
-         with --ca-cert FILE (or `ca_cert` in the job file or config connection; \
-         ClientBuilder::ca_certificate_pem in Rust); `openssl s_client -showcerts -connect {host_port}` \
-         shows the chain. tsexport never skips certificate checks"
-    );
-    let (meaning, fix) = match problem {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => (
-            "it is not signed by a certificate authority tsexport trusts",
-            trust_the_ca,
-        ),
-        rustls::Error::InvalidCertificate(
-            C::NotValidForName | C::NotValidForNameContext { .. },
-        ) => (
-            "it was not issued for this host name",
-            "Use the host name the certificate was issued for in the cluster URL".into(),
-        ),
-        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => (
-            "it has expired",
-            "The cluster's certificate must be renewed; check also this machine's clock".into(),
-        ),
-        rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
-            ("it is not valid yet", "Check this machine's clock".into())
-        }
-        rustls::Error::InvalidCertificate(C::Revoked) => (
-            "it has been revoked",
-            "The cluster's certificate must be replaced".into(),
-        ),
-        _ => ("it could not be verified", trust_the_ca),
-    };
-    Error::Certificate {
-        url: origin.to_string(),
-        reason: format!("{meaning} ({problem})"),
-        fix,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn echoed_secrets_are_masked_as_sent_and_form_encoded() {
-        let secrets = ["admin", "p@ss w0rd&x", "tok/en+="];
-        assert_eq!(
-            redact("username=tsadmin&password=admin", &secrets),
-            "username=tsadmin&password=***"
-        );
-        assert_eq!(
-            redact("password=p%40ss+w0rd%26x; raw p@ss w0rd&x", &secrets),
-            "password=***; raw ***"
-        );
-        assert_eq!(
-            redact("Authorization: Bearer tok/en+= (tok%2Fen%2B%3D)", &secrets),
-            "Authorization: Bearer *** (***)"
-        );
-        assert_eq!(
-            redact("user tsadmin, administrator", &secrets),
-            "user tsadmin, administrator"
-        );
-        assert_eq!(redact("nothing here", &[""]), "nothing here");
     }
 }

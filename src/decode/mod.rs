@@ -4,12 +4,15 @@
 //! and restart, or stop and name it.
 //!
 //! The shape follows arrow-json's reader: one decoder per Arrow type behind one trait
-//! ([`cells::CellDecoder`]), fed by a single serde pass over the page ([`page`]), so no cell becomes a
-//! `serde_json::Value` and doubles keep every bit (serde_json's `float_roundtrip`).
+//! ([`cells::CellDecoder`]), fed by one pass over the page ([`page`]): COMPACT rows (arrays) through
+//! a hand-written scanner ([`scan`]), FULL rows (objects) and object cells through serde. No cell
+//! becomes a `serde_json::Value`, and doubles keep every bit (serde_json's `float_roundtrip`, and the
+//! scanner hands number text to the same parser).
 
-pub mod cells;
+mod cells;
 mod infer;
-pub mod page;
+mod page;
+mod scan;
 pub mod schema;
 pub mod types;
 
@@ -60,6 +63,7 @@ impl fmt::Display for Misfit {
 
 /// Why a page could not become a batch.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// Not a data page, or broken JSON.
     #[error("the data page at row {} is not valid: {reason}", first_row.saturating_add(1))]

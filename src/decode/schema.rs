@@ -134,6 +134,7 @@ pub struct TypeHint {
 
 /// Why a hint cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HintError {
     #[error("type hint '{0}' has no '=': write it as COLUMN=TYPE, e.g. \"Order Date=date\"")]
     NoEquals(String),

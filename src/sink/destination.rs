@@ -17,6 +17,7 @@ use object_store::ObjectStore;
 
 /// Why a destination cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DestinationError {
     #[error("'{given}' is not a usable destination: {reason}")]
     Invalid { given: String, reason: String },

@@ -4,6 +4,7 @@ use super::options::InvalidOption;
 
 /// What went wrong writing or committing an export.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SinkError {
     /// An option has a value no writer can honour.
     #[error(transparent)]
@@ -12,8 +13,8 @@ pub enum SinkError {
     /// a table name with `..`, ...).
     #[error("cannot export to {destination}: {reason}")]
     Usage { destination: String, reason: String },
-    /// `--mode error-if-exists` and the destination holds something.
-    #[error("{destination} is not empty (it holds {found}); use --mode overwrite to replace what tsexport wrote there, or --mode append to add to it")]
+    /// [`WriteMode::ErrorIfExists`](super::WriteMode::ErrorIfExists) and the destination holds something.
+    #[error("{destination} is not empty (it holds {found}); use the overwrite mode (`mode` overwrite) to replace what tsexport wrote there, or append mode to add to it")]
     NotEmpty { destination: String, found: String },
     /// Listing, reading, writing, moving or deleting at the destination failed.
     #[error("cannot {action} {path}: {reason}. Check that the destination is reachable and writable (for object stores: that the credentials may list, read, write and delete there)")]
@@ -29,7 +30,7 @@ pub enum SinkError {
     #[error("a batch for table '{table}' does not match the table's schema: {reason}")]
     BatchSchema { table: String, reason: String },
     /// Append mode, and the data already there has other columns.
-    #[error("table '{table}' at {destination} has the columns {existing}, but this export has {new}; use --mode overwrite to replace it, or export to another destination")]
+    #[error("table '{table}' at {destination} has the columns {existing}, but this export has {new}; use the overwrite mode (`mode` overwrite) to replace it, or export to another destination")]
     SchemaChanged {
         destination: String,
         table: String,

@@ -73,7 +73,7 @@ impl Target {
             }
             if options.mode == WriteMode::Append {
                 return usage(
-                    "append adds files next to the existing ones, which needs a folder destination; give the folder, or use --mode overwrite".to_string(),
+                    "append adds files next to the existing ones, which needs a folder destination; give the folder, or use the overwrite mode".to_string(),
                 );
             }
         }

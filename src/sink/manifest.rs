@@ -138,7 +138,7 @@ impl ManifestTable {
 }
 
 /// The readable column list of `schema`.
-pub fn columns_of(schema: &Schema) -> Vec<ManifestColumn> {
+pub(crate) fn columns_of(schema: &Schema) -> Vec<ManifestColumn> {
     schema
         .fields()
         .iter()

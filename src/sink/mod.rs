@@ -4,25 +4,25 @@
 //!
 //! A run: [`Staging::open`] a [`Destination`] with [`SinkOptions`]; get a [`TableWriter`] per
 //! table from [`Staging::table`] and write batches into it (files rotate by rows or bytes);
-//! finish each table for its [`TableReport`]; then [`Staging::commit`] them, or
+//! finish each table for its [`WrittenTable`]; then [`Staging::commit`] them, or
 //! [`Staging::abort`]. The commit protocol is described in [`commit`]; `--out -` uses
 //! [`StreamWriter`] instead.
 
-pub mod commit;
+mod commit;
 mod destination;
 mod encoder;
 mod error;
 mod layout;
-pub mod manifest;
-pub mod options;
+mod manifest;
+mod options;
 mod output;
-pub mod parallel_parquet;
+mod parallel_parquet;
 mod recovery;
 mod side_file;
 mod storage;
-pub mod stream;
+mod stream;
 mod upload;
-pub mod writer;
+mod writer;
 
 pub use commit::{Committed, Staging};
 pub use destination::{Destination, DestinationError};
@@ -36,4 +36,4 @@ pub use options::{Codec, FileFormat, InvalidOption, SinkOptions, WriteMode};
 pub use parallel_parquet::ParallelParquetWriter;
 pub use side_file::SideFile;
 pub use stream::StreamWriter;
-pub use writer::{FileReport, TableReport, TableWriter};
+pub use writer::{FileReport, TableWriter, WrittenTable};

@@ -1,6 +1,6 @@
 //! How an export is written: file format, compression, row-group and file sizes, and what to do
 //! with data already at the destination. Every option parses from the text a user types
-//! (`--codec zstd:9`, `--mode append`), and a bad value says which values are allowed.
+//! (the compression codec `zstd:9`, the write mode `append`), and a bad value says which values are allowed.
 
 use std::fmt;
 use std::str::FromStr;

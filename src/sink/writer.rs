@@ -24,7 +24,7 @@ use super::upload::Uploads;
 
 /// What one table wrote, for the commit and the run summary.
 #[derive(Debug, Clone)]
-pub struct TableReport {
+pub struct WrittenTable {
     /// "" for a single-table export, else the table's folder.
     pub table: String,
     pub schema: SchemaRef,
@@ -232,7 +232,7 @@ impl TableWriter {
     }
 
     /// Closes the last file and reports what the table wrote.
-    pub async fn finish(mut self) -> Result<TableReport, SinkError> {
+    pub async fn finish(mut self) -> Result<WrittenTable, SinkError> {
         if self.poisoned {
             return Err(SinkError::Poisoned {
                 table: self.table.clone(),
@@ -245,7 +245,7 @@ impl TableWriter {
             let file = self.open_file().await?;
             self.close(file).await?;
         }
-        Ok(TableReport {
+        Ok(WrittenTable {
             table: self.table.clone(),
             schema: self.schema.clone(),
             rows: self.files.iter().map(|file| file.rows).sum(),

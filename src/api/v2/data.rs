@@ -176,7 +176,7 @@ impl Client {
     }
 
     /// One v2 `metadata/answer/data` page of a saved Answer.
-    pub async fn answer_page(
+    pub async fn answer_page_v2(
         &self,
         request: &AnswerRequest,
         offset: u64,
@@ -191,7 +191,7 @@ impl Client {
 
     /// One v2 `metadata/liveboard/data` page: each viz paged with the same `offset` and `size`, keyed
     /// by viz id (by name where the cluster sends no id).
-    pub async fn liveboard_page(
+    pub async fn liveboard_page_v2(
         &self,
         request: &PinboardRequest,
         offset: u64,
