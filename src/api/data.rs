@@ -165,9 +165,9 @@ impl Client {
         }
         let call = with_filters(paging(call, request.format, offset, size), &request.filters);
         let (_, _, bytes) = self.inner.send_for_bytes(&call).await?;
-        let blocks = scan::top_level(&bytes).map_err(|reason| Error::Decode {
+        let blocks = scan::top_level(&bytes).map_err(|e| Error::Decode {
             endpoint: "pinboarddata".into(),
-            reason,
+            reason: e.to_string(),
         })?;
         blocks
             .into_iter()
@@ -196,7 +196,7 @@ pub(super) fn counters_of<T: serde::de::DeserializeOwned>(
         reason,
     };
     let mut fields = serde_json::Map::new();
-    for (key, range) in scan::top_level(bytes).map_err(decode)? {
+    for (key, range) in scan::top_level(bytes).map_err(|e| decode(e.to_string()))? {
         if matches!(key.as_str(), "data" | "data_rows" | "columnDetails") {
             continue;
         }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::cells::CellDecoder;
 use super::scan::{read_number, read_string, Number};
 use super::types::{ColumnType, ValueKind};
-use crate::json;
+use crate::json::{self, Malformed};
 
 /// A `columnDetails` entry (9.10+): a result column and its ThoughtSpot type.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -63,12 +63,12 @@ pub fn parse<D: CellDecoder>(
     bytes: &[u8],
     columns: &Columns<'_>,
     decoders: &mut [D],
-) -> Result<PageFacts, String> {
+) -> Result<PageFacts, Malformed> {
     let text = simdutf8::compat::from_utf8(bytes).map_err(|e| {
-        format!(
+        Malformed(format!(
             "the page is not valid UTF-8 (byte {} is not): the server sent a broken body",
             e.valid_up_to()
-        )
+        ))
     })?;
     let mut state = State {
         decoders,
@@ -86,25 +86,25 @@ pub fn parse<D: CellDecoder>(
             let end = json::skip_value(bytes, start)?;
             column_names = Some(
                 serde_json::from_slice(&bytes[start..end])
-                    .map_err(|e| format!("columnNames is not a list of names: {e}"))?,
+                    .map_err(|e| Malformed(format!("columnNames is not a list of names: {e}")))?,
             );
             Ok(end)
         }
         "columnDetails" => {
             let end = json::skip_value(bytes, start)?;
-            column_details = Some(
-                serde_json::from_slice(&bytes[start..end])
-                    .map_err(|e| format!("columnDetails is not a list of columns: {e}"))?,
-            );
+            column_details =
+                Some(serde_json::from_slice(&bytes[start..end]).map_err(|e| {
+                    Malformed(format!("columnDetails is not a list of columns: {e}"))
+                })?);
             Ok(end)
         }
         "data" | "data_rows" => {
             // Two row arrays (a server bug, or two bodies run together) would give the rows of
             // both, where a JSON reader keeps the last: neither is safe to guess. Found by fuzzing.
             if saw_data {
-                return Err(format!(
+                return Err(Malformed(format!(
                     "the page has a second \"{key}\" array at byte {start}"
-                ));
+                )));
             }
             saw_data = true;
             RowScanner {
@@ -117,7 +117,7 @@ pub fn parse<D: CellDecoder>(
         _ => json::skip_value(bytes, start),
     })?;
     if !saw_data {
-        return Err("the page has no \"data\" array".into());
+        return Err(Malformed("the page has no \"data\" array".into()));
     }
     Ok(PageFacts {
         column_names,
@@ -240,12 +240,16 @@ struct RowScanner<'t, 's, 'a, D> {
 
 impl<D: CellDecoder> RowScanner<'_, '_, '_, D> {
     /// Reads the rows array that starts at `at`; returns where it ends.
-    fn rows(&mut self, at: usize) -> Result<usize, String> {
+    fn rows(&mut self, at: usize) -> Result<usize, Malformed> {
         let bytes = self.text.as_bytes();
         match bytes.get(at) {
             Some(b'[') => {}
             Some(b'n') if bytes[at..].starts_with(b"null") => return Ok(at + 4),
-            _ => return Err(format!("\"data\" is not an array of rows (byte {at})")),
+            _ => {
+                return Err(Malformed(format!(
+                    "\"data\" is not an array of rows (byte {at})"
+                )))
+            }
         }
         let mut at = json::skip_space(bytes, at + 1);
         if bytes.get(at) == Some(&b']') {
@@ -256,10 +260,10 @@ impl<D: CellDecoder> RowScanner<'_, '_, '_, D> {
                 Some(b'[') => self.compact_row(at + 1)?,
                 Some(b'{') => self.full_row(at)?,
                 _ => {
-                    return Err(format!(
+                    return Err(Malformed(format!(
                         "row {} is neither an array of cells (COMPACT) nor an object (FULL), at byte {at}",
                         self.state.row + 1
-                    ))
+                    )))
                 }
             };
             self.state.row += 1;
@@ -268,17 +272,17 @@ impl<D: CellDecoder> RowScanner<'_, '_, '_, D> {
                 Some(b',') => at = json::skip_space(bytes, at + 1),
                 Some(b']') => return Ok(at + 1),
                 _ => {
-                    return Err(format!(
+                    return Err(Malformed(format!(
                         "expected ',' or ']' after row {} at byte {at}",
                         self.state.row
-                    ))
+                    )))
                 }
             }
         }
     }
 
     /// Reads the cells of a COMPACT row from `at` (after its `[`); returns where the row ends.
-    fn compact_row(&mut self, at: usize) -> Result<usize, String> {
+    fn compact_row(&mut self, at: usize) -> Result<usize, Malformed> {
         let bytes = self.text.as_bytes();
         let width = self.state.types.len();
         let row = self.state.row + 1;
@@ -287,9 +291,9 @@ impl<D: CellDecoder> RowScanner<'_, '_, '_, D> {
         if bytes.get(at) != Some(&b']') {
             loop {
                 if cells == width {
-                    return Err(format!(
+                    return Err(Malformed(format!(
                         "row {row} has more cells than the page's {width} columns"
-                    ));
+                    )));
                 }
                 at = json::skip_space(bytes, self.cell(at, cells)?);
                 cells += 1;
@@ -297,23 +301,23 @@ impl<D: CellDecoder> RowScanner<'_, '_, '_, D> {
                     Some(b',') => at = json::skip_space(bytes, at + 1),
                     Some(b']') => break,
                     _ => {
-                        return Err(format!(
+                        return Err(Malformed(format!(
                             "row {row}: expected ',' or ']' after cell {cells} at byte {at}"
-                        ))
+                        )))
                     }
                 }
             }
         }
         if cells < width {
-            return Err(format!(
+            return Err(Malformed(format!(
                 "row {row} has {cells} cells but the page has {width} columns"
-            ));
+            )));
         }
         Ok(at + 1)
     }
 
     /// Reads one cell of `column` at `at`; returns where it ends.
-    fn cell(&mut self, at: usize, column: usize) -> Result<usize, String> {
+    fn cell(&mut self, at: usize, column: usize) -> Result<usize, Malformed> {
         let bytes = self.text.as_bytes();
         let literal = |word: &str| {
             if bytes[at..].starts_with(word.as_bytes()) {
@@ -326,14 +330,22 @@ impl<D: CellDecoder> RowScanner<'_, '_, '_, D> {
             Some(b'"') => {
                 let (value, end) =
                     read_string(self.text, at, &mut self.unescaped).map_err(|e| {
-                        format!("row {}, column {}: {e}", self.state.row + 1, column + 1)
+                        Malformed(format!(
+                            "row {}, column {}: {e}",
+                            self.state.row + 1,
+                            column + 1
+                        ))
                     })?;
                 self.state.str(column, value);
                 Ok(end)
             }
             Some(b'-' | b'0'..=b'9') => {
                 let (number, end) = read_number(self.text, at).map_err(|e| {
-                    format!("row {}, column {}: {e}", self.state.row + 1, column + 1)
+                    Malformed(format!(
+                        "row {}, column {}: {e}",
+                        self.state.row + 1,
+                        column + 1
+                    ))
                 })?;
                 match number {
                     Number::Int(v) => self.state.int(column, v),
@@ -366,7 +378,13 @@ impl<D: CellDecoder> RowScanner<'_, '_, '_, D> {
                     column,
                 }
                 .deserialize(&mut cell)
-                .map_err(|e| format!("row {}, column {}: {e}", self.state.row + 1, column + 1))?;
+                .map_err(|e| {
+                    Malformed(format!(
+                        "row {}, column {}: {e}",
+                        self.state.row + 1,
+                        column + 1
+                    ))
+                })?;
                 Ok(end)
             }
             _ => Err(self.not_a_value(at, column)),
@@ -374,7 +392,7 @@ impl<D: CellDecoder> RowScanner<'_, '_, '_, D> {
     }
 
     /// Reads a FULL row (an object) that starts at `at`, through serde; returns where it ends.
-    fn full_row(&mut self, at: usize) -> Result<usize, String> {
+    fn full_row(&mut self, at: usize) -> Result<usize, Malformed> {
         let bytes = self.text.as_bytes();
         let end = json::skip_value(bytes, at)?;
         let mut row = serde_json::Deserializer::from_slice(&bytes[at..end]);
@@ -382,18 +400,18 @@ impl<D: CellDecoder> RowScanner<'_, '_, '_, D> {
             state: &mut *self.state,
         }
         .deserialize(&mut row)
-        .map_err(|e| format!("row {}: {e}", self.state.row + 1))?;
+        .map_err(|e| Malformed(format!("row {}: {e}", self.state.row + 1)))?;
         Ok(end)
     }
 
-    fn not_a_value(&self, at: usize, column: usize) -> String {
+    fn not_a_value(&self, at: usize, column: usize) -> Malformed {
         let bytes = self.text.as_bytes();
         let shown = String::from_utf8_lossy(&bytes[at..(at + 12).min(bytes.len())]).into_owned();
-        format!(
+        Malformed(format!(
             "row {}, column {}: {shown:?} at byte {at} is not a JSON value",
             self.state.row + 1,
             column + 1
-        )
+        ))
     }
 }
 
@@ -732,7 +750,7 @@ mod agrees_with_serde_json {
                 .map(|t| ColumnDecoder::new(*t, chrono_tz::UTC, 4))
                 .collect();
             let error = parse(page.as_bytes(), &columns, &mut decoders).expect_err(rows);
-            assert!(error.contains(says), "{rows}: {error}");
+            assert!(error.to_string().contains(says), "{rows}: {error}");
         }
         let mut decoders: Vec<_> = types
             .iter()
@@ -740,6 +758,6 @@ mod agrees_with_serde_json {
             .collect();
         let error =
             parse(b"{\"data\":[[1,\"\xff\"]]}", &columns, &mut decoders).expect_err("utf-8");
-        assert!(error.contains("not valid UTF-8"), "{error}");
+        assert!(error.to_string().contains("not valid UTF-8"), "{error}");
     }
 }

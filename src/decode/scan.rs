@@ -3,6 +3,8 @@
 //! it for every cell, so it is written for speed: digits eight at a time, Clinger's fast path for
 //! short decimals, strings borrowed from the page unless they hold escapes.
 
+use crate::json::Malformed;
+
 /// Reads the string that opens at `at`: the string (borrowed from `text` when it has no escapes,
 /// else unescaped into `unescaped`) and where it ends.
 #[inline]
@@ -10,11 +12,11 @@ pub(super) fn read_string<'x>(
     text: &'x str,
     at: usize,
     unescaped: &'x mut String,
-) -> Result<(&'x str, usize), String> {
+) -> Result<(&'x str, usize), Malformed> {
     let bytes = text.as_bytes();
     let start = at + 1;
     let Some(found) = memchr::memchr2(b'"', b'\\', &bytes[start..]) else {
-        return Err(format!("the string at byte {at} is not closed"));
+        return Err(Malformed(format!("the string at byte {at} is not closed")));
     };
     let stop = start + found;
     if bytes[stop] == b'"' {
@@ -44,18 +46,18 @@ pub(super) fn read_string<'x>(
                 from = next;
                 c
             }
-            _ => return Err(format!("invalid escape at byte {stop}")),
+            _ => return Err(Malformed(format!("invalid escape at byte {stop}"))),
         };
         unescaped.push(escaped);
         let Some(found) = memchr::memchr2(b'"', b'\\', &bytes[from..]) else {
-            return Err(format!("the string at byte {at} is not closed"));
+            return Err(Malformed(format!("the string at byte {at} is not closed")));
         };
         stop = from + found;
     }
 }
 
 /// Reads `\uXXXX` at `at` (a surrogate pair takes two); the character and where it ends.
-fn read_unicode_escape(bytes: &[u8], at: usize) -> Result<(char, usize), String> {
+fn read_unicode_escape(bytes: &[u8], at: usize) -> Result<(char, usize), Malformed> {
     // Four hex digits, each checked: `u32::from_str_radix` would also take a sign (`\u+041`, found
     // by fuzzing), which JSON does not.
     let hex = |at: usize| -> Option<u32> {
@@ -63,7 +65,7 @@ fn read_unicode_escape(bytes: &[u8], at: usize) -> Result<(char, usize), String>
             Some(value * 16 + char::from(b).to_digit(16)?)
         })
     };
-    let invalid = || format!("invalid \\u escape at byte {at}");
+    let invalid = || Malformed(format!("invalid \\u escape at byte {at}"));
     let first = hex(at + 2).ok_or_else(invalid)?;
     let (code, end) = match first {
         0xD800..=0xDBFF => {
@@ -71,10 +73,14 @@ fn read_unicode_escape(bytes: &[u8], at: usize) -> Result<(char, usize), String>
                 .then(|| hex(at + 8))
                 .flatten()
                 .filter(|low| (0xDC00..=0xDFFF).contains(low))
-                .ok_or_else(|| format!("lone surrogate in a \\u escape at byte {at}"))?;
+                .ok_or_else(|| Malformed(format!("lone surrogate in a \\u escape at byte {at}")))?;
             (0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00), at + 12)
         }
-        0xDC00..=0xDFFF => return Err(format!("lone surrogate in a \\u escape at byte {at}")),
+        0xDC00..=0xDFFF => {
+            return Err(Malformed(format!(
+                "lone surrogate in a \\u escape at byte {at}"
+            )))
+        }
         _ => (first, at + 6),
     };
     Ok((char::from_u32(code).ok_or_else(invalid)?, end))
@@ -100,17 +106,17 @@ pub(super) enum Number<'t> {
 /// standard library's correctly rounded parser (Eisel-Lemire with a big-number fallback), so every
 /// double comes back bit for bit either way.
 #[inline]
-pub(super) fn read_number(text: &str, at: usize) -> Result<(Number<'_>, usize), String> {
+pub(super) fn read_number(text: &str, at: usize) -> Result<(Number<'_>, usize), Malformed> {
     let bytes = text.as_bytes();
     let negative = bytes[at] == b'-';
     let int_start = at + usize::from(negative);
     let (mut mantissa, int_end) = scan_digits(bytes, int_start, 0);
     let int_digits = int_end - int_start;
     let invalid = |end: usize| {
-        format!(
+        Malformed(format!(
             "{:?} at byte {at} is not a JSON number",
             String::from_utf8_lossy(&bytes[at..(end + 1).min(bytes.len())])
-        )
+        ))
     };
     if int_digits == 0 || (int_digits > 1 && bytes[int_start] == b'0') {
         return Err(invalid(int_end));
