@@ -224,24 +224,36 @@ pub(crate) fn is_run_id(name: &str) -> bool {
         && bytes[16] == b'-'
 }
 
+/// A relative path that could reach outside the destination or into tsexport's own files.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{path}' {problem}")]
+pub(crate) struct UnsafePath {
+    path: String,
+    problem: String,
+}
+
 /// Checks a relative, `/`-separated path given by a caller (a table name) or read from a manifest
 /// (a file to delete): no empty, `.` or `..` parts, nothing an object store would have to escape,
 /// and no reserved name at the top, so that it can never reach outside the destination or into
 /// tsexport's own files.
-pub(crate) fn check_relative(path: &str) -> Result<(), String> {
+pub(crate) fn check_relative(path: &str) -> Result<(), UnsafePath> {
+    let unsafe_path = |problem: String| {
+        Err(UnsafePath {
+            path: path.to_string(),
+            problem,
+        })
+    };
     for (index, part) in path.split('/').enumerate() {
         if part.is_empty() || part == "." || part == ".." {
-            return Err(format!("'{path}' has an empty, '.' or '..' part"));
+            return unsafe_path("has an empty, '.' or '..' part".into());
         }
         if part.contains('\\') || PathPart::from(part).as_ref() != part {
-            return Err(format!(
-                "'{path}' has characters that are not safe in object names in '{part}'"
+            return unsafe_path(format!(
+                "has characters that are not safe in object names in '{part}'"
             ));
         }
         if index == 0 && RESERVED_NAMES.contains(&part) {
-            return Err(format!(
-                "'{path}' starts with '{part}', a name tsexport reserves"
-            ));
+            return unsafe_path(format!("starts with '{part}', a name tsexport reserves"));
         }
     }
     Ok(())

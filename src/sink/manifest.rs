@@ -125,16 +125,24 @@ impl Manifest {
 
 impl ManifestTable {
     /// The exact Arrow schema of the table.
-    pub fn arrow_schema(&self) -> Result<SchemaRef, String> {
+    pub fn arrow_schema(&self) -> Result<SchemaRef, BadArrowSchema> {
         serde_json::from_value::<Schema>(self.arrow_schema.clone())
             .map(SchemaRef::new)
-            .map_err(|e| {
-                format!(
-                    "its arrow_schema of table '{}' cannot be read: {e}",
-                    self.name
-                )
+            .map_err(|source| BadArrowSchema {
+                table: self.name.clone(),
+                source,
             })
     }
+}
+
+/// A table's `arrow_schema` in a manifest that does not read as an Arrow schema.
+#[derive(Debug, thiserror::Error)]
+#[error("the arrow_schema of table '{table}' cannot be read: {source}")]
+pub struct BadArrowSchema {
+    /// The table whose schema is broken.
+    pub table: String,
+    /// What the JSON reader said.
+    pub source: serde_json::Error,
 }
 
 /// The readable column list of `schema`.

@@ -30,7 +30,8 @@ pub use encoder::VERSION_KEY;
 pub use error::SinkError;
 pub use layout::{MANIFEST_FILE, STAGING_DIR, SUCCESS_FILE};
 pub use manifest::{
-    read_manifest, Manifest, ManifestColumn, ManifestFile, ManifestTable, MANIFEST_FORMAT_VERSION,
+    read_manifest, BadArrowSchema, Manifest, ManifestColumn, ManifestFile, ManifestTable,
+    MANIFEST_FORMAT_VERSION,
 };
 pub use options::{Codec, FileFormat, InvalidOption, SinkOptions, WriteMode};
 pub use parallel_parquet::ParallelParquetWriter;

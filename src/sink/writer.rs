@@ -14,7 +14,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use serde_json::{Map, Value};
 
-use super::encoder::{Encoder, Encoding};
+use super::encoder::{EncodeError, Encoder, Encoding};
 use super::error::SinkError;
 use super::layout::Target;
 use super::options::{FileFormat, SinkOptions};
@@ -368,14 +368,14 @@ impl TableWriter {
 /// Runs a step of the encoder (CPU-bound) on the blocking pool; a failure names the file `shown`.
 async fn encoding_step<T: Send + 'static>(
     shown: &str,
-    step: impl FnOnce() -> Result<T, String> + Send + 'static,
+    step: impl FnOnce() -> Result<T, EncodeError> + Send + 'static,
 ) -> Result<T, SinkError> {
     tokio::task::spawn_blocking(step)
         .await
         .map_err(|e| SinkError::task("encoder", e))?
-        .map_err(|reason| SinkError::Encode {
+        .map_err(|e| SinkError::Encode {
             path: shown.to_string(),
-            reason,
+            reason: e.to_string(),
         })
 }
 
