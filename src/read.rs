@@ -80,7 +80,9 @@ impl From<ApiError> for ReadError {
 /// What shapes a read besides its source.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
+    /// How pages are fetched: size, requests in flight, what incompleteness is allowed.
     pub pager: PagerConfig,
+    /// Types the user gives for columns; they win over ThoughtSpot's types and the data.
     pub hints: Vec<TypeHint>,
     /// The zone dates are read in; `None` asks the cluster (`session/info`), falling back to UTC.
     pub time_zone: Option<Tz>,
@@ -105,7 +107,9 @@ pub enum TableSource {
 /// A table's facts gathered while reading: what the export's summary and manifest report.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PageStats {
+    /// Pages read so far.
     pub pages: u64,
+    /// Rows handed out so far (overlap rows not counted twice).
     pub rows: u64,
     /// Page bytes as received (JSON).
     pub bytes: u64,
@@ -118,7 +122,9 @@ pub struct PageStats {
 /// A batch and the running facts after it.
 #[derive(Debug, Clone)]
 pub struct DecodedPage {
+    /// The rows of one page.
     pub batch: RecordBatch,
+    /// The read's facts up to and including this page.
     pub stats: PageStats,
 }
 
@@ -138,6 +144,7 @@ impl std::fmt::Debug for RecordBatchStream {
 }
 
 impl RecordBatchStream {
+    /// The Arrow schema every batch has.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
@@ -173,6 +180,7 @@ pub struct Read {
 }
 
 impl Read {
+    /// Replaces all the read options at once.
     pub fn options(mut self, options: ReadOptions) -> Self {
         self.options = options;
         self
@@ -184,11 +192,13 @@ impl Read {
         Ok(self)
     }
 
+    /// Rows asked for per page (1 to 100,000); the server may send fewer.
     pub fn page_size(mut self, rows: u64) -> Self {
         self.options.pager.page_size = rows;
         self
     }
 
+    /// The zone dates are read in, instead of asking the cluster.
     pub fn time_zone(mut self, zone: Tz) -> Self {
         self.options.time_zone = Some(zone);
         self
@@ -249,6 +259,7 @@ pub struct PinboardRead {
 }
 
 impl PinboardRead {
+    /// The viz to read, by GUID.
     pub fn viz(self, viz: impl Into<String>) -> Read {
         Read {
             client: self.client,
@@ -264,7 +275,9 @@ impl PinboardRead {
 /// A viz of a pinboard that holds data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataViz {
+    /// The viz's GUID.
     pub id: String,
+    /// The viz's name as the pinboard shows it.
     pub name: String,
 }
 

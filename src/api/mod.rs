@@ -64,6 +64,7 @@ pub use wire::ParseEnumError;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret so that it is never printed.
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
@@ -96,6 +97,7 @@ pub enum Credentials {
 }
 
 impl Credentials {
+    /// A user name and password (`session/login`).
     pub fn password(username: impl Into<String>, password: Secret) -> Self {
         Credentials::Password {
             username: username.into(),
@@ -103,6 +105,7 @@ impl Credentials {
         }
     }
 
+    /// Trusted authentication: the cluster's secret key is exchanged for a login token for `username`.
     pub fn trusted(username: impl Into<String>, secret_key: Secret) -> Self {
         Credentials::TrustedAuth {
             username: username.into(),
@@ -110,6 +113,7 @@ impl Credentials {
         }
     }
 
+    /// A bearer token obtained elsewhere, sent on every call.
     pub fn bearer(token: Secret) -> Self {
         Credentials::Bearer { token }
     }
@@ -176,10 +180,13 @@ pub const DEFAULT_TOKEN_VALIDITY: Duration = Duration::from_secs(300);
 /// A retry about to happen, for progress reporting and tests.
 #[derive(Debug, Clone)]
 pub struct RetryEvent {
+    /// The call that failed.
     pub endpoint: String,
     /// The attempt that failed, from 1.
     pub attempt: u32,
+    /// How long the client waits before the next attempt.
     pub wait: Duration,
+    /// Why the attempt failed.
     pub error: String,
 }
 
@@ -231,6 +238,7 @@ impl ClientBuilder {
         self
     }
 
+    /// The most a connection may take to open.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -242,11 +250,13 @@ impl ClientBuilder {
         self
     }
 
+    /// How reads are retried: attempts, backoff and the total time allowed.
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
         self
     }
 
+    /// Called before each retry, e.g. to show it.
     pub fn on_retry(mut self, observer: RetryObserver) -> Self {
         self.on_retry = Some(observer);
         self
@@ -346,6 +356,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client of the cluster at `base_url` (`https://host` is enough).
     pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             base_url: base_url.into(),

@@ -13,7 +13,9 @@ mod cells;
 mod infer;
 mod page;
 mod scan;
+/// Schema resolution: hints, ThoughtSpot column types and inference.
 pub mod schema;
+/// The column types and the lattice they widen along.
 pub mod types;
 
 use std::collections::HashMap;
@@ -36,11 +38,15 @@ use page::{Columns, PageFacts};
 /// A value that does not fit its column's type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Misfit {
+    /// The column the value is in.
     pub column: String,
+    /// The column's type the value does not fit.
     pub column_type: ColumnType,
+    /// Where that type came from: a hint calls for a different fix than inference.
     pub type_source: TypeSource,
     /// 0-based row in the whole result.
     pub row: u64,
+    /// The value as it appeared, shortened for messages.
     pub value: String,
     /// The narrowest type that holds this and every other misfit of the column on the page; `None`
     /// when no type does.
@@ -92,6 +98,7 @@ pub struct PageDecoder {
 }
 
 impl PageDecoder {
+    /// A decoder for pages of `schema`.
     pub fn new(schema: TableSchema) -> Self {
         let arrow = schema.arrow();
         let types = schema.types();
@@ -110,10 +117,12 @@ impl PageDecoder {
         }
     }
 
+    /// The schema with where each type came from.
     pub fn schema(&self) -> &TableSchema {
         &self.schema
     }
 
+    /// The Arrow schema of the batches this decoder makes.
     pub fn arrow_schema(&self) -> SchemaRef {
         self.arrow.clone()
     }

@@ -22,6 +22,7 @@ pub enum TypeSource {
 }
 
 impl TypeSource {
+    /// The name used in messages and manifests.
     pub fn as_str(self) -> &'static str {
         match self {
             TypeSource::Hint => "hint",
@@ -38,14 +39,18 @@ pub struct ColumnSpec {
     pub name: String,
     /// The `columnNames` entry as ThoughtSpot sent it.
     pub source_name: String,
+    /// The Arrow-facing type.
     pub column_type: ColumnType,
+    /// Where the type came from.
     pub type_source: TypeSource,
 }
 
 /// The columns of one result, in `columnNames` order, and the zone its dates are read in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableSchema {
+    /// The columns, in result order.
     pub columns: Vec<ColumnSpec>,
+    /// The zone DATE and DATE_TIME values are read in.
     pub time_zone: Tz,
 }
 
@@ -86,6 +91,7 @@ impl TableSchema {
             .collect()
     }
 
+    /// Each column's type, in order.
     pub fn types(&self) -> Vec<ColumnType> {
         self.columns.iter().map(|c| c.column_type).collect()
     }

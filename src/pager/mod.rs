@@ -81,10 +81,13 @@ fn reported(expected: u64) -> String {
 /// One page in order, with where it sits in the result.
 #[derive(Debug, Clone)]
 pub struct PageAt {
+    /// 0-based position of the page in the result.
     pub index: u64,
+    /// The 0-based row of the result the page starts at.
     pub offset: u64,
     /// The page's rows, its overlap row left out.
     pub rows: u64,
+    /// The page's bytes and counters, as the server sent them.
     pub page: Page,
     /// The page's first row repeats the previous page's last ([`Seams::Overlapped`]): the reader
     /// checks that it does and drops it.

@@ -27,10 +27,13 @@ use super::upload::Uploads;
 pub struct WrittenTable {
     /// "" for a single-table export, else the table's folder.
     pub table: String,
+    /// The table's Arrow schema.
     pub schema: SchemaRef,
     /// The files this run wrote (not those an append keeps).
     pub files: Vec<FileReport>,
+    /// Rows in the files this run wrote.
     pub rows: u64,
+    /// Bytes of the files this run wrote.
     pub bytes: u64,
     /// Keys the caller adds to the table's manifest entry (rows expected, sampling ratio, viz id,
     /// ...); an object, empty by default. Keys the manifest itself uses are ignored.
@@ -42,7 +45,9 @@ pub struct WrittenTable {
 pub struct FileReport {
     /// Relative to the destination folder, `/`-separated, as it is once committed.
     pub path: String,
+    /// Rows in the file.
     pub rows: u64,
+    /// Bytes of the file.
     pub bytes: u64,
 }
 

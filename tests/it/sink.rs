@@ -618,7 +618,7 @@ async fn error_if_exists_refuses_a_destination_with_anything_in_it() {
         let message = e.to_string();
         assert!(message.contains(&dest.display().to_string()), "{message}");
         assert!(message.contains("overwrite mode"), "{message}");
-        assert!(message.contains("--mode append"), "{message}");
+        assert!(message.contains("append mode"), "{message}");
         assert_eq!(snapshot(&dest), before);
     }
 }
