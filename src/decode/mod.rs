@@ -4,8 +4,8 @@
 //! and restart, or stop and name it.
 //!
 //! The shape follows arrow-json's reader: one decoder per Arrow type behind one trait
-//! ([`cells::CellDecoder`]), fed by one pass over the page ([`page`]): COMPACT rows (arrays) through
-//! a hand-written scanner ([`scan`]), FULL rows (objects) and object cells through serde. No cell
+//! (`cells::CellDecoder`), fed by one pass over the page (`page.rs`): COMPACT rows (arrays) through
+//! a hand-written scanner (`scan.rs`), FULL rows (objects) and object cells through serde. No cell
 //! becomes a `serde_json::Value`, and doubles keep every bit (serde_json's `float_roundtrip`, and the
 //! scanner hands number text to the same parser).
 

@@ -5,8 +5,8 @@
 //! A run: [`Staging::open`] a [`Destination`] with [`SinkOptions`]; get a [`TableWriter`] per
 //! table from [`Staging::table`] and write batches into it (files rotate by rows or bytes);
 //! finish each table for its [`WrittenTable`]; then [`Staging::commit`] them, or
-//! [`Staging::abort`]. The commit protocol is described in [`commit`]; `--out -` uses
-//! [`StreamWriter`] instead.
+//! [`Staging::abort`]. The commit protocol is described in `src/sink/commit.rs` and
+//! `docs/guarantees.md` (Commit); a stream (the CLI's `--out -`) uses [`StreamWriter`] instead.
 
 mod commit;
 mod destination;
