@@ -3,6 +3,10 @@
 //! pager reads a page's counters this way, and the decoder finds its way to `data`, which it then
 //! parses (and validates) once.
 
+// Public items of a private module: the fuzz crate includes this file by path as a public module
+// (fuzz/src/lib.rs) and calls `top_level` from its target.
+#![allow(unreachable_pub)]
+
 use std::ops::Range;
 
 /// A body that is not the JSON it must be: what is wrong and at which byte (or row and column).

@@ -76,7 +76,7 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    pub fn read(method: Method, endpoint: &'static str) -> Self {
+    pub(super) fn read(method: Method, endpoint: &'static str) -> Self {
         Self {
             endpoint,
             version: Version::V1,
@@ -90,7 +90,7 @@ impl Call {
         }
     }
 
-    pub fn write(method: Method, endpoint: &'static str) -> Self {
+    pub(super) fn write(method: Method, endpoint: &'static str) -> Self {
         Self {
             read: false,
             ..Self::read(method, endpoint)
@@ -99,7 +99,7 @@ impl Call {
 
     /// A v2 read: a POST of `body` as JSON. v2 data and metadata calls are POSTs that change nothing,
     /// so they are retried like any read.
-    pub fn v2(endpoint: &'static str, body: serde_json::Value) -> Self {
+    pub(super) fn v2(endpoint: &'static str, body: serde_json::Value) -> Self {
         Self {
             version: Version::V2,
             body: Body::Json(body),
@@ -109,19 +109,19 @@ impl Call {
 
     /// The endpoint as messages and logs name it: v2 paths carry a `v2/` prefix, since some
     /// (`searchdata`) exist in both APIs.
-    pub fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         match self.version {
             Version::V1 => self.endpoint.to_string(),
             Version::V2 => format!("v2/{}", self.endpoint),
         }
     }
 
-    pub fn query(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(super) fn query(mut self, name: &str, value: impl Into<String>) -> Self {
         self.query.push((name.to_string(), value.into()));
         self
     }
 
-    pub fn form(mut self, fields: Vec<(String, String)>) -> Self {
+    pub(super) fn form(mut self, fields: Vec<(String, String)>) -> Self {
         self.body = Body::Form(fields);
         self
     }
@@ -175,7 +175,7 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
-    pub fn new(
+    pub(super) fn new(
         http: reqwest::Client,
         root: String,
         credentials: Option<Credentials>,
@@ -205,16 +205,16 @@ impl Transport {
         }
     }
 
-    pub fn root(&self) -> &str {
+    pub(super) fn root(&self) -> &str {
         &self.root
     }
 
     /// How reads are retried, for callers that retry more than one request (a download into a file).
-    pub fn retry_config(&self) -> &RetryConfig {
+    pub(super) fn retry_config(&self) -> &RetryConfig {
         &self.retry
     }
 
-    pub fn url(&self, version: Version, endpoint: &str) -> String {
+    pub(super) fn url(&self, version: Version, endpoint: &str) -> String {
         match version {
             Version::V1 => format!("{}/tspublic/v1/{endpoint}", self.root),
             Version::V2 => format!("{}/api/rest/2.0/{endpoint}", self.origin()),
@@ -222,22 +222,22 @@ impl Transport {
     }
 
     /// `https://host`: the root without `/callosum/v1`.
-    pub fn origin(&self) -> &str {
+    pub(super) fn origin(&self) -> &str {
         self.root.strip_suffix("/callosum/v1").unwrap_or(&self.root)
     }
 
-    pub fn credentials(&self) -> Option<&Credentials> {
+    pub(super) fn credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()
     }
 
     /// Sends `call` and returns the successful response, with its body unread.
-    pub async fn send(&self, call: &Call) -> Result<Response, Error> {
+    pub(super) async fn send(&self, call: &Call) -> Result<Response, Error> {
         self.with_retries(call, |response| async move { Ok(response) })
             .await
     }
 
     /// Sends `call` and reads the whole body, retrying reads whose body breaks off.
-    pub async fn send_for_bytes(
+    pub(super) async fn send_for_bytes(
         &self,
         call: &Call,
     ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
@@ -259,7 +259,7 @@ impl Transport {
     }
 
     /// Sends `call` and decodes a JSON body.
-    pub async fn send_for_json<T: serde::de::DeserializeOwned>(
+    pub(super) async fn send_for_json<T: serde::de::DeserializeOwned>(
         &self,
         call: &Call,
     ) -> Result<T, Error> {
@@ -440,17 +440,21 @@ impl Transport {
     }
 
     /// Ends the local session; the next call signs in again.
-    pub async fn take_session(&self) -> Option<Secret> {
+    pub(super) async fn take_session(&self) -> Option<Secret> {
         self.session.lock().await.take()
     }
 
     /// Forgets the v2 token this client fetched (never one the user gave); the next v2 call fetches
     /// another.
-    pub async fn take_token(&self) -> Option<Secret> {
+    pub(super) async fn take_token(&self) -> Option<Secret> {
         self.token.lock().await.take().map(|t| t.secret().clone())
     }
 
-    pub async fn send_once(&self, call: &Call, pass: Option<&Pass>) -> Result<Response, Failure> {
+    pub(super) async fn send_once(
+        &self,
+        call: &Call,
+        pass: Option<&Pass>,
+    ) -> Result<Response, Failure> {
         let mut request = self
             .http
             .request(call.method.clone(), self.url(call.version, call.endpoint))

@@ -25,7 +25,7 @@ pub struct ColumnDetail {
 /// The first value of a column that did not fit its type, with the type that holds every misfit of
 /// the page (`None` when no type does).
 #[derive(Debug, Clone, PartialEq)]
-pub struct FirstMisfit {
+pub(super) struct FirstMisfit {
     /// 0-based row within the page.
     pub row: u64,
     /// The value as it appeared, shortened for messages.
@@ -35,7 +35,7 @@ pub struct FirstMisfit {
 
 /// What a pass over a page found besides the cells it handed to the decoders.
 #[derive(Debug, Default)]
-pub struct PageFacts {
+pub(super) struct PageFacts {
     pub column_names: Option<Vec<String>>,
     pub column_details: Option<Vec<ColumnDetail>>,
     pub rows: usize,
@@ -45,7 +45,7 @@ pub struct PageFacts {
 
 /// Column types and FULL-row lookup for a pass.
 #[derive(Debug)]
-pub struct Columns<'a> {
+pub(super) struct Columns<'a> {
     pub types: &'a [ColumnType],
     /// `columnNames` entry -> column index, for FULL rows. With duplicate names the later column
     /// wins, as a FULL object keeps the later value (wire-protocol §7 Q23).
@@ -59,7 +59,7 @@ pub struct Columns<'a> {
 /// `RowScanner`, a hand-written scanner for the rows' common shape (arrays of scalars) that is
 /// about twice as fast as driving serde cell by cell; FULL rows and object or array cells, which are
 /// rare, are cut out and handed to serde.
-pub fn parse<D: CellDecoder>(
+pub(super) fn parse<D: CellDecoder>(
     bytes: &[u8],
     columns: &Columns<'_>,
     decoders: &mut [D],

@@ -90,7 +90,7 @@ impl<W: Write + Send> Encoder<W> {
     /// Starts a file: writes what comes before the first batch (magic bytes, schema, CSV header).
     /// `metadata` goes into the file where the format has a place for it (Parquet key-value
     /// metadata, the Arrow IPC file footer), with `tsexport.version` added.
-    pub fn new(
+    pub(super) fn new(
         encoding: Encoding,
         out: W,
         schema: &SchemaRef,
@@ -137,7 +137,7 @@ impl<W: Write + Send> Encoder<W> {
         }
     }
 
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), EncodeError> {
+    pub(super) fn write(&mut self, batch: &RecordBatch) -> Result<(), EncodeError> {
         match self {
             Encoder::Parquet(writer) => writer.write(batch).map_err(EncodeError::from),
             Encoder::ArrowFile(writer) => writer.write(batch).map_err(EncodeError::from),
@@ -148,7 +148,7 @@ impl<W: Write + Send> Encoder<W> {
 
     /// Bytes encoded but not yet handed to `W` (the Parquet row group in progress), so that file
     /// rotation by size counts them.
-    pub fn buffered_bytes(&self) -> u64 {
+    pub(super) fn buffered_bytes(&self) -> u64 {
         match self {
             Encoder::Parquet(writer) => writer.in_progress_size() as u64,
             _ => 0,
@@ -156,7 +156,7 @@ impl<W: Write + Send> Encoder<W> {
     }
 
     /// Writes what ends the file (last row group, footer, end-of-stream marker) and gives `W` back.
-    pub fn finish(self) -> Result<W, EncodeError> {
+    pub(super) fn finish(self) -> Result<W, EncodeError> {
         match self {
             Encoder::Parquet(writer) => writer.into_inner().map_err(EncodeError::from),
             Encoder::ArrowFile(writer) => writer.into_inner().map_err(EncodeError::from),

@@ -52,7 +52,7 @@ pub(crate) struct Target {
 impl Target {
     /// Resolves `destination` for an export with `options`, refusing what a single-file
     /// destination cannot do.
-    pub fn for_writing(
+    pub(crate) fn for_writing(
         destination: &Destination,
         options: &SinkOptions,
     ) -> Result<Target, SinkError> {
@@ -82,7 +82,7 @@ impl Target {
 
     /// Resolves `destination`: a path whose last part ends in `.parquet`, `.arrow` or `.csv` is a
     /// single file, anything else a folder.
-    pub fn for_reading(destination: &Destination) -> Result<Target, SinkError> {
+    pub(crate) fn for_reading(destination: &Destination) -> Result<Target, SinkError> {
         let shown = destination.to_string();
         let (storage, layout) = match destination {
             Destination::Local(path) => on_disk(path),
@@ -142,7 +142,7 @@ impl Target {
     }
 
     /// The staging folder of all runs for this destination.
-    pub fn staging_base(&self) -> String {
+    pub(crate) fn staging_base(&self) -> String {
         match &self.layout {
             Layout::Folder => STAGING_DIR.to_string(),
             Layout::File { name } => join(STAGING_DIR, name),
@@ -150,22 +150,22 @@ impl Target {
     }
 
     /// The staging folder of one run.
-    pub fn run_dir(&self, run_id: &str) -> String {
+    pub(crate) fn run_dir(&self, run_id: &str) -> String {
         join(&self.staging_base(), run_id)
     }
 
     /// Where a file that will end up at `final_path` is written first.
-    pub fn staged(&self, run_id: &str, final_path: &str) -> String {
+    pub(crate) fn staged(&self, run_id: &str, final_path: &str) -> String {
         join(&self.run_dir(run_id), final_path)
     }
 
     /// The staged manifest: once it exists, the run is committed and rolls forward.
-    pub fn staged_manifest(&self, run_id: &str) -> String {
+    pub(crate) fn staged_manifest(&self, run_id: &str) -> String {
         join(&self.run_dir(run_id), MANIFEST_FILE)
     }
 
     /// The manifest readers look for.
-    pub fn manifest_path(&self) -> String {
+    pub(crate) fn manifest_path(&self) -> String {
         match &self.layout {
             Layout::Folder => MANIFEST_FILE.to_string(),
             Layout::File { name } => format!("{name}.manifest.json"),
@@ -173,7 +173,7 @@ impl Target {
     }
 
     /// The `_SUCCESS` marker; a single file has none.
-    pub fn success_path(&self) -> Option<String> {
+    pub(crate) fn success_path(&self) -> Option<String> {
         match &self.layout {
             Layout::Folder => Some(SUCCESS_FILE.to_string()),
             Layout::File { .. } => None,
@@ -181,7 +181,7 @@ impl Target {
     }
 
     /// The manifest at `rel`, parsed, if there is one.
-    pub async fn read_manifest(&self, rel: &str) -> Result<Option<Manifest>, SinkError> {
+    pub(crate) async fn read_manifest(&self, rel: &str) -> Result<Option<Manifest>, SinkError> {
         match self.storage.read(rel).await? {
             Some(bytes) => Manifest::from_json(&bytes, &self.storage.describe(rel)).map(Some),
             None => Ok(None),

@@ -64,7 +64,7 @@ pub(crate) struct RunContext {
 
 impl RunContext {
     /// The tables handed out and not aborted.
-    pub fn tables(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+    pub(crate) fn tables(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         self.tables.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -94,12 +94,12 @@ pub(crate) enum FileNames {
 
 impl FileNames {
     /// The path of part `index` of the table in `folder`.
-    pub fn part(folder: &str, index: u32, extension: &str) -> String {
+    pub(crate) fn part(folder: &str, index: u32, extension: &str) -> String {
         join(folder, &format!("part-{index:05}.{extension}"))
     }
 
     /// The index of a part file name (`part-00012.parquet` is 12).
-    pub fn index_of(file_name: &str) -> Option<u32> {
+    pub(crate) fn index_of(file_name: &str) -> Option<u32> {
         let rest = file_name.strip_prefix("part-")?;
         let digits = rest.split('.').next()?;
         if digits.len() < 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
