@@ -16,6 +16,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -52,7 +54,10 @@ pub enum ReadError {
     /// Values that do not fit their columns (the first of each column on one page). The export widens
     /// the types and restarts; a stream, or an export with `DriftPolicy::Fail`, stops here.
     #[error("{}. {}", misfits[0], advice_for(&misfits[0]))]
-    Misfits { misfits: Vec<Misfit> },
+    Misfits {
+        /// The first misfit of each column that has one.
+        misfits: Vec<Misfit>,
+    },
     /// The read cannot be made as configured (an Answer through v1, a time zone the cluster will
     /// not tell).
     #[error("{0}")]
@@ -94,10 +99,13 @@ pub struct ReadOptions {
 /// Where a table's pages come from.
 #[derive(Debug, Clone)]
 pub enum TableSource {
+    /// A search over one worksheet, view or table.
     Search(SearchRequest),
     /// One viz of a pinboard (a liveboard, in v2).
     Viz {
+        /// The pinboard's GUID.
         pinboard: String,
+        /// The viz's GUID.
         viz: String,
     },
     /// A saved Answer: REST v2 only.

@@ -9,6 +9,8 @@
 //! it below what was asked), and only then are later pages requested ahead, so the offsets asked for
 //! are always the ones the server will page by.
 
+#![warn(missing_docs)]
+
 mod seam;
 
 use std::sync::Arc;
@@ -52,18 +54,25 @@ pub const MAX_PAGE_SIZE: u64 = 100_000;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PagerError {
+    /// A call failed (after its retries).
     #[error(transparent)]
     Api(#[from] ApiError),
     /// The data cannot be trusted to be all of the result.
     #[error("incomplete result: {reason} ({received} rows received{}). Nothing is wrong with your query; re-run it, add a 'sort by' so pages are stable, or allow incomplete results (the `allow_incomplete` setting) to accept it", reported(*.expected))]
     Incomplete {
+        /// The most rows the server reported (0 when it reported none).
         expected: u64,
+        /// The rows received.
         received: u64,
+        /// What showed that rows are missing.
         reason: String,
     },
     /// ThoughtSpot sampled the result.
     #[error("sampled result: ThoughtSpot returned samplingRatio {ratio}, so rows are missing. Narrow the search, or allow sampled results (the `allow_sampled` setting) to accept it")]
-    Sampled { ratio: f64 },
+    Sampled {
+        /// The lowest `samplingRatio` seen.
+        ratio: f64,
+    },
     /// The configuration cannot page.
     #[error("invalid paging settings: {0}")]
     Config(String),
