@@ -9,6 +9,8 @@
 //! becomes a `serde_json::Value`, and doubles keep every bit (serde_json's `float_roundtrip`, and the
 //! scanner hands number text to the same parser).
 
+#![warn(missing_docs)]
+
 mod cells;
 mod infer;
 mod page;
@@ -73,17 +75,28 @@ impl fmt::Display for Misfit {
 pub enum DecodeError {
     /// Not a data page, or broken JSON.
     #[error("the data page at row {} is not valid: {reason}", first_row.saturating_add(1))]
-    Malformed { first_row: u64, reason: String },
+    Malformed {
+        /// The 0-based row of the result the page starts at.
+        first_row: u64,
+        /// What is wrong, and where in the page.
+        reason: String,
+    },
     /// The page's `columnNames` differ from the first page's.
     #[error("the columns changed while paging: the first page had [{}], the page at row {} has [{}]. Re-run the export", expected.join(", "), first_row.saturating_add(1), found.join(", "))]
     ColumnsChanged {
+        /// The 0-based row of the result the page starts at.
         first_row: u64,
+        /// The first page's column names.
         expected: Vec<String>,
+        /// This page's column names.
         found: Vec<String>,
     },
     /// Values that do not fit their column's type (one per column, the first found).
     #[error("{}", misfits.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Misfits { misfits: Vec<Misfit> },
+    Misfits {
+        /// The first misfit of each column that has one.
+        misfits: Vec<Misfit>,
+    },
 }
 
 /// Decodes the pages of one result with a fixed schema.

@@ -17,7 +17,9 @@ use crate::json::{self, Malformed};
 /// A `columnDetails` entry (9.10+): a result column and its ThoughtSpot type.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ColumnDetail {
+    /// The column name.
     pub name: String,
+    /// ThoughtSpot's type (`INT64`, `DATE`, `VARCHAR`, ...).
     #[serde(alias = "dataType")]
     pub data_type: String,
 }

@@ -134,7 +134,9 @@ pub fn unique_names(column_names: &[String]) -> Vec<String> {
 /// `--type "Order Date=date"`: a column name and the type it must have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeHint {
+    /// The column, by its name in the result.
     pub column: String,
+    /// The type it must have.
     pub column_type: ColumnType,
 }
 
@@ -142,14 +144,27 @@ pub struct TypeHint {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum HintError {
+    /// The hint is not `COLUMN=TYPE`.
     #[error("type hint '{0}' has no '=': write it as COLUMN=TYPE, e.g. \"Order Date=date\"")]
     NoEquals(String),
     #[error("type hint for '{column}': {source}")]
-    BadType { column: String, source: BadType },
+    /// The type is not one tsexport knows.
+    BadType {
+        /// The hinted column.
+        column: String,
+        /// Why the type does not parse.
+        source: BadType,
+    },
     #[error(
         "type hint for '{column}' matches no column of the result; its columns are: {columns}"
     )]
-    NoSuchColumn { column: String, columns: String },
+    /// No column of the result has the hinted name.
+    NoSuchColumn {
+        /// The hinted column.
+        column: String,
+        /// The result's columns, for the message.
+        columns: String,
+    },
 }
 
 impl FromStr for TypeHint {
@@ -175,7 +190,9 @@ impl FromStr for TypeHint {
 /// A ThoughtSpot column and its `dataType`, from `metadata/details` or a page's `columnDetails`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnMetadata {
+    /// The column name.
     pub name: String,
+    /// ThoughtSpot's type (`INT64`, `DATE`, `VARCHAR`, ...).
     pub data_type: String,
 }
 
