@@ -43,7 +43,9 @@ pub struct Committed {
     pub manifest_path: String,
     /// Rows and bytes this run wrote (an append's earlier files not included).
     pub rows: u64,
+    /// Bytes of the files this run wrote.
     pub bytes: u64,
+    /// The run's id, as the manifest records it.
     pub run_id: String,
 }
 

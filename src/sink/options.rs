@@ -90,6 +90,7 @@ impl fmt::Display for FileFormat {
 pub enum Codec {
     /// Zstandard at a level from 1 (fastest) to 22 (smallest); 3 by default.
     Zstd(i32),
+    /// Snappy: fast, larger files.
     Snappy,
     /// LZ4 in the `LZ4_RAW` framing that current Parquet readers expect.
     Lz4,

@@ -95,6 +95,7 @@ impl<W: Write> StreamWriter<W> {
         })
     }
 
+    /// Encodes `batch` and writes it to the stream.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
         self.encoder
             .write(batch)
