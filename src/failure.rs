@@ -2,6 +2,8 @@
 //! configuration, the credentials, retrying later, or looking at the data. The CLI maps each kind to
 //! an exit code; job reports name it beside the message.
 
+#![warn(missing_docs)]
+
 use serde::Serialize;
 
 /// The kind of a failure.
@@ -14,8 +16,11 @@ pub enum FailureKind {
     Auth,
     /// The data is incomplete: fewer rows than reported, pages that moved, or a sampled result.
     Incomplete,
-    /// The cluster or the network failed after retries, or sent a broken page.
+    /// The cluster or the network failed after retries (or the cluster sent no page): retrying
+    /// later may succeed.
     Server,
-    /// Anything else: a value that does not fit under `on_drift = "fail"`, storage errors.
+    /// Anything else: a value that does not fit under `on_drift = "fail"`, storage errors, a
+    /// response or page tsexport cannot read (retrying brings the same bytes back, so it needs a
+    /// person to look, not a later run), a fault of tsexport itself.
     Other,
 }

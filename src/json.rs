@@ -3,10 +3,19 @@
 //! pager reads a page's counters this way, and the decoder finds its way to `data`, which it then
 //! parses (and validates) once.
 
+// Public items of a private module: the fuzz crate includes this file by path as a public module
+// (fuzz/src/lib.rs) and calls `top_level` from its target.
+#![allow(unreachable_pub)]
+
 use std::ops::Range;
 
+/// A body that is not the JSON it must be: what is wrong and at which byte (or row and column).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(pub(crate) String);
+
 /// The top-level `(key, value byte range)` pairs of the JSON object in `bytes`, in order.
-pub fn top_level(bytes: &[u8]) -> Result<Vec<(String, Range<usize>)>, String> {
+pub fn top_level(bytes: &[u8]) -> Result<Vec<(String, Range<usize>)>, Malformed> {
     let mut entries = Vec::new();
     walk_object(bytes, |key, start| {
         let end = skip_value(bytes, start)?;
@@ -20,11 +29,11 @@ pub fn top_level(bytes: &[u8]) -> Result<Vec<(String, Range<usize>)>, String> {
 /// offset where its value starts, and returns the offset where the value ends.
 pub fn walk_object(
     bytes: &[u8],
-    mut value: impl FnMut(&str, usize) -> Result<usize, String>,
-) -> Result<(), String> {
+    mut value: impl FnMut(&str, usize) -> Result<usize, Malformed>,
+) -> Result<(), Malformed> {
     let mut at = skip_space(bytes, 0);
     if bytes.get(at) != Some(&b'{') {
-        return Err("the body is not a JSON object".into());
+        return Err(Malformed("the body is not a JSON object".into()));
     }
     at = skip_space(bytes, at + 1);
     if bytes.get(at) == Some(&b'}') {
@@ -32,34 +41,34 @@ pub fn walk_object(
     }
     loop {
         if bytes.get(at) != Some(&b'"') {
-            return Err(format!("expected a key at byte {at}"));
+            return Err(Malformed(format!("expected a key at byte {at}")));
         }
         let key_end = skip_string(bytes, at)?;
         let key: String = serde_json::from_slice(&bytes[at..key_end])
-            .map_err(|e| format!("a key at byte {at} is not valid: {e}"))?;
+            .map_err(|e| Malformed(format!("a key at byte {at} is not valid: {e}")))?;
         at = skip_space(bytes, key_end);
         if bytes.get(at) != Some(&b':') {
-            return Err(format!("expected ':' at byte {at}"));
+            return Err(Malformed(format!("expected ':' at byte {at}")));
         }
         let end = value(&key, skip_space(bytes, at + 1))?;
         at = skip_space(bytes, end);
         match bytes.get(at) {
             Some(b',') => at = skip_space(bytes, at + 1),
             Some(b'}') => return end_of_body(bytes, at),
-            _ => return Err(format!("expected ',' or '}}' at byte {at}")),
+            _ => return Err(Malformed(format!("expected ',' or '}}' at byte {at}"))),
         }
     }
 }
 
 /// Checks that nothing but white space follows the object that closes at `at`.
-fn end_of_body(bytes: &[u8], at: usize) -> Result<(), String> {
+fn end_of_body(bytes: &[u8], at: usize) -> Result<(), Malformed> {
     if skip_space(bytes, at + 1) == bytes.len() {
         Ok(())
     } else {
-        Err(format!(
+        Err(Malformed(format!(
             "unexpected bytes after the object at byte {}",
             at + 1
-        ))
+        )))
     }
 }
 
@@ -73,7 +82,7 @@ pub fn skip_space(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// The end of the string that opens at `at`.
-pub fn skip_string(bytes: &[u8], at: usize) -> Result<usize, String> {
+pub fn skip_string(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
     let mut i = at + 1;
     while let Some(found) = memchr::memchr2(b'"', b'\\', &bytes[i.min(bytes.len())..]) {
         let pos = i + found;
@@ -82,13 +91,13 @@ pub fn skip_string(bytes: &[u8], at: usize) -> Result<usize, String> {
         }
         i = pos + 2;
     }
-    Err(format!("the string at byte {at} is not closed"))
+    Err(Malformed(format!("the string at byte {at} is not closed")))
 }
 
 /// The end of the value that starts at `at`. An array's end is found by counting only `[` and `]`
 /// outside strings (an object's, `{` and `}`): in JSON each kind is balanced on its own, so the
 /// other kind can be passed over, and `memchr3` finds the next byte that matters with SIMD.
-pub fn skip_value(bytes: &[u8], at: usize) -> Result<usize, String> {
+pub fn skip_value(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
     let (open, close) = match bytes.get(at) {
         Some(b'"') => return skip_string(bytes, at),
         Some(b'[') => (b'[', b']'),
@@ -99,12 +108,12 @@ pub fn skip_value(bytes: &[u8], at: usize) -> Result<usize, String> {
                 .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t'))
                 .map_or(bytes.len(), |n| at + n);
             return if end == at {
-                Err(format!("expected a value at byte {at}"))
+                Err(Malformed(format!("expected a value at byte {at}")))
             } else {
                 Ok(end)
             };
         }
-        None => return Err("the body ends where a value should be".into()),
+        None => return Err(Malformed("the body ends where a value should be".into())),
     };
     let mut depth = 0usize;
     let mut i = at;
@@ -125,15 +134,15 @@ pub fn skip_value(bytes: &[u8], at: usize) -> Result<usize, String> {
         }
         i = pos + 1;
     }
-    Err(format!("the value at byte {at} is not closed"))
+    Err(Malformed(format!("the value at byte {at} is not closed")))
 }
 
 /// The byte ranges of the elements of the JSON array that `range` of `bytes` holds (v2 pages put
 /// their data blocks in `contents[]`).
-pub fn array_items(bytes: &[u8], range: Range<usize>) -> Result<Vec<Range<usize>>, String> {
+pub fn array_items(bytes: &[u8], range: Range<usize>) -> Result<Vec<Range<usize>>, Malformed> {
     let mut at = skip_space(bytes, range.start);
     if at >= range.end || bytes[at] != b'[' {
-        return Err(format!("expected an array at byte {at}"));
+        return Err(Malformed(format!("expected an array at byte {at}")));
     }
     let mut items = Vec::new();
     at = skip_space(bytes, at + 1);
@@ -143,14 +152,17 @@ pub fn array_items(bytes: &[u8], range: Range<usize>) -> Result<Vec<Range<usize>
     loop {
         let end = skip_value(bytes, at)?;
         if end > range.end {
-            return Err(format!("the array at byte {} is not closed", range.start));
+            return Err(Malformed(format!(
+                "the array at byte {} is not closed",
+                range.start
+            )));
         }
         items.push(at..end);
         at = skip_space(bytes, end);
         match bytes.get(at) {
             Some(b',') => at = skip_space(bytes, at + 1),
             Some(b']') => return Ok(items),
-            _ => return Err(format!("expected ',' or ']' at byte {at}")),
+            _ => return Err(Malformed(format!("expected ',' or ']' at byte {at}"))),
         }
     }
 }

@@ -28,6 +28,8 @@
 //! its `emulator` and `demo` commands, and `default-features = false` leaves it (and axum) out.
 
 #![warn(missing_debug_implementations)]
+#![warn(unreachable_pub)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 /// The version written into manifests and `User-Agent` headers.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

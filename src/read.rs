@@ -16,6 +16,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -36,21 +38,42 @@ use crate::decode::{
 };
 use crate::pager::{self, PageAt, PagerConfig, PagerError};
 
-/// Why reading stopped.
+/// Why reading stopped. [`ReadError::kind`] sorts it for exit codes and reports.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReadError {
+    /// Fetching the pages failed, or they are incomplete.
     #[error(transparent)]
     Pager(#[from] PagerError),
+    /// A page could not be decoded.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// A type hint does not parse or does not name a column.
     #[error(transparent)]
     Hint(#[from] HintError),
     /// Values that do not fit their columns (the first of each column on one page). The export widens
-    /// the types and restarts; a stream, or `--on-drift fail`, stops here.
+    /// the types and restarts; a stream, or an export with `DriftPolicy::Fail`, stops here.
     #[error("{}. {}", misfits[0], advice_for(&misfits[0]))]
-    Misfits { misfits: Vec<Misfit> },
+    Misfits {
+        /// The first misfit of each column that has one.
+        misfits: Vec<Misfit>,
+    },
+    /// The read cannot be made as configured (an Answer through v1, a time zone the cluster will
+    /// not tell).
     #[error("{0}")]
     Config(String),
+    /// The server answered the first page's call with no page at all.
+    #[error("the server sent no page: the first call of the read ended without one")]
+    NoPage,
+    /// A task of the read stopped without an answer (a panic or a runtime shutdown): a fault of
+    /// tsexport, not of the configuration or the server.
+    #[error("{task} failed unexpectedly: {reason}")]
+    Internal {
+        /// What was running.
+        task: &'static str,
+        /// Why it stopped, as the runtime or Arrow said it.
+        reason: String,
+    },
 }
 
 impl From<ApiError> for ReadError {
@@ -62,7 +85,9 @@ impl From<ApiError> for ReadError {
 /// What shapes a read besides its source.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
+    /// How pages are fetched: size, requests in flight, what incompleteness is allowed.
     pub pager: PagerConfig,
+    /// Types the user gives for columns; they win over ThoughtSpot's types and the data.
     pub hints: Vec<TypeHint>,
     /// The zone dates are read in; `None` asks the cluster (`session/info`), falling back to UTC.
     pub time_zone: Option<Tz>,
@@ -74,10 +99,13 @@ pub struct ReadOptions {
 /// Where a table's pages come from.
 #[derive(Debug, Clone)]
 pub enum TableSource {
+    /// A search over one worksheet, view or table.
     Search(SearchRequest),
     /// One viz of a pinboard (a liveboard, in v2).
     Viz {
+        /// The pinboard's GUID.
         pinboard: String,
+        /// The viz's GUID.
         viz: String,
     },
     /// A saved Answer: REST v2 only.
@@ -87,7 +115,9 @@ pub enum TableSource {
 /// A table's facts gathered while reading: what the export's summary and manifest report.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PageStats {
+    /// Pages read so far.
     pub pages: u64,
+    /// Rows handed out so far (overlap rows not counted twice).
     pub rows: u64,
     /// Page bytes as received (JSON).
     pub bytes: u64,
@@ -100,7 +130,9 @@ pub struct PageStats {
 /// A batch and the running facts after it.
 #[derive(Debug, Clone)]
 pub struct DecodedPage {
+    /// The rows of one page.
     pub batch: RecordBatch,
+    /// The read's facts up to and including this page.
     pub stats: PageStats,
 }
 
@@ -120,6 +152,7 @@ impl std::fmt::Debug for RecordBatchStream {
 }
 
 impl RecordBatchStream {
+    /// The Arrow schema every batch has.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
@@ -155,6 +188,7 @@ pub struct Read {
 }
 
 impl Read {
+    /// Replaces all the read options at once.
     pub fn options(mut self, options: ReadOptions) -> Self {
         self.options = options;
         self
@@ -166,11 +200,13 @@ impl Read {
         Ok(self)
     }
 
+    /// Rows asked for per page (1 to 100,000); the server may send fewer.
     pub fn page_size(mut self, rows: u64) -> Self {
         self.options.pager.page_size = rows;
         self
     }
 
+    /// The zone dates are read in, instead of asking the cluster.
     pub fn time_zone(mut self, zone: Tz) -> Self {
         self.options.time_zone = Some(zone);
         self
@@ -231,6 +267,7 @@ pub struct PinboardRead {
 }
 
 impl PinboardRead {
+    /// The viz to read, by GUID.
     pub fn viz(self, viz: impl Into<String>) -> Read {
         Read {
             client: self.client,
@@ -246,7 +283,9 @@ impl PinboardRead {
 /// A viz of a pinboard that holds data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataViz {
+    /// The viz's GUID.
     pub id: String,
+    /// The viz's name as the pinboard shows it.
     pub name: String,
 }
 
@@ -267,7 +306,7 @@ pub async fn pinboard_vizzes(client: &Client, pinboard: &str) -> Result<Vec<Data
             })
             .collect(),
         ApiVersion::V2 => client
-            .liveboard_page(&PinboardRequest::new(pinboard), 0, 1)
+            .liveboard_page_v2(&PinboardRequest::new(pinboard), 0, 1)
             .await?
             .into_iter()
             .map(|block| DataViz {
@@ -292,8 +331,8 @@ pub async fn cluster_time_zone(client: &Client) -> Result<Tz, ReadError> {
         {
             return Err(ReadError::Config(format!(
                 "cannot read the cluster's time zone: {error}. Through REST v2 it comes from the v1 \
-                 call session/info, which this cluster refused; give the zone with --time-zone \
-                 (time_zone in a job file)"
+                 call session/info, which this cluster refused; give the zone (the `time_zone` \
+                 setting, ReadOptions::time_zone)"
             )));
         }
         Err(error) => return Err(error.into()),
@@ -303,7 +342,7 @@ pub async fn cluster_time_zone(client: &Client) -> Result<Tz, ReadError> {
         _ => {
             tracing::warn!(
                 zone = ?info.timezone,
-                "the cluster reports no time zone this build knows; reading dates in UTC (set one with --time-zone)"
+                "the cluster reports no time zone this build knows; reading dates in UTC (set the `time_zone` setting)"
             );
             Tz::UTC
         }
@@ -371,7 +410,7 @@ fn page_stream(
             if api == ApiVersion::V1 {
                 return Err(ReadError::Config(format!(
                     "answer '{}': saved Answers can only be read through REST API v2, and this \
-                     export reads through v1. Use --api v2 (or auto, on a cluster that serves v2)",
+                     export reads through v1. Read through v2 (the `api` setting: v2, or auto on a cluster that serves v2)",
                     request.answer
                 )));
             }
@@ -393,13 +432,16 @@ pub async fn open(
     let mut pages = page_stream(client, source, options.pager.clone(), api)?;
     let first = match pages.next().await {
         Some(page) => page?,
-        None => return Err(ReadError::Config("the server sent no page".into())),
+        None => return Err(ReadError::NoPage),
     };
     let names = first.page.counters.column_names.clone();
     let bytes = first.page.bytes.clone();
     let facts = tokio::task::spawn_blocking(move || first_page(&bytes, &names))
         .await
-        .map_err(|e| ReadError::Config(format!("decoding stopped: {e}")))??;
+        .map_err(|e| ReadError::Internal {
+            task: "a decode task",
+            reason: e.to_string(),
+        })??;
     let mut table = resolve(
         &first.page.counters.column_names,
         &options.hints,
@@ -435,7 +477,10 @@ pub async fn open(
                 let first_row = page.offset - u64::from(page.overlap);
                 let batch = tokio::task::spawn_blocking(move || decoder.decode(&bytes, first_row))
                     .await
-                    .map_err(|e| ReadError::Config(format!("decoding stopped: {e}")))?;
+                    .map_err(|e| ReadError::Internal {
+                        task: "a decode task",
+                        reason: e.to_string(),
+                    })?;
                 Ok::<_, ReadError>((page, batch))
             }
         })
@@ -519,8 +564,12 @@ impl Seam {
         if batch.num_rows() > 0 {
             let last = batch.slice(batch.num_rows() - 1, 1);
             self.last_row = Some(
-                arrow_select::concat::concat_batches(&last.schema(), [&last])
-                    .map_err(|e| ReadError::Config(format!("keeping the last row: {e}")))?,
+                arrow_select::concat::concat_batches(&last.schema(), [&last]).map_err(|e| {
+                    ReadError::Internal {
+                        task: "keeping the last row",
+                        reason: e.to_string(),
+                    }
+                })?,
             );
         }
         Ok(batch)
@@ -551,14 +600,14 @@ fn run_ahead<T: Send + 'static>(
 }
 
 /// What the user can do about a value that does not fit.
-pub fn advice_for(misfit: &Misfit) -> String {
+fn advice_for(misfit: &Misfit) -> String {
     match (misfit.type_source, misfit.widened) {
         (TypeSource::Hint, _) => format!(
             "Change or drop the type hint for '{}'",
             misfit.column
         ),
         (_, Some(wider)) => format!(
-            "Add a type hint such as --type \"{}={wider}\", or let the export widen the column (--on-drift widen)",
+            "Add a type hint such as \"{}={wider}\", or let the export widen the column (`on_drift` widen)",
             misfit.column
         ),
         (_, None) => format!(
@@ -580,9 +629,67 @@ impl ReadError {
             ReadError::Pager(PagerError::Config(_)) | ReadError::Hint(_) | ReadError::Config(_) => {
                 K::Usage
             }
+            ReadError::NoPage => K::Server,
+            ReadError::Internal { .. } => K::Other,
             // A page tsexport cannot read, as any other response it cannot read (`api::Error::Decode`).
             ReadError::Decode(_) => K::Other,
             ReadError::Misfits { .. } => K::Other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::FailureKind;
+
+    /// A scheduler chooses between fixing flags, retrying later and calling someone by the kind:
+    /// a server that sends nothing is the server's, a crashed task is tsexport's, and only what the
+    /// user configured is usage.
+    #[test]
+    fn each_read_failure_has_the_kind_a_scheduler_acts_on() {
+        let cases = [
+            (ReadError::NoPage, FailureKind::Server),
+            (
+                ReadError::Internal {
+                    task: "a decode task",
+                    reason: "task 7 panicked".into(),
+                },
+                FailureKind::Other,
+            ),
+            (
+                ReadError::Config("an Answer through v1".into()),
+                FailureKind::Usage,
+            ),
+            (
+                ReadError::Hint(HintError::NoEquals("Amount".into())),
+                FailureKind::Usage,
+            ),
+            (
+                ReadError::Pager(PagerError::Config("page size 0".into())),
+                FailureKind::Usage,
+            ),
+            (
+                ReadError::Pager(PagerError::Sampled { ratio: 0.5 }),
+                FailureKind::Incomplete,
+            ),
+            (
+                ReadError::Decode(DecodeError::Malformed {
+                    first_row: 0,
+                    reason: "not JSON".into(),
+                }),
+                FailureKind::Other,
+            ),
+            (
+                ReadError::Misfits {
+                    misfits: Vec::new(),
+                },
+                FailureKind::Other,
+            ),
+        ];
+        for (error, kind) in cases {
+            assert_eq!(error.kind(), kind, "{error:?}");
+        }
+        assert!(!ReadError::NoPage.to_string().contains("--"));
     }
 }

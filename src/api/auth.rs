@@ -7,8 +7,9 @@ use super::error::Error;
 use super::transport::{Auth, Call, Transport};
 use super::{Credentials, Secret};
 
-/// Signs in with `credentials` and returns the new session's `JSESSIONID`. Sign-in is a write: it is
-/// sent once, never retried.
+/// Signs in with `credentials` and returns the new session's `JSESSIONID`. Sign-in is a POST but is
+/// retried like a read after a transient failure (see [`sign_in_call`]); refused credentials are
+/// not transient, so they are not sent twice.
 pub(crate) async fn sign_in(
     transport: &Transport,
     credentials: &Credentials,

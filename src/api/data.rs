@@ -33,12 +33,14 @@ pub struct SearchRequest {
     pub query: String,
     /// The worksheet, view or table GUID.
     pub data_source: String,
+    /// Row shape asked for (COMPACT arrays by default).
     pub format: DataFormat,
     /// Runtime filters `(column, operator, values)`, sent as `col<n>`/`op<n>`/`val<n>`.
     pub filters: Vec<(String, String, Vec<String>)>,
 }
 
 impl SearchRequest {
+    /// `query` over `data_source` (a GUID), COMPACT rows, no runtime filters.
     pub fn new(query: impl Into<String>, data_source: impl Into<String>) -> Self {
         Self {
             query: query.into(),
@@ -52,13 +54,18 @@ impl SearchRequest {
 /// A pinboard's vizzes (all, or those listed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PinboardRequest {
+    /// The pinboard (liveboard) GUID.
     pub pinboard: String,
+    /// The vizzes to read, by GUID; empty reads all of them.
     pub vizzes: Vec<String>,
+    /// Row shape asked for (COMPACT arrays by default).
     pub format: DataFormat,
+    /// Runtime filters `(column, operator, values)`, sent as `col<n>`/`op<n>`/`val<n>`.
     pub filters: Vec<(String, String, Vec<String>)>,
 }
 
 impl PinboardRequest {
+    /// Every viz of `pinboard`, COMPACT rows, no runtime filters.
     pub fn new(pinboard: impl Into<String>) -> Self {
         Self {
             pinboard: pinboard.into(),
@@ -73,8 +80,10 @@ impl PinboardRequest {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Counters {
+    /// The result's column names, in order.
     #[serde(default)]
     pub column_names: Vec<String>,
+    /// Rows in this page.
     #[serde(default)]
     pub row_count: Option<f64>,
     /// Effective page size; headline vizzes may echo -1.
@@ -97,16 +106,20 @@ pub struct Counters {
 /// One page: the response's bytes, untouched, and its counters.
 #[derive(Debug, Clone)]
 pub struct Page {
+    /// The page as received, JSON.
     pub bytes: Bytes,
+    /// The page's counters, read from its top level.
     pub counters: Counters,
 }
 
 /// One viz block of a pinboarddata page.
 #[derive(Debug, Clone)]
 pub struct VizPage {
+    /// The viz's GUID.
     pub viz: String,
     /// The viz block's JSON bytes (the same shape as a searchdata page plus `name`).
     pub bytes: Bytes,
+    /// The block's counters.
     pub counters: Counters,
 }
 
@@ -135,7 +148,7 @@ fn with_filters(mut call: Call, filters: &[(String, String, Vec<String>)]) -> Ca
 
 impl Client {
     /// One `searchdata` page of `size` rows (at most 100,000) from the 0-based `offset`.
-    pub async fn search_page(
+    pub async fn search_page_v1(
         &self,
         request: &SearchRequest,
         offset: u64,
@@ -151,7 +164,7 @@ impl Client {
     }
 
     /// One `pinboarddata` page: each viz paged with the same `offset` and `size`, keyed by viz id.
-    pub async fn pinboard_page(
+    pub async fn pinboard_page_v1(
         &self,
         request: &PinboardRequest,
         offset: u64,
@@ -165,9 +178,9 @@ impl Client {
         }
         let call = with_filters(paging(call, request.format, offset, size), &request.filters);
         let (_, _, bytes) = self.inner.send_for_bytes(&call).await?;
-        let blocks = scan::top_level(&bytes).map_err(|reason| Error::Decode {
+        let blocks = scan::top_level(&bytes).map_err(|e| Error::Decode {
             endpoint: "pinboarddata".into(),
-            reason,
+            reason: e.to_string(),
         })?;
         blocks
             .into_iter()
@@ -196,7 +209,7 @@ pub(super) fn counters_of<T: serde::de::DeserializeOwned>(
         reason,
     };
     let mut fields = serde_json::Map::new();
-    for (key, range) in scan::top_level(bytes).map_err(decode)? {
+    for (key, range) in scan::top_level(bytes).map_err(|e| decode(e.to_string()))? {
         if matches!(key.as_str(), "data" | "data_rows" | "columnDetails") {
             continue;
         }

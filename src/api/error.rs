@@ -6,6 +6,7 @@ use std::time::Duration;
 
 /// What went wrong talking to ThoughtSpot.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// ThoughtSpot answered with an error status.
     #[error("{endpoint}: HTTP {status}{}{}: {}. {}", code_text(.code), incident_text(.incident_id), .debug.as_deref().unwrap_or("no details in the response"), hint(*.status))]
@@ -50,7 +51,7 @@ pub enum Error {
     #[error("{endpoint}: the response broke off or could not be read: {reason}")]
     Transfer { endpoint: String, reason: String },
     /// The answer was longer than the client accepts.
-    #[error("{endpoint}: the response is larger than {} MiB, more than any page should be; ask for fewer rows per page (--page-size), or raise the limit (--max-response-size) if the cluster really sends pages this large", .limit >> 20)]
+    #[error("{endpoint}: the response is larger than {} MiB, more than any page should be; ask for fewer rows per page (`page_size`), or raise the response size limit (`max_response_size`) if the cluster really sends pages this large", .limit >> 20)]
     TooLarge { endpoint: String, limit: u64 },
     /// The answer was not what the API documents.
     #[error("{endpoint}: unexpected response: {reason}")]
@@ -64,7 +65,7 @@ pub enum Error {
         last: Box<Error>,
     },
     /// The cluster does not serve a REST API v2 path (an older release, or a proxy that hides it).
-    #[error("{endpoint}: HTTP {status}: this cluster does not serve REST API v2 (it came in 9.0.0.cl). Read through v1 with --api v1 (`api = \"v1\"` in a job file), or let tsexport choose with --api auto")]
+    #[error("{endpoint}: HTTP {status}: this cluster does not serve REST API v2 (it came in 9.0.0.cl). Read through v1 (the `api` setting: v1), or let tsexport choose (auto)")]
     NoV2 { endpoint: String, status: u16 },
     /// The client was configured wrongly.
     #[error("invalid client configuration: {0}")]
@@ -212,6 +213,19 @@ impl Error {
             Error::Decode { .. } | Error::Output { .. } | Error::TooLarge { .. } => K::Other,
         }
     }
+}
+
+/// An error and its sources, `outer: inner: ...`: a transport or body error's own message says
+/// little ("error sending request"), its causes say what happened.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use super::{
 
 /// Why an id or name did not lead to exactly one object.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FindError {
     #[error(transparent)]
     Api(#[from] Error),

@@ -6,8 +6,8 @@
 use reqwest::multipart::Form;
 use reqwest::Method;
 
-use super::metadata::{json_list, wire_enum};
 use super::transport::{Body, Call};
+use super::wire::{json_list, wire_enum};
 use super::{Client, Error};
 
 wire_enum! {

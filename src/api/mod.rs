@@ -28,12 +28,15 @@ mod find;
 mod groups;
 mod metadata;
 mod pdf;
+mod redact;
 mod retry;
 mod session;
+mod tls;
 mod token;
 mod transport;
 mod users;
 mod v2;
+mod wire;
 
 use std::fmt;
 use std::sync::Arc;
@@ -49,10 +52,11 @@ pub use v2::{AnswerRequest, MetadataSearch, MetadataSearchItem, MetadataSelector
 pub use groups::Privilege;
 pub use metadata::{
     Category, ColumnDetails, ColumnKind, ListObjectHeaders, ObjectDetails, ObjectHeader,
-    ObjectType, ParseEnumError, SortKey, SubType, TagRef, VizHeader, VizType,
+    ObjectType, SortKey, SubType, TagRef, VizHeader, VizType,
 };
 pub use pdf::{PdfLayout, PdfOptions, PdfOrientation};
 pub use users::{Principal, PrincipalType, SyncDiff, SyncOptions, Visibility};
+pub use wire::ParseEnumError;
 
 /// A secret string: passwords, secret keys, tokens. Its `Debug` shows `***` and it has no `Display`,
 /// so it cannot end up in logs or error messages by accident.
@@ -60,6 +64,7 @@ pub use users::{Principal, PrincipalType, SyncDiff, SyncOptions, Visibility};
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret so that it is never printed.
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
@@ -92,6 +97,7 @@ pub enum Credentials {
 }
 
 impl Credentials {
+    /// A user name and password (`session/login`).
     pub fn password(username: impl Into<String>, password: Secret) -> Self {
         Credentials::Password {
             username: username.into(),
@@ -99,6 +105,7 @@ impl Credentials {
         }
     }
 
+    /// Trusted authentication: the cluster's secret key is exchanged for a login token for `username`.
     pub fn trusted(username: impl Into<String>, secret_key: Secret) -> Self {
         Credentials::TrustedAuth {
             username: username.into(),
@@ -106,6 +113,7 @@ impl Credentials {
         }
     }
 
+    /// A bearer token obtained elsewhere, sent on every call.
     pub fn bearer(token: Secret) -> Self {
         Credentials::Bearer { token }
     }
@@ -173,10 +181,13 @@ pub const DEFAULT_TOKEN_VALIDITY: Duration = Duration::from_secs(300);
 /// A retry about to happen, for progress reporting and tests.
 #[derive(Debug, Clone)]
 pub struct RetryEvent {
+    /// The call that failed.
     pub endpoint: String,
     /// The attempt that failed, from 1.
     pub attempt: u32,
+    /// How long the client waits before the next attempt.
     pub wait: Duration,
+    /// Why the attempt failed.
     pub error: String,
 }
 
@@ -228,6 +239,7 @@ impl ClientBuilder {
         self
     }
 
+    /// The most a connection may take to open.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -239,11 +251,13 @@ impl ClientBuilder {
         self
     }
 
+    /// How reads are retried: attempts, backoff and the total time allowed.
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
         self
     }
 
+    /// Called before each retry, e.g. to show it.
     pub fn on_retry(mut self, observer: RetryObserver) -> Self {
         self.on_retry = Some(observer);
         self
@@ -323,7 +337,7 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
     // Credentials in the URL would travel into logs, errors and manifests; they have their own settings.
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(Error::Config(
-            "the cluster URL carries a user name or password; remove them from the URL and use --username with TSEXPORT_PASSWORD (or a password file)".into(),
+            "the cluster URL carries a user name or password; remove them from the URL and give them as the client's credentials".into(),
         ));
     }
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -343,6 +357,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client of the cluster at `base_url` (`https://host` is enough).
     pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             base_url: base_url.into(),

@@ -11,9 +11,10 @@ use reqwest::multipart::Form;
 use reqwest::Method;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::metadata::{flag, json_list, wire_enum};
+use super::error::error_chain;
 use super::retry::Backoff;
 use super::transport::{Body, Call};
+use super::wire::{flag, json_list, wire_enum};
 use super::{Client, Error};
 
 const ENDPOINT: &str = "export/pinboard/pdf";
@@ -265,7 +266,7 @@ impl Client {
 
         let broken = |e: reqwest::Error| Error::Transfer {
             endpoint: ENDPOINT.to_string(),
-            reason: with_causes(&e.without_url()),
+            reason: error_chain(&e.without_url()),
         };
         let output_error = |e: std::io::Error| Error::Output {
             path: destination.to_string(),
@@ -294,18 +295,6 @@ impl Client {
         writer.flush().await.map_err(output_error)?;
         Ok(written)
     }
-}
-
-/// An error and its sources, `outer: inner: ...`: a broken body's own message says little.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn check_magic(head: &[u8]) -> Result<(), Error> {

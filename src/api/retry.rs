@@ -90,7 +90,7 @@ pub(crate) struct Backoff<'a> {
 }
 
 impl<'a> Backoff<'a> {
-    pub fn new(config: &'a RetryConfig) -> Self {
+    pub(super) fn new(config: &'a RetryConfig) -> Self {
         Self {
             config,
             previous: None,
@@ -98,7 +98,7 @@ impl<'a> Backoff<'a> {
     }
 
     /// The next wait: the server's `Retry-After` if it gave one, else the next jittered backoff.
-    pub fn next(&mut self, retry_after: Option<Duration>) -> Duration {
+    pub(super) fn next(&mut self, retry_after: Option<Duration>) -> Duration {
         let drawn = match self.previous {
             None => self.config.init_backoff,
             Some(previous) => {

@@ -22,12 +22,12 @@ pub(crate) struct BearerToken {
 }
 
 impl BearerToken {
-    pub fn secret(&self) -> &Secret {
+    pub(super) fn secret(&self) -> &Secret {
         &self.secret
     }
 
     /// Whether a new token should be fetched before the next call.
-    pub fn is_due(&self, now: Instant) -> bool {
+    pub(super) fn is_due(&self, now: Instant) -> bool {
         now >= self.refresh_at
     }
 }

@@ -7,8 +7,10 @@ use reqwest::header::{HeaderMap, ACCEPT, COOKIE};
 use reqwest::{Method, Response, StatusCode};
 use tokio::sync::Mutex;
 
-use super::error::{parse_error_body, Error};
+use super::error::{error_chain, parse_error_body, Error};
+use super::redact::{redact, SECRET_FIELDS};
 use super::retry::{parse_retry_after, Backoff, RetryConfig};
+use super::tls::{certificate_error, certificate_problem};
 use super::{Credentials, RetryEvent, RetryObserver, Secret};
 
 /// What a call needs from the session.
@@ -74,7 +76,7 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    pub fn read(method: Method, endpoint: &'static str) -> Self {
+    pub(super) fn read(method: Method, endpoint: &'static str) -> Self {
         Self {
             endpoint,
             version: Version::V1,
@@ -88,7 +90,7 @@ impl Call {
         }
     }
 
-    pub fn write(method: Method, endpoint: &'static str) -> Self {
+    pub(super) fn write(method: Method, endpoint: &'static str) -> Self {
         Self {
             read: false,
             ..Self::read(method, endpoint)
@@ -97,7 +99,7 @@ impl Call {
 
     /// A v2 read: a POST of `body` as JSON. v2 data and metadata calls are POSTs that change nothing,
     /// so they are retried like any read.
-    pub fn v2(endpoint: &'static str, body: serde_json::Value) -> Self {
+    pub(super) fn v2(endpoint: &'static str, body: serde_json::Value) -> Self {
         Self {
             version: Version::V2,
             body: Body::Json(body),
@@ -107,19 +109,19 @@ impl Call {
 
     /// The endpoint as messages and logs name it: v2 paths carry a `v2/` prefix, since some
     /// (`searchdata`) exist in both APIs.
-    pub fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         match self.version {
             Version::V1 => self.endpoint.to_string(),
             Version::V2 => format!("v2/{}", self.endpoint),
         }
     }
 
-    pub fn query(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(super) fn query(mut self, name: &str, value: impl Into<String>) -> Self {
         self.query.push((name.to_string(), value.into()));
         self
     }
 
-    pub fn form(mut self, fields: Vec<(String, String)>) -> Self {
+    pub(super) fn form(mut self, fields: Vec<(String, String)>) -> Self {
         self.body = Body::Form(fields);
         self
     }
@@ -173,7 +175,7 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
-    pub fn new(
+    pub(super) fn new(
         http: reqwest::Client,
         root: String,
         credentials: Option<Credentials>,
@@ -203,16 +205,16 @@ impl Transport {
         }
     }
 
-    pub fn root(&self) -> &str {
+    pub(super) fn root(&self) -> &str {
         &self.root
     }
 
     /// How reads are retried, for callers that retry more than one request (a download into a file).
-    pub fn retry_config(&self) -> &RetryConfig {
+    pub(super) fn retry_config(&self) -> &RetryConfig {
         &self.retry
     }
 
-    pub fn url(&self, version: Version, endpoint: &str) -> String {
+    pub(super) fn url(&self, version: Version, endpoint: &str) -> String {
         match version {
             Version::V1 => format!("{}/tspublic/v1/{endpoint}", self.root),
             Version::V2 => format!("{}/api/rest/2.0/{endpoint}", self.origin()),
@@ -220,22 +222,22 @@ impl Transport {
     }
 
     /// `https://host`: the root without `/callosum/v1`.
-    pub fn origin(&self) -> &str {
+    pub(super) fn origin(&self) -> &str {
         self.root.strip_suffix("/callosum/v1").unwrap_or(&self.root)
     }
 
-    pub fn credentials(&self) -> Option<&Credentials> {
+    pub(super) fn credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()
     }
 
     /// Sends `call` and returns the successful response, with its body unread.
-    pub async fn send(&self, call: &Call) -> Result<Response, Error> {
+    pub(super) async fn send(&self, call: &Call) -> Result<Response, Error> {
         self.with_retries(call, |response| async move { Ok(response) })
             .await
     }
 
     /// Sends `call` and reads the whole body, retrying reads whose body breaks off.
-    pub async fn send_for_bytes(
+    pub(super) async fn send_for_bytes(
         &self,
         call: &Call,
     ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
@@ -257,7 +259,7 @@ impl Transport {
     }
 
     /// Sends `call` and decodes a JSON body.
-    pub async fn send_for_json<T: serde::de::DeserializeOwned>(
+    pub(super) async fn send_for_json<T: serde::de::DeserializeOwned>(
         &self,
         call: &Call,
     ) -> Result<T, Error> {
@@ -438,17 +440,21 @@ impl Transport {
     }
 
     /// Ends the local session; the next call signs in again.
-    pub async fn take_session(&self) -> Option<Secret> {
+    pub(super) async fn take_session(&self) -> Option<Secret> {
         self.session.lock().await.take()
     }
 
     /// Forgets the v2 token this client fetched (never one the user gave); the next v2 call fetches
     /// another.
-    pub async fn take_token(&self) -> Option<Secret> {
+    pub(super) async fn take_token(&self) -> Option<Secret> {
         self.token.lock().await.take().map(|t| t.secret().clone())
     }
 
-    pub async fn send_once(&self, call: &Call, pass: Option<&Pass>) -> Result<Response, Failure> {
+    pub(super) async fn send_once(
+        &self,
+        call: &Call,
+        pass: Option<&Pass>,
+    ) -> Result<Response, Failure> {
         let mut request = self
             .http
             .request(call.method.clone(), self.url(call.version, call.endpoint))
@@ -507,70 +513,6 @@ impl Transport {
         }
         secrets
     }
-}
-
-/// Form fields whose values are secrets: passwords, the trusted-auth secret key and login token.
-const SECRET_FIELDS: [&str; 5] = [
-    "password",
-    "currentpassword",
-    "newpassword",
-    "secret_key",
-    "auth_token",
-];
-
-/// `text` with each of `secrets` masked as `***` wherever it stands whole (not inside a longer word:
-/// a password `admin` leaves `tsadmin` alone), as sent or form-encoded. A cluster, or a proxy in front
-/// of it, may echo the request (a form body, a header) in an error message, and error messages go
-/// to logs and run reports.
-pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut text = text.to_string();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        let forms = [
-            secret.to_string(),
-            form_encoded(secret, "+"),
-            form_encoded(secret, "%20"),
-        ];
-        for form in forms {
-            text = mask_whole(&text, &form);
-        }
-    }
-    text
-}
-
-/// `value` as `application/x-www-form-urlencoded` writes it, with `space` for a space.
-fn form_encoded(value: &str, space: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push_str(space),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-/// `text` with every occurrence of `needle` that is not part of a longer word replaced by `***`.
-fn mask_whole(text: &str, needle: &str) -> String {
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
-    let (starts_word, ends_word) = (word(needle.chars().next()), word(needle.chars().last()));
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(needle) {
-        let before = rest[..at].chars().last().or_else(|| out.chars().last());
-        let after = rest[at + needle.len()..].chars().next();
-        out.push_str(&rest[..at]);
-        if (starts_word && word(before)) || (ends_word && word(after)) {
-            out.push_str(needle);
-        } else {
-            out.push_str("***");
-        }
-        rest = &rest[at + needle.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// An error plus the server's `Retry-After`, if it sent one.
@@ -686,116 +628,5 @@ fn classify(endpoint: &str, root: &str, timeout: Duration, error: reqwest::Error
             endpoint: endpoint.to_string(),
             reason,
         }
-    }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// The TLS library's verdict on the server's certificate, if that is why the request failed. rustls
-/// reports it down reqwest's error chain as a `rustls::Error` inside an `io::Error` (today inside
-/// another `io::Error`); an `io::Error`'s `source()` skips the error it wraps, so each is opened with
-/// `get_ref`.
-fn certificate_problem(error: &reqwest::Error) -> Option<&rustls::Error> {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = next {
-        if let Some(
-            tls @ (rustls::Error::InvalidCertificate(_)
-            | rustls::Error::NoCertificatesPresented
-            | rustls::Error::InvalidCertRevocationList(_)),
-        ) = current.downcast_ref::<rustls::Error>()
-        {
-            return Some(tls);
-        }
-        next = match current.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => current.source(),
-        };
-    }
-    None
-}
-
-/// [`Error::Certificate`] for `problem`, with what it means and the fix that fits it.
-fn certificate_error(root: &str, problem: &rustls::Error) -> Error {
-    use rustls::CertificateError as C;
-    let origin = root.strip_suffix("/callosum/v1").unwrap_or(root);
-    let host_port = reqwest::Url::parse(origin)
-        .ok()
-        .and_then(|url| {
-            let host = url.host_str()?.to_string();
-            Some(format!("{host}:{}", url.port_or_known_default()?))
-        })
-        .unwrap_or_else(|| "HOST:443".into());
-    let trust_the_ca = format!(
-        "If the cluster uses a private CA or a self-signed certificate, give that CA's certificate (PEM) \
-         with --ca-cert FILE (or `ca_cert` in the job file or config connection; \
-         ClientBuilder::ca_certificate_pem in Rust); `openssl s_client -showcerts -connect {host_port}` \
-         shows the chain. tsexport never skips certificate checks"
-    );
-    let (meaning, fix) = match problem {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => (
-            "it is not signed by a certificate authority tsexport trusts",
-            trust_the_ca,
-        ),
-        rustls::Error::InvalidCertificate(
-            C::NotValidForName | C::NotValidForNameContext { .. },
-        ) => (
-            "it was not issued for this host name",
-            "Use the host name the certificate was issued for in the cluster URL".into(),
-        ),
-        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => (
-            "it has expired",
-            "The cluster's certificate must be renewed; check also this machine's clock".into(),
-        ),
-        rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
-            ("it is not valid yet", "Check this machine's clock".into())
-        }
-        rustls::Error::InvalidCertificate(C::Revoked) => (
-            "it has been revoked",
-            "The cluster's certificate must be replaced".into(),
-        ),
-        _ => ("it could not be verified", trust_the_ca),
-    };
-    Error::Certificate {
-        url: origin.to_string(),
-        reason: format!("{meaning} ({problem})"),
-        fix,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn echoed_secrets_are_masked_as_sent_and_form_encoded() {
-        let secrets = ["admin", "p@ss w0rd&x", "tok/en+="];
-        assert_eq!(
-            redact("username=tsadmin&password=admin", &secrets),
-            "username=tsadmin&password=***"
-        );
-        assert_eq!(
-            redact("password=p%40ss+w0rd%26x; raw p@ss w0rd&x", &secrets),
-            "password=***; raw ***"
-        );
-        assert_eq!(
-            redact("Authorization: Bearer tok/en+= (tok%2Fen%2B%3D)", &secrets),
-            "Authorization: Bearer *** (***)"
-        );
-        assert_eq!(
-            redact("user tsadmin, administrator", &secrets),
-            "user tsadmin, administrator"
-        );
-        assert_eq!(redact("nothing here", &[""]), "nothing here");
     }
 }

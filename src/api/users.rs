@@ -8,8 +8,8 @@ use reqwest::multipart::{Form, Part};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::metadata::{epoch_ms, flag, json_list, wire_enum};
 use super::transport::{Body, Call};
+use super::wire::{epoch_ms, flag, json_list, wire_enum};
 use super::{Client, Error, Secret};
 
 wire_enum! {

@@ -12,7 +12,7 @@ use super::types::{ColumnType, ValueKind};
 
 /// Folds each value into the type so far; an object or array makes the column text, where decoding
 /// will then name the value that no type holds.
-pub struct InferDecoder {
+pub(super) struct InferDecoder {
     pub column_type: ColumnType,
 }
 

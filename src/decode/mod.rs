@@ -4,13 +4,20 @@
 //! and restart, or stop and name it.
 //!
 //! The shape follows arrow-json's reader: one decoder per Arrow type behind one trait
-//! ([`cells::CellDecoder`]), fed by a single serde pass over the page ([`page`]), so no cell becomes a
-//! `serde_json::Value` and doubles keep every bit (serde_json's `float_roundtrip`).
+//! (`cells::CellDecoder`), fed by one pass over the page (`page.rs`): COMPACT rows (arrays) through
+//! a hand-written scanner (`scan.rs`), FULL rows (objects) and object cells through serde. No cell
+//! becomes a `serde_json::Value`, and doubles keep every bit (serde_json's `float_roundtrip`, and the
+//! scanner hands number text to the same parser).
 
-pub mod cells;
+#![warn(missing_docs)]
+
+mod cells;
 mod infer;
-pub mod page;
+mod page;
+mod scan;
+/// Schema resolution: hints, ThoughtSpot column types and inference.
 pub mod schema;
+/// The column types and the lattice they widen along.
 pub mod types;
 
 use std::collections::HashMap;
@@ -33,11 +40,15 @@ use page::{Columns, PageFacts};
 /// A value that does not fit its column's type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Misfit {
+    /// The column the value is in.
     pub column: String,
+    /// The column's type the value does not fit.
     pub column_type: ColumnType,
+    /// Where that type came from: a hint calls for a different fix than inference.
     pub type_source: TypeSource,
     /// 0-based row in the whole result.
     pub row: u64,
+    /// The value as it appeared, shortened for messages.
     pub value: String,
     /// The narrowest type that holds this and every other misfit of the column on the page; `None`
     /// when no type does.
@@ -60,20 +71,32 @@ impl fmt::Display for Misfit {
 
 /// Why a page could not become a batch.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// Not a data page, or broken JSON.
     #[error("the data page at row {} is not valid: {reason}", first_row.saturating_add(1))]
-    Malformed { first_row: u64, reason: String },
+    Malformed {
+        /// The 0-based row of the result the page starts at.
+        first_row: u64,
+        /// What is wrong, and where in the page.
+        reason: String,
+    },
     /// The page's `columnNames` differ from the first page's.
     #[error("the columns changed while paging: the first page had [{}], the page at row {} has [{}]. Re-run the export", expected.join(", "), first_row.saturating_add(1), found.join(", "))]
     ColumnsChanged {
+        /// The 0-based row of the result the page starts at.
         first_row: u64,
+        /// The first page's column names.
         expected: Vec<String>,
+        /// This page's column names.
         found: Vec<String>,
     },
     /// Values that do not fit their column's type (one per column, the first found).
     #[error("{}", misfits.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Misfits { misfits: Vec<Misfit> },
+    Misfits {
+        /// The first misfit of each column that has one.
+        misfits: Vec<Misfit>,
+    },
 }
 
 /// Decodes the pages of one result with a fixed schema.
@@ -88,6 +111,7 @@ pub struct PageDecoder {
 }
 
 impl PageDecoder {
+    /// A decoder for pages of `schema`.
     pub fn new(schema: TableSchema) -> Self {
         let arrow = schema.arrow();
         let types = schema.types();
@@ -106,10 +130,12 @@ impl PageDecoder {
         }
     }
 
+    /// The schema with where each type came from.
     pub fn schema(&self) -> &TableSchema {
         &self.schema
     }
 
+    /// The Arrow schema of the batches this decoder makes.
     pub fn arrow_schema(&self) -> SchemaRef {
         self.arrow.clone()
     }

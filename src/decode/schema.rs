@@ -22,6 +22,7 @@ pub enum TypeSource {
 }
 
 impl TypeSource {
+    /// The name used in messages and manifests.
     pub fn as_str(self) -> &'static str {
         match self {
             TypeSource::Hint => "hint",
@@ -38,14 +39,18 @@ pub struct ColumnSpec {
     pub name: String,
     /// The `columnNames` entry as ThoughtSpot sent it.
     pub source_name: String,
+    /// The Arrow-facing type.
     pub column_type: ColumnType,
+    /// Where the type came from.
     pub type_source: TypeSource,
 }
 
 /// The columns of one result, in `columnNames` order, and the zone its dates are read in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableSchema {
+    /// The columns, in result order.
     pub columns: Vec<ColumnSpec>,
+    /// The zone DATE and DATE_TIME values are read in.
     pub time_zone: Tz,
 }
 
@@ -86,6 +91,7 @@ impl TableSchema {
             .collect()
     }
 
+    /// Each column's type, in order.
     pub fn types(&self) -> Vec<ColumnType> {
         self.columns.iter().map(|c| c.column_type).collect()
     }
@@ -128,21 +134,37 @@ pub fn unique_names(column_names: &[String]) -> Vec<String> {
 /// `--type "Order Date=date"`: a column name and the type it must have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeHint {
+    /// The column, by its name in the result.
     pub column: String,
+    /// The type it must have.
     pub column_type: ColumnType,
 }
 
 /// Why a hint cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HintError {
+    /// The hint is not `COLUMN=TYPE`.
     #[error("type hint '{0}' has no '=': write it as COLUMN=TYPE, e.g. \"Order Date=date\"")]
     NoEquals(String),
     #[error("type hint for '{column}': {source}")]
-    BadType { column: String, source: BadType },
+    /// The type is not one tsexport knows.
+    BadType {
+        /// The hinted column.
+        column: String,
+        /// Why the type does not parse.
+        source: BadType,
+    },
     #[error(
         "type hint for '{column}' matches no column of the result; its columns are: {columns}"
     )]
-    NoSuchColumn { column: String, columns: String },
+    /// No column of the result has the hinted name.
+    NoSuchColumn {
+        /// The hinted column.
+        column: String,
+        /// The result's columns, for the message.
+        columns: String,
+    },
 }
 
 impl FromStr for TypeHint {
@@ -168,7 +190,9 @@ impl FromStr for TypeHint {
 /// A ThoughtSpot column and its `dataType`, from `metadata/details` or a page's `columnDetails`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnMetadata {
+    /// The column name.
     pub name: String,
+    /// ThoughtSpot's type (`INT64`, `DATE`, `VARCHAR`, ...).
     pub data_type: String,
 }
 

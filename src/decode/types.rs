@@ -13,15 +13,21 @@ use arrow_schema::{DataType, TimeUnit};
 pub enum ColumnType {
     /// Every value seen so far is null; widened by the first value that is not.
     Null,
+    /// true or false.
     Boolean,
+    /// A 64-bit signed integer.
     Int64,
+    /// A double.
     Float64,
     /// Decimal128 with `precision` digits, `scale` of them after the point. From hints only: JSON
     /// numbers arrive as doubles, so a decimal is never inferred.
     Decimal {
+        /// Digits in all.
         precision: u8,
+        /// Digits after the point.
         scale: i8,
     },
+    /// Text.
     Utf8,
     /// A local calendar date (ThoughtSpot DATE), from epoch seconds of local midnight.
     Date,
@@ -34,12 +40,15 @@ pub enum ColumnType {
 /// What a cell held, as far as widening needs to know.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ValueKind {
+    /// true or false.
     Bool,
     /// An integer that fits i64.
     Int(i64),
     /// An integer above i64::MAX.
     BigInt,
+    /// A number with a fraction or an exponent.
     Float(f64),
+    /// A string.
     Str,
     /// `{"v": {"s": start}}`: ThoughtSpot's wrapped date, with its start in epoch seconds.
     WrappedDate(i64),

@@ -385,7 +385,7 @@ impl Export {
         staging: &mut Staging,
         table: &Table,
         zone: Tz,
-    ) -> Result<(Vec<crate::sink::TableReport>, TableSummary), ExportError> {
+    ) -> Result<(Vec<crate::sink::WrittenTable>, TableSummary), ExportError> {
         let metadata = read::source_metadata(&self.client, &table.source).await?;
         let mut options = self.options.read.clone();
         if let Some(existing) = staging.existing_schema(&table.folder) {

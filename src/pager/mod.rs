@@ -9,6 +9,8 @@
 //! it below what was asked), and only then are later pages requested ahead, so the offsets asked for
 //! are always the ones the server will page by.
 
+#![warn(missing_docs)]
+
 mod seam;
 
 use std::sync::Arc;
@@ -53,19 +55,27 @@ pub const MAX_IN_FLIGHT: usize = 16;
 
 /// Why paging stopped short of a complete result.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PagerError {
+    /// A call failed (after its retries).
     #[error(transparent)]
     Api(#[from] ApiError),
     /// The data cannot be trusted to be all of the result.
-    #[error("incomplete result: {reason} ({received} rows received{}). Nothing is wrong with your query; re-run it, add a 'sort by' so pages are stable, or pass --allow-incomplete to accept it", reported(*.expected))]
+    #[error("incomplete result: {reason} ({received} rows received{}). Nothing is wrong with your query; re-run it, add a 'sort by' so pages are stable, or allow incomplete results (the `allow_incomplete` setting) to accept it", reported(*.expected))]
     Incomplete {
+        /// The most rows the server reported (0 when it reported none).
         expected: u64,
+        /// The rows received.
         received: u64,
+        /// What showed that rows are missing.
         reason: String,
     },
     /// ThoughtSpot sampled the result.
-    #[error("sampled result: ThoughtSpot returned samplingRatio {ratio}, so rows are missing. Narrow the search, or pass --allow-sampled to accept it")]
-    Sampled { ratio: f64 },
+    #[error("sampled result: ThoughtSpot returned samplingRatio {ratio}, so rows are missing. Narrow the search, or allow sampled results (the `allow_sampled` setting) to accept it")]
+    Sampled {
+        /// The lowest `samplingRatio` seen.
+        ratio: f64,
+    },
     /// The configuration cannot page.
     #[error("invalid paging settings: {0}")]
     Config(String),
@@ -83,10 +93,13 @@ fn reported(expected: u64) -> String {
 /// One page in order, with where it sits in the result.
 #[derive(Debug, Clone)]
 pub struct PageAt {
+    /// 0-based position of the page in the result.
     pub index: u64,
+    /// The 0-based row of the result the page starts at.
     pub offset: u64,
     /// The page's rows, its overlap row left out.
     pub rows: u64,
+    /// The page's bytes and counters, as the server sent them.
     pub page: Page,
     /// The page's first row repeats the previous page's last ([`Seams::Overlapped`]): the reader
     /// checks that it does and drops it.
@@ -189,7 +202,7 @@ pub fn search_pages(
         let (client, request) = (client.clone(), request.clone());
         Box::pin(async move {
             match api {
-                ApiVersion::V1 => client.search_page(&request, offset, size).await,
+                ApiVersion::V1 => client.search_page_v1(&request, offset, size).await,
                 ApiVersion::V2 => client.search_page_v2(&request, offset, size).await,
             }
         })
@@ -213,11 +226,11 @@ pub fn viz_pages(
         Box::pin(async move {
             let (blocks, endpoint) = match api {
                 ApiVersion::V1 => (
-                    client.pinboard_page(&request, offset, size).await?,
+                    client.pinboard_page_v1(&request, offset, size).await?,
                     "pinboarddata",
                 ),
                 ApiVersion::V2 => (
-                    client.liveboard_page(&request, offset, size).await?,
+                    client.liveboard_page_v2(&request, offset, size).await?,
                     "v2/metadata/liveboard/data",
                 ),
             };
@@ -246,7 +259,7 @@ pub fn answer_pages(
 ) -> impl Stream<Item = Result<PageAt, PagerError>> {
     let fetch: FetchPage = Arc::new(move |offset, size| {
         let (client, request) = (client.clone(), request.clone());
-        Box::pin(async move { client.answer_page(&request, offset, size).await })
+        Box::pin(async move { client.answer_page_v2(&request, offset, size).await })
     });
     pages(fetch, config, Seams::Overlapped)
 }
@@ -336,78 +349,16 @@ async fn first_then_rest(
             async move { (index, offset, page.await) }
         })
         .buffered(config.in_flight);
-    let walk = rest.scan(
-        (tally, false),
-        move |(tally, done), (index, offset, page)| {
-            let config = config.clone();
-            let item = if *done {
-                None
-            } else {
-                Some(match page {
-                    // After a full page, a 400 is how some builds say "past the end" (wire-protocol §6, §7 Q1).
-                    Err(ApiError::Api { status: 400, .. }) if seams == Seams::Counted => {
-                        *done = true;
-                        tracing::info!(
-                            offset,
-                            "a page past the end came back as 400; treating it as the end"
-                        );
-                        finish(*tally, &config).map(|()| None)
-                    }
-                    Err(e) => {
-                        *done = true;
-                        Err(e.into())
-                    }
-                    // Not even the overlap row: rows were deleted before this page.
-                    Ok((_, Overlap::Missing)) => {
-                        *done = true;
-                        if config.allow_incomplete {
-                            finish(*tally, &config).map(|()| None)
-                        } else {
-                            Err(PagerError::Incomplete {
-                                expected: tally.reported_total.unwrap_or(0),
-                                received: tally.received,
-                                reason: format!(
-                                    "the row before offset {offset} is gone: rows were deleted while paging"
-                                ),
-                            })
-                        }
-                    }
-                    Ok((page, overlap)) => match check(&page, offset, tally, &config) {
-                        Err(e) => {
-                            *done = true;
-                            Err(e)
-                        }
-                        Ok(()) => {
-                            let overlap = overlap == Overlap::Row;
-                            let rows = rows_of(&page);
-                            if rows < size {
-                                *done = true;
-                                finish(*tally, &config).map(|()| {
-                                    Some(PageAt {
-                                        index,
-                                        offset,
-                                        rows,
-                                        page,
-                                        overlap,
-                                    })
-                                    .filter(|p| p.rows > 0)
-                                })
-                            } else {
-                                Ok(Some(PageAt {
-                                    index,
-                                    offset,
-                                    rows,
-                                    page,
-                                    overlap,
-                                }))
-                            }
-                        }
-                    },
-                })
-            };
-            async move { item }
-        },
-    );
+    let walk = Walk {
+        tally,
+        config,
+        size,
+        seams,
+        done: false,
+    };
+    let walk = rest.scan(walk, |walk, (index, offset, page)| {
+        futures_util::future::ready(walk.step(index, offset, page))
+    });
     let pages = walk.filter_map(|item| async move {
         match item {
             Ok(Some(page)) => Some(Ok(page)),
@@ -416,6 +367,95 @@ async fn first_then_rest(
         }
     });
     Box::pin(stream::once(async move { Ok(head) }).chain(pages))
+}
+
+/// The pages after the first, as they arrive in order: each is checked, and the walk ends at the
+/// first short page, the first error, or a page past the end.
+struct Walk {
+    tally: Tally,
+    config: PagerConfig,
+    /// The page size the server settled on with the first page.
+    size: u64,
+    seams: Seams,
+    done: bool,
+}
+
+impl Walk {
+    /// What the page at `index` gives the stream: `None` once the walk has ended (the stream stops
+    /// there), else a page, nothing (an empty last page), or an error.
+    fn step(
+        &mut self,
+        index: u64,
+        offset: u64,
+        page: Result<(Page, Overlap), ApiError>,
+    ) -> Option<Result<Option<PageAt>, PagerError>> {
+        if self.done {
+            return None;
+        }
+        let (item, more) = self.take(index, offset, page);
+        self.done = !more;
+        Some(item)
+    }
+
+    /// The page at `index`, checked, and whether more pages may follow.
+    fn take(
+        &mut self,
+        index: u64,
+        offset: u64,
+        page: Result<(Page, Overlap), ApiError>,
+    ) -> (Result<Option<PageAt>, PagerError>, bool) {
+        let (page, overlap) = match page {
+            // After a full page, a 400 is how some builds say "past the end" (wire-protocol §6, §7 Q1).
+            Err(ApiError::Api { status: 400, .. }) if self.seams == Seams::Counted => {
+                tracing::info!(
+                    offset,
+                    "a page past the end came back as 400; treating it as the end"
+                );
+                return (self.finish().map(|()| None), false);
+            }
+            Err(e) => return (Err(e.into()), false),
+            // Not even the overlap row: rows were deleted before this page.
+            Ok((_, Overlap::Missing)) => return (self.rows_deleted_before(offset), false),
+            Ok(found) => found,
+        };
+        if let Err(e) = check(&page, offset, &mut self.tally, &self.config) {
+            return (Err(e), false);
+        }
+        let rows = rows_of(&page);
+        let at = PageAt {
+            index,
+            offset,
+            rows,
+            page,
+            overlap: overlap == Overlap::Row,
+        };
+        if rows < self.size {
+            // A short page is the last; an empty one is not handed out.
+            (
+                self.finish().map(|()| Some(at).filter(|p| p.rows > 0)),
+                false,
+            )
+        } else {
+            (Ok(Some(at)), true)
+        }
+    }
+
+    fn rows_deleted_before(&self, offset: u64) -> Result<Option<PageAt>, PagerError> {
+        if self.config.allow_incomplete {
+            return self.finish().map(|()| None);
+        }
+        Err(PagerError::Incomplete {
+            expected: self.tally.reported_total.unwrap_or(0),
+            received: self.tally.received,
+            reason: format!(
+                "the row before offset {offset} is gone: rows were deleted while paging"
+            ),
+        })
+    }
+
+    fn finish(&self) -> Result<(), PagerError> {
+        finish(self.tally, &self.config)
+    }
 }
 
 /// The last check: at least as many rows as the largest total the server reported.

@@ -32,7 +32,7 @@ use super::options::{FileFormat, SinkOptions, WriteMode};
 use super::recovery;
 use super::storage::{join, Storage};
 use super::upload::Uploads;
-use super::writer::{FileNames, FileReport, RunContext, TableReport, TableWriter};
+use super::writer::{FileNames, FileReport, RunContext, TableWriter, WrittenTable};
 
 /// What a commit made visible.
 #[derive(Debug, Clone)]
@@ -43,7 +43,9 @@ pub struct Committed {
     pub manifest_path: String,
     /// Rows and bytes this run wrote (an append's earlier files not included).
     pub rows: u64,
+    /// Bytes of the files this run wrote.
     pub bytes: u64,
+    /// The run's id, as the manifest records it.
     pub run_id: String,
 }
 
@@ -227,7 +229,7 @@ impl Staging {
     /// ([`SinkError::NotYetVisible`]) leaves the run to be finished by the next one.
     pub async fn commit(
         mut self,
-        tables: Vec<TableReport>,
+        tables: Vec<WrittenTable>,
         source: Value,
     ) -> Result<Committed, SinkError> {
         self.settled = true;
@@ -347,7 +349,7 @@ impl Staging {
         }
     }
 
-    fn check_reports(&self, tables: &[TableReport]) -> Result<(), SinkError> {
+    fn check_reports(&self, tables: &[WrittenTable]) -> Result<(), SinkError> {
         let usage = |reason: String| Err(SinkError::usage(self.run.target.shown.clone(), reason));
         let opened = self.run.tables().clone();
         let mut reported = HashSet::new();
@@ -374,7 +376,7 @@ impl Staging {
     }
 
     /// The manifest after this run: its tables, plus (append) the tables and files already there.
-    fn manifest(&self, tables: &[TableReport], source: Value) -> Manifest {
+    fn manifest(&self, tables: &[WrittenTable], source: Value) -> Manifest {
         let run = &self.run;
         let mut entries: BTreeMap<String, ManifestTable> = BTreeMap::new();
         if run.options.mode == WriteMode::Append {
@@ -474,7 +476,7 @@ async fn check_mode(
             Some(manifest) if manifest.format != options.format.to_string() => Err(SinkError::usage(
                 target.shown.clone(),
                 format!(
-                    "it holds {} files and this export writes {}; append with the same format, or use --mode overwrite",
+                    "it holds {} files and this export writes {}; append with the same format, or use the overwrite mode",
                     manifest.format, options.format
                 ),
             )),

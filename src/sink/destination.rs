@@ -17,13 +17,24 @@ use object_store::ObjectStore;
 
 /// Why a destination cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DestinationError {
+    /// The text does not name a destination tsexport can write to.
     #[error("'{given}' is not a usable destination: {reason}")]
-    Invalid { given: String, reason: String },
-    #[error("cannot set up {scheme} storage for '{given}': {reason}. Check the {scheme} settings in the environment")]
-    Store {
+    Invalid {
+        /// The destination as given.
         given: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    #[error("cannot set up {scheme} storage for '{given}': {reason}. Check the {scheme} settings in the environment")]
+    /// The object store client cannot be set up (settings missing from the environment).
+    Store {
+        /// The destination as given.
+        given: String,
+        /// `s3`, `gs` or `az`.
         scheme: String,
+        /// What the object store client said.
         reason: String,
     },
 }
@@ -31,10 +42,15 @@ pub enum DestinationError {
 /// A local file path or an object in a store.
 #[derive(Debug, Clone)]
 pub enum Destination {
+    /// A path on this machine.
     Local(PathBuf),
+    /// A location in an object store.
     Store {
+        /// The URL as given, for messages and manifests.
         url: String,
+        /// The store client.
         store: Arc<dyn ObjectStore>,
+        /// The location inside the store.
         path: StorePath,
     },
 }

@@ -47,16 +47,25 @@ impl<W: Write + Send> std::fmt::Debug for Encoder<W> {
     }
 }
 
+/// Why a file could not be encoded, as the format's writer said it.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EncodeError {
+    #[error(transparent)]
+    Parquet(#[from] parquet::errors::ParquetError),
+    #[error(transparent)]
+    Arrow(#[from] arrow_schema::ArrowError),
+}
+
 /// The Parquet compression for `codec`.
-pub(crate) fn parquet_compression(codec: Codec) -> Result<Compression, String> {
+pub(crate) fn parquet_compression(codec: Codec) -> Result<Compression, EncodeError> {
     Ok(match codec {
         Codec::Zstd(level) => {
-            Compression::ZSTD(ZstdLevel::try_new(level).map_err(|e| e.to_string())?)
+            Compression::ZSTD(ZstdLevel::try_new(level).map_err(EncodeError::from)?)
         }
         Codec::Snappy => Compression::SNAPPY,
         Codec::Lz4 => Compression::LZ4_RAW,
         Codec::Gzip(level) => {
-            Compression::GZIP(GzipLevel::try_new(level).map_err(|e| e.to_string())?)
+            Compression::GZIP(GzipLevel::try_new(level).map_err(EncodeError::from)?)
         }
         Codec::None => Compression::UNCOMPRESSED,
     })
@@ -81,13 +90,13 @@ impl<W: Write + Send> Encoder<W> {
     /// Starts a file: writes what comes before the first batch (magic bytes, schema, CSV header).
     /// `metadata` goes into the file where the format has a place for it (Parquet key-value
     /// metadata, the Arrow IPC file footer), with `tsexport.version` added.
-    pub fn new(
+    pub(super) fn new(
         encoding: Encoding,
         out: W,
         schema: &SchemaRef,
         options: &SinkOptions,
         metadata: &[(String, String)],
-    ) -> Result<Self, String> {
+    ) -> Result<Self, EncodeError> {
         let metadata = with_version(metadata);
         match encoding {
             Encoding::Parquet => {
@@ -103,11 +112,11 @@ impl<W: Write + Send> Encoder<W> {
                     .build();
                 ParallelParquetWriter::try_new(out, schema.clone(), properties, encoding_threads())
                     .map(Encoder::Parquet)
-                    .map_err(|e| e.to_string())
+                    .map_err(EncodeError::from)
             }
             Encoding::ArrowFile => {
                 let mut writer = arrow_ipc::writer::FileWriter::try_new(out, schema)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(EncodeError::from)?;
                 for (key, value) in metadata {
                     writer.write_metadata(key, value);
                 }
@@ -115,31 +124,31 @@ impl<W: Write + Send> Encoder<W> {
             }
             Encoding::ArrowStream => arrow_ipc::writer::StreamWriter::try_new(out, schema)
                 .map(Encoder::ArrowStream)
-                .map_err(|e| e.to_string()),
+                .map_err(EncodeError::from),
             Encoding::Csv => {
                 let mut writer = arrow_csv::WriterBuilder::new().with_header(true).build(out);
                 // The header is written with the first batch; an empty one makes sure that even a
                 // file without rows names its columns.
                 writer
                     .write(&RecordBatch::new_empty(schema.clone()))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(EncodeError::from)?;
                 Ok(Encoder::Csv(writer))
             }
         }
     }
 
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+    pub(super) fn write(&mut self, batch: &RecordBatch) -> Result<(), EncodeError> {
         match self {
-            Encoder::Parquet(writer) => writer.write(batch).map_err(|e| e.to_string()),
-            Encoder::ArrowFile(writer) => writer.write(batch).map_err(|e| e.to_string()),
-            Encoder::ArrowStream(writer) => writer.write(batch).map_err(|e| e.to_string()),
-            Encoder::Csv(writer) => writer.write(batch).map_err(|e| e.to_string()),
+            Encoder::Parquet(writer) => writer.write(batch).map_err(EncodeError::from),
+            Encoder::ArrowFile(writer) => writer.write(batch).map_err(EncodeError::from),
+            Encoder::ArrowStream(writer) => writer.write(batch).map_err(EncodeError::from),
+            Encoder::Csv(writer) => writer.write(batch).map_err(EncodeError::from),
         }
     }
 
     /// Bytes encoded but not yet handed to `W` (the Parquet row group in progress), so that file
     /// rotation by size counts them.
-    pub fn buffered_bytes(&self) -> u64 {
+    pub(super) fn buffered_bytes(&self) -> u64 {
         match self {
             Encoder::Parquet(writer) => writer.in_progress_size() as u64,
             _ => 0,
@@ -147,11 +156,11 @@ impl<W: Write + Send> Encoder<W> {
     }
 
     /// Writes what ends the file (last row group, footer, end-of-stream marker) and gives `W` back.
-    pub fn finish(self) -> Result<W, String> {
+    pub(super) fn finish(self) -> Result<W, EncodeError> {
         match self {
-            Encoder::Parquet(writer) => writer.into_inner().map_err(|e| e.to_string()),
-            Encoder::ArrowFile(writer) => writer.into_inner().map_err(|e| e.to_string()),
-            Encoder::ArrowStream(writer) => writer.into_inner().map_err(|e| e.to_string()),
+            Encoder::Parquet(writer) => writer.into_inner().map_err(EncodeError::from),
+            Encoder::ArrowFile(writer) => writer.into_inner().map_err(EncodeError::from),
+            Encoder::ArrowStream(writer) => writer.into_inner().map_err(EncodeError::from),
             Encoder::Csv(writer) => Ok(writer.into_inner()),
         }
     }

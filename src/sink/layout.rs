@@ -52,7 +52,7 @@ pub(crate) struct Target {
 impl Target {
     /// Resolves `destination` for an export with `options`, refusing what a single-file
     /// destination cannot do.
-    pub fn for_writing(
+    pub(crate) fn for_writing(
         destination: &Destination,
         options: &SinkOptions,
     ) -> Result<Target, SinkError> {
@@ -73,7 +73,7 @@ impl Target {
             }
             if options.mode == WriteMode::Append {
                 return usage(
-                    "append adds files next to the existing ones, which needs a folder destination; give the folder, or use --mode overwrite".to_string(),
+                    "append adds files next to the existing ones, which needs a folder destination; give the folder, or use the overwrite mode".to_string(),
                 );
             }
         }
@@ -82,7 +82,7 @@ impl Target {
 
     /// Resolves `destination`: a path whose last part ends in `.parquet`, `.arrow` or `.csv` is a
     /// single file, anything else a folder.
-    pub fn for_reading(destination: &Destination) -> Result<Target, SinkError> {
+    pub(crate) fn for_reading(destination: &Destination) -> Result<Target, SinkError> {
         let shown = destination.to_string();
         let (storage, layout) = match destination {
             Destination::Local(path) => on_disk(path),
@@ -142,7 +142,7 @@ impl Target {
     }
 
     /// The staging folder of all runs for this destination.
-    pub fn staging_base(&self) -> String {
+    pub(crate) fn staging_base(&self) -> String {
         match &self.layout {
             Layout::Folder => STAGING_DIR.to_string(),
             Layout::File { name } => join(STAGING_DIR, name),
@@ -150,22 +150,22 @@ impl Target {
     }
 
     /// The staging folder of one run.
-    pub fn run_dir(&self, run_id: &str) -> String {
+    pub(crate) fn run_dir(&self, run_id: &str) -> String {
         join(&self.staging_base(), run_id)
     }
 
     /// Where a file that will end up at `final_path` is written first.
-    pub fn staged(&self, run_id: &str, final_path: &str) -> String {
+    pub(crate) fn staged(&self, run_id: &str, final_path: &str) -> String {
         join(&self.run_dir(run_id), final_path)
     }
 
     /// The staged manifest: once it exists, the run is committed and rolls forward.
-    pub fn staged_manifest(&self, run_id: &str) -> String {
+    pub(crate) fn staged_manifest(&self, run_id: &str) -> String {
         join(&self.run_dir(run_id), MANIFEST_FILE)
     }
 
     /// The manifest readers look for.
-    pub fn manifest_path(&self) -> String {
+    pub(crate) fn manifest_path(&self) -> String {
         match &self.layout {
             Layout::Folder => MANIFEST_FILE.to_string(),
             Layout::File { name } => format!("{name}.manifest.json"),
@@ -173,7 +173,7 @@ impl Target {
     }
 
     /// The `_SUCCESS` marker; a single file has none.
-    pub fn success_path(&self) -> Option<String> {
+    pub(crate) fn success_path(&self) -> Option<String> {
         match &self.layout {
             Layout::Folder => Some(SUCCESS_FILE.to_string()),
             Layout::File { .. } => None,
@@ -181,7 +181,7 @@ impl Target {
     }
 
     /// The manifest at `rel`, parsed, if there is one.
-    pub async fn read_manifest(&self, rel: &str) -> Result<Option<Manifest>, SinkError> {
+    pub(crate) async fn read_manifest(&self, rel: &str) -> Result<Option<Manifest>, SinkError> {
         match self.storage.read(rel).await? {
             Some(bytes) => Manifest::from_json(&bytes, &self.storage.describe(rel)).map(Some),
             None => Ok(None),
@@ -224,24 +224,36 @@ pub(crate) fn is_run_id(name: &str) -> bool {
         && bytes[16] == b'-'
 }
 
+/// A relative path that could reach outside the destination or into tsexport's own files.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{path}' {problem}")]
+pub(crate) struct UnsafePath {
+    path: String,
+    problem: String,
+}
+
 /// Checks a relative, `/`-separated path given by a caller (a table name) or read from a manifest
 /// (a file to delete): no empty, `.` or `..` parts, nothing an object store would have to escape,
 /// and no reserved name at the top, so that it can never reach outside the destination or into
 /// tsexport's own files.
-pub(crate) fn check_relative(path: &str) -> Result<(), String> {
+pub(crate) fn check_relative(path: &str) -> Result<(), UnsafePath> {
+    let unsafe_path = |problem: String| {
+        Err(UnsafePath {
+            path: path.to_string(),
+            problem,
+        })
+    };
     for (index, part) in path.split('/').enumerate() {
         if part.is_empty() || part == "." || part == ".." {
-            return Err(format!("'{path}' has an empty, '.' or '..' part"));
+            return unsafe_path("has an empty, '.' or '..' part".into());
         }
         if part.contains('\\') || PathPart::from(part).as_ref() != part {
-            return Err(format!(
-                "'{path}' has characters that are not safe in object names in '{part}'"
+            return unsafe_path(format!(
+                "has characters that are not safe in object names in '{part}'"
             ));
         }
         if index == 0 && RESERVED_NAMES.contains(&part) {
-            return Err(format!(
-                "'{path}' starts with '{part}', a name tsexport reserves"
-            ));
+            return unsafe_path(format!("starts with '{part}', a name tsexport reserves"));
         }
     }
     Ok(())

@@ -20,9 +20,11 @@ pub const MANIFEST_FORMAT_VERSION: u32 = 1;
 /// The whole manifest of a committed export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The manifest format (`MANIFEST_FORMAT_VERSION` when written).
     pub format_version: u32,
     /// Always "tsexport".
     pub tool: String,
+    /// The tsexport version that wrote it.
     pub tool_version: String,
     /// The run that committed this manifest (`20261127T234501Z-<pid>-<random>`).
     pub run_id: String,
@@ -36,22 +38,29 @@ pub struct Manifest {
     pub codec: Option<String>,
     /// What the caller said about the source (query, worksheet, cluster, ...), as given.
     pub source: Value,
+    /// Rows in all tables.
     pub rows: u64,
+    /// Bytes of all files.
     pub bytes: u64,
+    /// The tables, in the order they were written.
     pub tables: Vec<ManifestTable>,
 }
 
 /// One table: a folder of files (or the root, for the table named "").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestTable {
+    /// The table's folder; "" for a single-table export.
     pub name: String,
+    /// Rows in the table's files.
     pub rows: u64,
+    /// Bytes of the table's files.
     pub bytes: u64,
     /// The columns in readable form.
     pub schema: Vec<ManifestColumn>,
     /// The exact Arrow schema (serde form of `arrow_schema::Schema`), so an append can continue
     /// with the very same types.
     pub arrow_schema: Value,
+    /// The table's files, those of earlier runs an append kept included.
     pub files: Vec<ManifestFile>,
     /// Whatever the caller added (rows expected, sampling ratio, visualization id, ...).
     #[serde(flatten)]
@@ -61,10 +70,12 @@ pub struct ManifestTable {
 /// One column of a table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestColumn {
+    /// The column name.
     pub name: String,
     /// The Arrow data type as Arrow displays it (`Int64`, `Utf8`, `Timestamp(µs, "UTC")`, ...).
     #[serde(rename = "type")]
     pub data_type: String,
+    /// Whether the column may hold nulls.
     pub nullable: bool,
 }
 
@@ -73,7 +84,9 @@ pub struct ManifestColumn {
 pub struct ManifestFile {
     /// Relative to the destination folder, `/`-separated.
     pub path: String,
+    /// Rows in the file.
     pub rows: u64,
+    /// Bytes of the file.
     pub bytes: u64,
     /// The run that wrote the file; an append keeps the files of earlier runs. Also how an
     /// interrupted commit knows which files it still has to move.
@@ -125,20 +138,28 @@ impl Manifest {
 
 impl ManifestTable {
     /// The exact Arrow schema of the table.
-    pub fn arrow_schema(&self) -> Result<SchemaRef, String> {
+    pub fn arrow_schema(&self) -> Result<SchemaRef, BadArrowSchema> {
         serde_json::from_value::<Schema>(self.arrow_schema.clone())
             .map(SchemaRef::new)
-            .map_err(|e| {
-                format!(
-                    "its arrow_schema of table '{}' cannot be read: {e}",
-                    self.name
-                )
+            .map_err(|source| BadArrowSchema {
+                table: self.name.clone(),
+                source,
             })
     }
 }
 
+/// A table's `arrow_schema` in a manifest that does not read as an Arrow schema.
+#[derive(Debug, thiserror::Error)]
+#[error("the arrow_schema of table '{table}' cannot be read: {source}")]
+pub struct BadArrowSchema {
+    /// The table whose schema is broken.
+    pub table: String,
+    /// What the JSON reader said.
+    pub source: serde_json::Error,
+}
+
 /// The readable column list of `schema`.
-pub fn columns_of(schema: &Schema) -> Vec<ManifestColumn> {
+pub(crate) fn columns_of(schema: &Schema) -> Vec<ManifestColumn> {
     schema
         .fields()
         .iter()

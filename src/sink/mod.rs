@@ -4,26 +4,28 @@
 //!
 //! A run: [`Staging::open`] a [`Destination`] with [`SinkOptions`]; get a [`TableWriter`] per
 //! table from [`Staging::table`] and write batches into it (files rotate by rows or bytes);
-//! finish each table for its [`TableReport`]; then [`Staging::commit`] them, or
-//! [`Staging::abort`]. The commit protocol is described in [`commit`]; `--out -` uses
-//! [`StreamWriter`] instead.
+//! finish each table for its [`WrittenTable`]; then [`Staging::commit`] them, or
+//! [`Staging::abort`]. The commit protocol is described in `src/sink/commit.rs` and
+//! `docs/guarantees.md` (Commit); a stream (the CLI's `--out -`) uses [`StreamWriter`] instead.
 
-pub mod commit;
+#![warn(missing_docs)]
+
+mod commit;
 mod destination;
 mod encoder;
 mod error;
 mod layout;
-pub mod manifest;
-pub mod options;
+mod manifest;
+mod options;
 mod output;
-pub mod parallel_parquet;
-pub mod partitioned;
+mod parallel_parquet;
+mod partitioned;
 mod recovery;
 mod side_file;
 mod storage;
-pub mod stream;
+mod stream;
 mod upload;
-pub mod writer;
+mod writer;
 
 pub use commit::{Committed, Staging};
 pub use destination::{Destination, DestinationError};
@@ -31,7 +33,8 @@ pub use encoder::VERSION_KEY;
 pub use error::SinkError;
 pub use layout::{MANIFEST_FILE, STAGING_DIR, SUCCESS_FILE};
 pub use manifest::{
-    read_manifest, Manifest, ManifestColumn, ManifestFile, ManifestTable, MANIFEST_FORMAT_VERSION,
+    read_manifest, BadArrowSchema, Manifest, ManifestColumn, ManifestFile, ManifestTable,
+    MANIFEST_FORMAT_VERSION,
 };
 pub use options::{Codec, FileFormat, InvalidOption, SinkOptions, WriteMode};
 pub use parallel_parquet::ParallelParquetWriter;
@@ -40,4 +43,4 @@ pub use partitioned::{
 };
 pub use side_file::SideFile;
 pub use stream::StreamWriter;
-pub use writer::{FileReport, TableReport, TableWriter};
+pub use writer::{FileReport, TableWriter, WrittenTable};

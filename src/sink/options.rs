@@ -1,6 +1,6 @@
 //! How an export is written: file format, compression, row-group and file sizes, and what to do
 //! with data already at the destination. Every option parses from the text a user types
-//! (`--codec zstd:9`, `--mode append`), and a bad value says which values are allowed.
+//! (the compression codec `zstd:9`, the write mode `append`), and a bad value says which values are allowed.
 
 use std::fmt;
 use std::str::FromStr;
@@ -90,6 +90,7 @@ impl fmt::Display for FileFormat {
 pub enum Codec {
     /// Zstandard at a level from 1 (fastest) to 22 (smallest); 3 by default.
     Zstd(i32),
+    /// Snappy: fast, larger files.
     Snappy,
     /// LZ4 in the `LZ4_RAW` framing that current Parquet readers expect.
     Lz4,
@@ -100,7 +101,9 @@ pub enum Codec {
 }
 
 impl Codec {
+    /// The zstd level of `zstd` without a level.
     pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+    /// The gzip level of `gzip` without a level.
     pub const DEFAULT_GZIP_LEVEL: u32 = 6;
     const ZSTD_LEVELS: std::ops::RangeInclusive<i32> = 1..=22;
     const GZIP_LEVELS: std::ops::RangeInclusive<u32> = 0..=9;
@@ -226,6 +229,7 @@ impl fmt::Display for WriteMode {
 /// Everything about how an export is written, with defaults that suit a data lake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SinkOptions {
+    /// The file format.
     pub format: FileFormat,
     /// Parquet only.
     pub codec: Codec,
@@ -237,6 +241,7 @@ pub struct SinkOptions {
     /// Start a new file once a file reached this many bytes; checked after each batch, so a file
     /// may exceed it by up to one batch.
     pub max_bytes_per_file: Option<u64>,
+    /// What happens to data already at the destination.
     pub mode: WriteMode,
 }
 

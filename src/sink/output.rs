@@ -27,7 +27,7 @@ pub(crate) enum FileOutput {
 
 impl FileOutput {
     /// Creates (or truncates) the local file at `path`, with its folders.
-    pub fn create_local(path: PathBuf, shown: String) -> io::Result<FileOutput> {
+    pub(crate) fn create_local(path: PathBuf, shown: String) -> io::Result<FileOutput> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -39,7 +39,7 @@ impl FileOutput {
     }
 
     /// Makes the file whole and durable: flushes and syncs a local file; completes an upload.
-    pub async fn complete(self) -> Result<(), SinkError> {
+    pub(crate) async fn complete(self) -> Result<(), SinkError> {
         match self {
             FileOutput::Local { file, shown } => {
                 let synced = tokio::task::spawn_blocking(move || -> io::Result<()> {
@@ -87,11 +87,11 @@ pub(crate) struct Counted<W> {
 }
 
 impl<W> Counted<W> {
-    pub fn new(inner: W, written: Arc<AtomicU64>) -> Self {
+    pub(super) fn new(inner: W, written: Arc<AtomicU64>) -> Self {
         Counted { inner, written }
     }
 
-    pub fn into_inner(self) -> W {
+    pub(super) fn into_inner(self) -> W {
         self.inner
     }
 }

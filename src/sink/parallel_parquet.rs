@@ -37,6 +37,7 @@ impl<W: Write + Send> std::fmt::Debug for ParallelParquetWriter<W> {
 }
 
 impl<W: Write + Send> ParallelParquetWriter<W> {
+    /// A writer of `schema` into `out`, encoding the columns of each row group on `threads` threads.
     pub fn try_new(
         out: W,
         schema: SchemaRef,
@@ -58,6 +59,7 @@ impl<W: Write + Send> ParallelParquetWriter<W> {
         })
     }
 
+    /// Adds `batch`; a full row group is encoded and written out.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let mut batch = batch.clone();
         while batch.num_rows() > 0 {

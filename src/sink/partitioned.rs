@@ -15,7 +15,7 @@ use arrow_schema::SchemaRef;
 use arrow_schema::{DataType, Schema, TimeUnit};
 use chrono::{DateTime, Datelike, NaiveDate};
 
-use super::{SinkError, Staging, TableReport, TableWriter};
+use super::{SinkError, Staging, WrittenTable, TableWriter};
 
 /// Why a table cannot be partitioned as asked.
 #[derive(Debug, thiserror::Error)]
@@ -24,27 +24,43 @@ pub enum PartitionError {
     /// The partition column is not in the result.
     #[error("partition column '{column}' is not in the result; its columns are: {}", columns.join(", "))]
     NoSuchColumn {
+        /// The partition column asked for.
         column: String,
+        /// The result's columns.
         columns: Vec<String>,
     },
     /// A year, month or day was asked of a column that is not a date or timestamp.
     #[error("partition column '{column}' is {data_type}, not a date or timestamp, so it has no {by}; partition by its value instead")]
     NotTemporal {
+        /// The partition column.
         column: String,
+        /// Its type.
         data_type: DataType,
+        /// The date part asked for.
         by: PartitionBy,
     },
     /// The column's type cannot name a folder.
     #[error("partition column '{column}' is {data_type}, which cannot name a folder")]
-    Unsupported { column: String, data_type: DataType },
+    Unsupported {
+        /// The partition column.
+        column: String,
+        /// Its type.
+        data_type: DataType,
+    },
     /// A timestamp outside what a date can hold.
     #[error("timestamp {micros} is out of range")]
-    TimestampOutOfRange { micros: i64 },
+    TimestampOutOfRange {
+        /// Microseconds since the epoch.
+        micros: i64,
+    },
     /// One more folder than `max_partitions` allows.
     #[error("partitioning by '{column}' needs more than {max_partitions} folders ('{next}' would be one more); raise max_partitions or partition by a coarser key")]
     TooMany {
+        /// The partition column.
         column: String,
+        /// The limit reached.
         max_partitions: usize,
+        /// The folder that would have been one more.
         next: String,
     },
     /// Arrow failed to select a partition's rows.
@@ -60,16 +76,20 @@ pub enum PartitionError {
 pub enum PartitionBy {
     /// The value itself: text, integers, booleans, dates as YYYY-MM-DD.
     Value,
-    /// The year, month (YYYY-MM) or day of a date or timestamp.
+    /// The year of a date or timestamp.
     Year,
+    /// The month of a date or timestamp, as YYYY-MM.
     Month,
+    /// The day of a date or timestamp, as YYYY-MM-DD.
     Day,
 }
 
 /// How an export is partitioned: `COLUMN` or `COLUMN:year|month|day`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionSpec {
+    /// The column whose value (or date part) names each row's folder.
     pub column: String,
+    /// What of the column's value names the folder.
     pub by: PartitionBy,
     /// The folder key (default: the column in snake case, with `_year`, `_month`, `_day` for a date
     /// part: `Order Date:month` -> `order_date_month`).
@@ -80,6 +100,7 @@ pub struct PartitionSpec {
 }
 
 impl PartitionSpec {
+    /// The default of [`PartitionSpec::max_partitions`].
     pub const DEFAULT_MAX_PARTITIONS: usize = 256;
 
     /// The key of the folders: `key=value`.
@@ -208,7 +229,10 @@ impl PartitionSpec {
 /// folder, opened as partitions appear (at most `max_partitions`). The export writes through this
 /// either way, so partitioned and plain tables share one path.
 #[derive(Debug)]
-pub enum PartitionedWriter {
+pub struct PartitionedWriter(Output);
+
+#[derive(Debug)]
+enum Output {
     /// No partitioning: the table's one writer.
     Single(Box<TableWriter>),
     /// A writer per partition folder under `folder`.
@@ -234,17 +258,17 @@ impl PartitionedWriter {
     ) -> Result<PartitionedWriter, PartitionError> {
         let Some(spec) = partition else {
             let writer = staging.table(folder, schema, metadata)?;
-            return Ok(PartitionedWriter::Single(Box::new(writer)));
+            return Ok(PartitionedWriter(Output::Single(Box::new(writer))));
         };
         spec.check(&schema)?;
-        Ok(PartitionedWriter::Partitioned {
+        Ok(PartitionedWriter(Output::Partitioned {
             spec: spec.clone(),
             folder: folder.to_string(),
             schema,
             metadata,
             writers: Vec::new(),
             by_folder: HashMap::new(),
-        })
+        }))
     }
 
     /// Writes `batch`, each row into its partition's folder.
@@ -253,9 +277,9 @@ impl PartitionedWriter {
         staging: &mut Staging,
         batch: RecordBatch,
     ) -> Result<(), PartitionError> {
-        let (spec, folder, schema, metadata, writers, by_folder) = match self {
-            PartitionedWriter::Single(writer) => return Ok(writer.write(batch).await?),
-            PartitionedWriter::Partitioned {
+        let (spec, folder, schema, metadata, writers, by_folder) = match &mut self.0 {
+            Output::Single(writer) => return Ok(writer.write(batch).await?),
+            Output::Partitioned {
                 spec,
                 folder,
                 schema,
@@ -291,10 +315,10 @@ impl PartitionedWriter {
     }
 
     /// Finishes every file: one report per folder written.
-    pub async fn finish(self) -> Result<Vec<TableReport>, SinkError> {
-        match self {
-            PartitionedWriter::Single(writer) => Ok(vec![writer.finish().await?]),
-            PartitionedWriter::Partitioned { writers, .. } => {
+    pub async fn finish(self) -> Result<Vec<WrittenTable>, SinkError> {
+        match self.0 {
+            Output::Single(writer) => Ok(vec![writer.finish().await?]),
+            Output::Partitioned { writers, .. } => {
                 let mut reports = Vec::with_capacity(writers.len());
                 for writer in writers {
                     reports.push(writer.finish().await?);
@@ -306,9 +330,9 @@ impl PartitionedWriter {
 
     /// Removes what was written of this table from staging.
     pub async fn abort(self) -> Result<(), SinkError> {
-        match self {
-            PartitionedWriter::Single(writer) => writer.abort().await,
-            PartitionedWriter::Partitioned { writers, .. } => {
+        match self.0 {
+            Output::Single(writer) => writer.abort().await,
+            Output::Partitioned { writers, .. } => {
                 for writer in writers {
                     writer.abort().await?;
                 }

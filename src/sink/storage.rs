@@ -68,7 +68,7 @@ async fn blocking<T: Send + 'static>(
 
 impl Storage {
     /// The full path or URL of `rel`, for messages and reports.
-    pub fn describe(&self, rel: &str) -> String {
+    pub(crate) fn describe(&self, rel: &str) -> String {
         match self {
             Storage::Local { root } => self.local(root, rel).display().to_string(),
             Storage::Store { url, .. } => join(url, rel),
@@ -103,7 +103,7 @@ impl Storage {
 
     /// Every file under `rel_dir` (recursively) with its path relative to the root, sorted;
     /// nothing if it does not exist.
-    pub async fn list(&self, rel_dir: &str) -> Result<Vec<Listed>, SinkError> {
+    pub(crate) async fn list(&self, rel_dir: &str) -> Result<Vec<Listed>, SinkError> {
         let described = self.describe(rel_dir);
         let mut listed = match self {
             Storage::Local { root } => {
@@ -139,7 +139,7 @@ impl Storage {
     }
 
     /// The names directly inside `rel_dir` (files and folders), sorted.
-    pub async fn children(&self, rel_dir: &str) -> Result<Vec<String>, SinkError> {
+    pub(crate) async fn children(&self, rel_dir: &str) -> Result<Vec<String>, SinkError> {
         let described = self.describe(rel_dir);
         let mut names = match self {
             Storage::Local { root } => {
@@ -175,7 +175,7 @@ impl Storage {
     }
 
     /// The content of `rel`, or `None` if there is no such file.
-    pub async fn read(&self, rel: &str) -> Result<Option<Bytes>, SinkError> {
+    pub(crate) async fn read(&self, rel: &str) -> Result<Option<Bytes>, SinkError> {
         let described = self.describe(rel);
         match self {
             Storage::Local { root } => {
@@ -201,7 +201,7 @@ impl Storage {
     }
 
     /// Whether there is a file at `rel`.
-    pub async fn exists(&self, rel: &str) -> Result<bool, SinkError> {
+    pub(crate) async fn exists(&self, rel: &str) -> Result<bool, SinkError> {
         let described = self.describe(rel);
         match self {
             Storage::Local { root } => {
@@ -222,7 +222,12 @@ impl Storage {
 
     /// Writes `content` to `rel` so that readers see the old content or the new, never a part:
     /// one PUT on object stores; on disk, a write to `temp_rel` then a rename over `rel`.
-    pub async fn put(&self, rel: &str, content: Bytes, temp_rel: &str) -> Result<(), SinkError> {
+    pub(crate) async fn put(
+        &self,
+        rel: &str,
+        content: Bytes,
+        temp_rel: &str,
+    ) -> Result<(), SinkError> {
         let described = self.describe(rel);
         match self {
             Storage::Local { root } => {
@@ -241,7 +246,7 @@ impl Storage {
     }
 
     /// Deletes the file at `rel`; a missing file is fine. On disk, folders left empty are removed.
-    pub async fn delete(&self, rel: &str) -> Result<(), SinkError> {
+    pub(crate) async fn delete(&self, rel: &str) -> Result<(), SinkError> {
         let described = self.describe(rel);
         match self {
             Storage::Local { root } => {
@@ -266,7 +271,7 @@ impl Storage {
     }
 
     /// Moves `from` to `to`, replacing what is at `to`.
-    pub async fn rename(&self, from: &str, to: &str) -> Result<Moved, SinkError> {
+    pub(crate) async fn rename(&self, from: &str, to: &str) -> Result<Moved, SinkError> {
         let described = format!("{} to {}", self.describe(from), self.describe(to));
         match self {
             Storage::Local { root } => {
@@ -303,7 +308,7 @@ impl Storage {
     }
 
     /// Deletes `rel_dir` and everything under it; on disk, parents left empty go too.
-    pub async fn delete_tree(&self, rel_dir: &str) -> Result<(), SinkError> {
+    pub(crate) async fn delete_tree(&self, rel_dir: &str) -> Result<(), SinkError> {
         let described = self.describe(rel_dir);
         match self {
             Storage::Local { root } => {
@@ -324,7 +329,11 @@ impl Storage {
 
     /// A new file at `rel` to stream into: a local file, or an object-store upload that is
     /// tracked by `uploads` and appears only when completed.
-    pub async fn create(&self, rel: &str, uploads: &Uploads) -> Result<FileOutput, SinkError> {
+    pub(crate) async fn create(
+        &self,
+        rel: &str,
+        uploads: &Uploads,
+    ) -> Result<FileOutput, SinkError> {
         let described = self.describe(rel);
         match self {
             Storage::Local { root } => {
@@ -344,7 +353,7 @@ impl Storage {
 
     /// Synchronous best-effort removal of a local folder, for `Drop`, where nothing can be awaited.
     /// Object stores are left to the caller.
-    pub fn remove_local_tree_now(&self, rel_dir: &str) {
+    pub(crate) fn remove_local_tree_now(&self, rel_dir: &str) {
         if let Storage::Local { root } = self {
             let _ = remove_tree(root, &self.local(root, rel_dir));
         }

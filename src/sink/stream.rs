@@ -85,7 +85,7 @@ impl<W: Write> StreamWriter<W> {
         };
         let pending = Pending::default();
         let encoder = Encoder::new(encoding, pending.clone(), &schema, options, metadata)
-            .map_err(encode_error)?;
+            .map_err(|e| encode_error(e.to_string()))?;
         pending.drain_into(&mut out)?;
         Ok(StreamWriter {
             encoder,
@@ -95,8 +95,11 @@ impl<W: Write> StreamWriter<W> {
         })
     }
 
+    /// Encodes `batch` and writes it to the stream.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
-        self.encoder.write(batch).map_err(encode_error)?;
+        self.encoder
+            .write(batch)
+            .map_err(|e| encode_error(e.to_string()))?;
         self.pending.drain_into(&mut self.out)?;
         self.rows += batch.num_rows() as u64;
         Ok(())
@@ -120,7 +123,7 @@ impl<W: Write> StreamWriter<W> {
             mut out,
             ..
         } = self;
-        encoder.finish().map_err(encode_error)?;
+        encoder.finish().map_err(|e| encode_error(e.to_string()))?;
         pending.drain_into(&mut out)?;
         out.flush().map_err(|e| encode_error(e.to_string()))?;
         Ok(out)

@@ -40,7 +40,7 @@ pub(crate) struct Uploads {
 }
 
 impl Uploads {
-    pub fn new() -> Arc<Uploads> {
+    pub(crate) fn new() -> Arc<Uploads> {
         Arc::new(Uploads {
             cancel: watch::Sender::new(false),
             tasks: Mutex::new(JoinSet::new()),
@@ -48,7 +48,7 @@ impl Uploads {
     }
 
     /// Starts an upload to `path`; must be called inside the tokio runtime.
-    pub fn start(
+    pub(crate) fn start(
         &self,
         store: Arc<dyn ObjectStore>,
         path: StorePath,
@@ -78,12 +78,12 @@ impl Uploads {
     }
 
     /// Tells every upload of the run to abort. Usable where nothing can be awaited (`Drop`).
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         self.cancel.send_replace(true);
     }
 
     /// Cancels every upload that is still running and waits until each has finished or aborted.
-    pub async fn cancel_and_wait(&self) {
+    pub(crate) async fn cancel_and_wait(&self) {
         self.cancel();
         let mut tasks = std::mem::take(&mut *lock(&self.tasks));
         while tasks.join_next().await.is_some() {}
@@ -134,7 +134,7 @@ impl UploadWriter {
     }
 
     /// Hands everything written so far to the upload and waits until it is stored.
-    pub async fn complete(mut self) -> Result<(), SinkError> {
+    pub(crate) async fn complete(mut self) -> Result<(), SinkError> {
         let rest = std::mem::take(&mut self.buffer);
         let mut sent = Ok(());
         if !rest.is_empty() {

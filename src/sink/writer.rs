@@ -14,7 +14,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use serde_json::{Map, Value};
 
-use super::encoder::{Encoder, Encoding};
+use super::encoder::{EncodeError, Encoder, Encoding};
 use super::error::SinkError;
 use super::layout::Target;
 use super::options::{FileFormat, SinkOptions};
@@ -24,13 +24,16 @@ use super::upload::Uploads;
 
 /// What one table wrote, for the commit and the run summary.
 #[derive(Debug, Clone)]
-pub struct TableReport {
+pub struct WrittenTable {
     /// "" for a single-table export, else the table's folder.
     pub table: String,
+    /// The table's Arrow schema.
     pub schema: SchemaRef,
     /// The files this run wrote (not those an append keeps).
     pub files: Vec<FileReport>,
+    /// Rows in the files this run wrote.
     pub rows: u64,
+    /// Bytes of the files this run wrote.
     pub bytes: u64,
     /// Keys the caller adds to the table's manifest entry (rows expected, sampling ratio, viz id,
     /// ...); an object, empty by default. Keys the manifest itself uses are ignored.
@@ -42,7 +45,9 @@ pub struct TableReport {
 pub struct FileReport {
     /// Relative to the destination folder, `/`-separated, as it is once committed.
     pub path: String,
+    /// Rows in the file.
     pub rows: u64,
+    /// Bytes of the file.
     pub bytes: u64,
 }
 
@@ -59,7 +64,7 @@ pub(crate) struct RunContext {
 
 impl RunContext {
     /// The tables handed out and not aborted.
-    pub fn tables(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+    pub(crate) fn tables(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         self.tables.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -89,12 +94,12 @@ pub(crate) enum FileNames {
 
 impl FileNames {
     /// The path of part `index` of the table in `folder`.
-    pub fn part(folder: &str, index: u32, extension: &str) -> String {
+    pub(crate) fn part(folder: &str, index: u32, extension: &str) -> String {
         join(folder, &format!("part-{index:05}.{extension}"))
     }
 
     /// The index of a part file name (`part-00012.parquet` is 12).
-    pub fn index_of(file_name: &str) -> Option<u32> {
+    pub(crate) fn index_of(file_name: &str) -> Option<u32> {
         let rest = file_name.strip_prefix("part-")?;
         let digits = rest.split('.').next()?;
         if digits.len() < 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -232,7 +237,7 @@ impl TableWriter {
     }
 
     /// Closes the last file and reports what the table wrote.
-    pub async fn finish(mut self) -> Result<TableReport, SinkError> {
+    pub async fn finish(mut self) -> Result<WrittenTable, SinkError> {
         if self.poisoned {
             return Err(SinkError::Poisoned {
                 table: self.table.clone(),
@@ -245,7 +250,7 @@ impl TableWriter {
             let file = self.open_file().await?;
             self.close(file).await?;
         }
-        Ok(TableReport {
+        Ok(WrittenTable {
             table: self.table.clone(),
             schema: self.schema.clone(),
             rows: self.files.iter().map(|file| file.rows).sum(),
@@ -368,14 +373,14 @@ impl TableWriter {
 /// Runs a step of the encoder (CPU-bound) on the blocking pool; a failure names the file `shown`.
 async fn encoding_step<T: Send + 'static>(
     shown: &str,
-    step: impl FnOnce() -> Result<T, String> + Send + 'static,
+    step: impl FnOnce() -> Result<T, EncodeError> + Send + 'static,
 ) -> Result<T, SinkError> {
     tokio::task::spawn_blocking(step)
         .await
         .map_err(|e| SinkError::task("encoder", e))?
-        .map_err(|reason| SinkError::Encode {
+        .map_err(|e| SinkError::Encode {
             path: shown.to_string(),
-            reason,
+            reason: e.to_string(),
         })
 }
 

@@ -139,8 +139,8 @@ async fn an_expired_session_is_renewed_once_then_the_call_succeeds() {
     let emu = emulator(Profile::v2021(), faults).await;
     let client = admin(&emu);
     let request = SearchRequest::new("[Order Line ID]", ids::RETAIL_SALES);
-    client.search_page(&request, 0, 10).await.unwrap();
-    let page = client.search_page(&request, 10, 10).await.unwrap();
+    client.search_page_v1(&request, 0, 10).await.unwrap();
+    let page = client.search_page_v1(&request, 10, 10).await.unwrap();
     assert_eq!(page.counters.offset, Some(10.0));
     assert_eq!(
         emu.request_count(Endpoint::SessionLogin),
@@ -183,7 +183,7 @@ async fn reads_retry_with_backoff_and_honour_retry_after() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let client = recording(&emu, events.clone());
     let page = client
-        .search_page(
+        .search_page_v1(
             &SearchRequest::new("[Order Line ID]", ids::RETAIL_SALES),
             0,
             5,
@@ -236,7 +236,7 @@ async fn client_errors_are_not_retried_and_carry_the_thoughtspot_details() {
     let emu = emulator(Profile::v2021(), FaultPlan::new()).await;
     let client = admin(&emu);
     let error = client
-        .search_page(&SearchRequest::new("[Nope]", ids::RETAIL_SALES), 0, 5)
+        .search_page_v1(&SearchRequest::new("[Nope]", ids::RETAIL_SALES), 0, 5)
         .await
         .unwrap_err();
     assert_eq!(emu.request_count(Endpoint::SearchData), 1);
@@ -263,7 +263,7 @@ async fn client_errors_are_not_retried_and_carry_the_thoughtspot_details() {
         .await
         .unwrap();
     let error = admin(&empty)
-        .search_page(&SearchRequest::new("[Nope]", ids::RETAIL_SALES), 0, 5)
+        .search_page_v1(&SearchRequest::new("[Nope]", ids::RETAIL_SALES), 0, 5)
         .await
         .unwrap_err();
     assert!(
@@ -347,7 +347,7 @@ async fn data_pages_keep_their_bytes_and_counters() {
         "IN".into(),
         vec!["West".into(), "East".into()],
     ));
-    let page = client.search_page(&request, 0, 100).await.unwrap();
+    let page = client.search_page_v1(&request, 0, 100).await.unwrap();
     assert_eq!(page.counters.column_names, ["Region", "Total Quantity"]);
     assert_eq!(
         (
@@ -361,7 +361,7 @@ async fn data_pages_keep_their_bytes_and_counters() {
     assert_eq!(json["data"][0][0], "East");
 
     let vizzes = client
-        .pinboard_page(&PinboardRequest::new(ids::RETAIL_PINBOARD), 0, 100_000)
+        .pinboard_page_v1(&PinboardRequest::new(ids::RETAIL_PINBOARD), 0, 100_000)
         .await
         .unwrap();
     assert_eq!(vizzes.len(), 3);
@@ -374,7 +374,7 @@ async fn data_pages_keep_their_bytes_and_counters() {
     assert_eq!(block["columnNames"][0], "Total Sales");
     let mut one = PinboardRequest::new(ids::RETAIL_PINBOARD);
     one.vizzes.push(ids::VIZ_ORDER_LINES.into());
-    let only = client.pinboard_page(&one, 10, 5).await.unwrap();
+    let only = client.pinboard_page_v1(&one, 10, 5).await.unwrap();
     assert_eq!((only.len(), only[0].counters.offset), (1, Some(10.0)));
 }
 
@@ -426,7 +426,7 @@ async fn timeouts_and_broken_transfers_have_their_own_errors() {
         "{timeout}"
     );
     let cut = client
-        .search_page(
+        .search_page_v1(
             &SearchRequest::new("[Order Line ID]", ids::RETAIL_SALES),
             0,
             50,

@@ -15,13 +15,13 @@ use tsexport::api::{
     ApiChoice, ApiVersion, Client, Credentials, Error, MetadataSearch, MetadataSelector,
     PinboardRequest, SearchRequest, Secret,
 };
-use tsexport_emulator::{
-    ids, Emulator, Fault, FaultPlan, FaultRule, ManualClock, Profile, V2Endpoint,
-};
 use tsexport::export::{Export, ExportOptions};
 use tsexport::failure::FailureKind;
 use tsexport::pager::PagerConfig;
 use tsexport::read::{ReadError, ReadOptions};
+use tsexport_emulator::{
+    ids, Emulator, Fault, FaultPlan, FaultRule, ManualClock, Profile, V2Endpoint,
+};
 
 const ALL_COLUMNS: &str = "[Order Line ID] [Order ID] [Customer] [Region] [Product] [Store ID] \
     [Quantity] [Line Cents] [Sales] [Discount] [Is Returned] [Order Date] [Ship Time] [Order Time] \
@@ -236,7 +236,7 @@ async fn pinboards_and_answers_through_v2_write_what_v1_writes() {
         .await
         .expect_err("v1 has no answer data call");
     assert_eq!(refused.kind(), FailureKind::Usage);
-    assert!(refused.to_string().contains("--api v2"), "{refused}");
+    assert!(refused.to_string().contains("Read through v2"), "{refused}");
 }
 
 #[tokio::test]
@@ -509,7 +509,7 @@ async fn every_v2_call_reads_its_documented_shape() {
     assert_eq!(page.counters.row_count, Some(regions.len() as f64));
 
     let vizzes = client
-        .liveboard_page(&PinboardRequest::new("Retail Overview"), 0, 10)
+        .liveboard_page_v2(&PinboardRequest::new("Retail Overview"), 0, 10)
         .await
         .expect("liveboard by name");
     let found: Vec<(&str, Option<&str>)> = vizzes
@@ -527,7 +527,7 @@ async fn every_v2_call_reads_its_documented_shape() {
     assert_eq!(vizzes[0].counters.row_count, Some(10.0));
 
     let answer = client
-        .answer_page(
+        .answer_page_v2(
             &tsexport::api::AnswerRequest::new("Sales by Product"),
             0,
             1_000,
@@ -647,7 +647,7 @@ async fn a_v1_only_cluster_reading_through_v2_fails_clearly() {
     assert_eq!(error.kind(), FailureKind::Usage, "{error}");
     let text = error.to_string();
     assert!(
-        text.contains("does not serve REST API v2") && text.contains("--api v1"),
+        text.contains("does not serve REST API v2") && text.contains("Read through v1"),
         "{text}"
     );
 }
@@ -685,7 +685,7 @@ async fn through_v2_the_zone_comes_from_v1_or_must_be_given() {
     // v1 sign-in refused: no guessing UTC (dates would become timestamps), but a clear error.
     let error = search(options(500)).run().await.expect_err("no zone");
     assert_eq!(error.kind(), FailureKind::Usage, "{error}");
-    assert!(error.to_string().contains("--time-zone"), "{error}");
+    assert!(error.to_string().contains("`time_zone` setting"), "{error}");
     // With the zone given, the export needs no v1 call at all.
     let logins = emu.request_count(tsexport_emulator::Endpoint::SessionLogin);
     let mut given = options(500);

@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use futures_util::TryStreamExt;
 use object_store::path::Path as StorePath;
 use object_store::ObjectStore;
+use tsexport::sink::Manifest;
+use tsexport::sink::{MANIFEST_FILE, STAGING_DIR, SUCCESS_FILE};
 use tsexport_emulator::rng::SplitMix64;
 use tsexport_emulator::Emulator;
-use tsexport::sink::manifest::Manifest;
-use tsexport::sink::{MANIFEST_FILE, STAGING_DIR, SUCCESS_FILE};
 
 const ROWS: u64 = 120_000;
 const TRIALS: usize = 20;

@@ -133,7 +133,7 @@ async fn sampled_shifted_and_short_results_are_errors_unless_allowed() {
         matches!(error, PagerError::Sampled { ratio } if ratio == 0.5),
         "{error:?}"
     );
-    assert!(error.to_string().contains("--allow-sampled"));
+    assert!(error.to_string().contains("allow_sampled"));
     let emu = with(Fault::Sampling { ratio: 0.5 }, 2).await;
     let allowed = pages(
         &emu,

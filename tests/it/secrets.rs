@@ -10,7 +10,7 @@
 //! every session id, `clientId`, login token and bearer token the emulator issued
 //! ([`Emulator::issued_secrets`]). Each value is searched as it is and percent-encoded.
 //!
-//! The cases are tables: adding a command is one line. `cargo test --test secrets -- --nocapture`
+//! The cases are tables: adding a command is one line. `cargo test --test it secrets:: -- --nocapture`
 //! prints what each run checked.
 
 use crate::common;

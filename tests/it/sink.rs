@@ -18,7 +18,7 @@ use parquet::basic::Compression;
 use serde_json::{json, Value};
 use tsexport::sink::{
     read_manifest, Codec, Committed, Destination, FileFormat, SinkError, SinkOptions, Staging,
-    StreamWriter, TableReport, WriteMode,
+    StreamWriter, WriteMode, WrittenTable,
 };
 
 use s3::{eventually, incompressible, open_upload_parts, start_s3, TempDir};
@@ -92,7 +92,7 @@ fn metadata() -> Vec<(String, String)> {
     vec![("tsexport.query".to_string(), "[Sales] [Region]".to_string())]
 }
 
-async fn write_table(staging: &mut Staging, table: &str, data: Vec<RecordBatch>) -> TableReport {
+async fn write_table(staging: &mut Staging, table: &str, data: Vec<RecordBatch>) -> WrittenTable {
     let mut writer = staging.table(table, schema(), metadata()).unwrap();
     for batch in data {
         writer.write(batch).await.unwrap();
@@ -583,7 +583,7 @@ async fn append_keeps_earlier_files_and_continues_numbering() {
     let other = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, true)]));
     let e = staging.table("", other, Vec::new()).unwrap_err();
     assert!(matches!(e, SinkError::SchemaChanged { .. }), "{e}");
-    assert!(e.to_string().contains("--mode overwrite"), "{e}");
+    assert!(e.to_string().contains("overwrite mode"), "{e}");
     staging.abort().await.unwrap();
     assert_eq!(snapshot(dest), before);
 }
@@ -617,8 +617,8 @@ async fn error_if_exists_refuses_a_destination_with_anything_in_it() {
         assert!(matches!(e, SinkError::NotEmpty { .. }), "{e}");
         let message = e.to_string();
         assert!(message.contains(&dest.display().to_string()), "{message}");
-        assert!(message.contains("--mode overwrite"), "{message}");
-        assert!(message.contains("--mode append"), "{message}");
+        assert!(message.contains("overwrite mode"), "{message}");
+        assert!(message.contains("append mode"), "{message}");
         assert_eq!(snapshot(&dest), before);
     }
 }

@@ -224,7 +224,7 @@ fn assert_untrusted_message(message: &str, url: &str) {
         url,
         "not trusted",
         "certificate authority",
-        "--ca-cert",
+        "ca_cert",
         &show_chain,
     ] {
         assert!(message.contains(needle), "no '{needle}' in: {message}");

@@ -82,11 +82,13 @@ fn rows_in(block: &[u8], counters: &ContentCounters, endpoint: &str) -> Result<f
         reason,
     };
     let rows = scan::top_level(block)
-        .map_err(decode)?
+        .map_err(|e| decode(e.to_string()))?
         .into_iter()
         .find(|(key, _)| key == "data_rows")
         .ok_or_else(|| decode("a data block has neither 'data_rows' nor a row count".into()))?;
-    Ok(scan::array_items(block, rows.1).map_err(decode)?.len() as f64)
+    Ok(scan::array_items(block, rows.1)
+        .map_err(|e| decode(e.to_string()))?
+        .len() as f64)
 }
 
 /// The data blocks of a v2 data response: `contents[]`, each as its own bytes (sharing the
@@ -97,12 +99,12 @@ fn contents(body: &Bytes, endpoint: &str) -> Result<Vec<(Bytes, ContentCounters)
         reason,
     };
     let (_, range) = scan::top_level(body)
-        .map_err(decode)?
+        .map_err(|e| decode(e.to_string()))?
         .into_iter()
         .find(|(key, _)| key == "contents")
         .ok_or_else(|| decode("the response has no 'contents'".into()))?;
     scan::array_items(body, range)
-        .map_err(decode)?
+        .map_err(|e| decode(e.to_string()))?
         .into_iter()
         .map(|item| {
             let block = body.slice(item);
@@ -176,7 +178,7 @@ impl Client {
     }
 
     /// One v2 `metadata/answer/data` page of a saved Answer.
-    pub async fn answer_page(
+    pub async fn answer_page_v2(
         &self,
         request: &AnswerRequest,
         offset: u64,
@@ -191,7 +193,7 @@ impl Client {
 
     /// One v2 `metadata/liveboard/data` page: each viz paged with the same `offset` and `size`, keyed
     /// by viz id (by name where the cluster sends no id).
-    pub async fn liveboard_page(
+    pub async fn liveboard_page_v2(
         &self,
         request: &PinboardRequest,
         offset: u64,

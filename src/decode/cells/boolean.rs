@@ -7,12 +7,12 @@ use arrow_array::ArrayRef;
 
 use super::CellDecoder;
 
-pub struct BooleanDecoder {
+pub(crate) struct BooleanDecoder {
     builder: BooleanBuilder,
 }
 
 impl BooleanDecoder {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self {
             builder: BooleanBuilder::with_capacity(capacity),
         }

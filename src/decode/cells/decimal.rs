@@ -9,7 +9,7 @@ use arrow_array::ArrayRef;
 
 use super::CellDecoder;
 
-pub struct DecimalDecoder {
+pub(crate) struct DecimalDecoder {
     builder: Decimal128Builder,
     scale: i8,
     /// 10^precision: every value's magnitude stays below it.
@@ -17,7 +17,7 @@ pub struct DecimalDecoder {
 }
 
 impl DecimalDecoder {
-    pub fn new(precision: u8, scale: i8, capacity: usize) -> Self {
+    pub(crate) fn new(precision: u8, scale: i8, capacity: usize) -> Self {
         let builder = Decimal128Builder::with_capacity(capacity)
             .with_precision_and_scale(precision, scale)
             .unwrap_or_else(|_| Decimal128Builder::with_capacity(capacity));
@@ -45,7 +45,7 @@ impl DecimalDecoder {
 
 /// `text` (`-12.345`, `1e-7`, `42`) as an integer at `scale`, if it has at most `scale` fraction
 /// digits and fits an i128.
-pub fn parse_decimal(text: &str, scale: i8) -> Option<i128> {
+pub(super) fn parse_decimal(text: &str, scale: i8) -> Option<i128> {
     let text = text.trim();
     let (mantissa, exponent) = match text.find(['e', 'E']) {
         Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),

@@ -17,7 +17,7 @@ use super::types::ColumnType;
 
 /// Receives one column's cells in row order and builds its Arrow array. Each `push_*` appends the
 /// value and returns `true`, or returns `false` and appends nothing when the value does not fit.
-pub trait CellDecoder: Send {
+pub(super) trait CellDecoder: Send {
     fn push_null(&mut self);
     fn push_bool(&mut self, _value: bool) -> bool {
         false
@@ -60,7 +60,7 @@ pub(crate) enum ColumnDecoder {
 
 impl ColumnDecoder {
     /// The decoder for a column of `column_type`, with dates read in `time_zone`.
-    pub fn new(column_type: ColumnType, time_zone: Tz, capacity: usize) -> Self {
+    pub(super) fn new(column_type: ColumnType, time_zone: Tz, capacity: usize) -> Self {
         match column_type {
             ColumnType::Null => Self::Null(null::NullDecoder::default()),
             ColumnType::Boolean => Self::Boolean(boolean::BooleanDecoder::new(capacity)),

@@ -7,7 +7,7 @@ use arrow_array::{ArrayRef, NullArray};
 use super::CellDecoder;
 
 #[derive(Debug, Default)]
-pub struct NullDecoder {
+pub(crate) struct NullDecoder {
     len: usize,
 }
 

@@ -10,12 +10,12 @@ use arrow_array::ArrayRef;
 use super::CellDecoder;
 use crate::decode::types::int_fits_f64;
 
-pub struct Int64Decoder {
+pub(crate) struct Int64Decoder {
     builder: Int64Builder,
 }
 
 impl Int64Decoder {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self {
             builder: Int64Builder::with_capacity(capacity),
         }
@@ -47,12 +47,12 @@ impl CellDecoder for Int64Decoder {
     }
 }
 
-pub struct Float64Decoder {
+pub(crate) struct Float64Decoder {
     builder: Float64Builder,
 }
 
 impl Float64Decoder {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self {
             builder: Float64Builder::with_capacity(capacity),
         }

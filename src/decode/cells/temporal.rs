@@ -33,7 +33,7 @@ fn local_midnight_day(tz: Tz, epoch: i64) -> Option<i32> {
     i32::try_from((local.date() - UNIX_EPOCH_DAY).num_days()).ok()
 }
 
-pub struct DateDecoder {
+pub(crate) struct DateDecoder {
     builder: Date32Builder,
     tz: Tz,
     /// Dates repeat a great deal within a page (and sorted results repeat the last one); the zone
@@ -43,7 +43,7 @@ pub struct DateDecoder {
 }
 
 impl DateDecoder {
-    pub fn new(tz: Tz, capacity: usize) -> Self {
+    pub(crate) fn new(tz: Tz, capacity: usize) -> Self {
         Self {
             builder: Date32Builder::with_capacity(capacity),
             tz,
@@ -96,13 +96,13 @@ impl CellDecoder for DateDecoder {
     }
 }
 
-pub struct TimestampDecoder {
+pub(crate) struct TimestampDecoder {
     builder: TimestampMicrosecondBuilder,
     tz: Tz,
 }
 
 impl TimestampDecoder {
-    pub fn new(tz: Tz, capacity: usize) -> Self {
+    pub(crate) fn new(tz: Tz, capacity: usize) -> Self {
         Self {
             builder: TimestampMicrosecondBuilder::with_capacity(capacity),
             tz,
@@ -151,12 +151,12 @@ impl CellDecoder for TimestampDecoder {
 /// Seconds in a day; 86,400 itself is allowed for a leap second's end of day.
 const DAY: i64 = 86_400;
 
-pub struct TimeDecoder {
+pub(crate) struct TimeDecoder {
     builder: Time64MicrosecondBuilder,
 }
 
 impl TimeDecoder {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self {
             builder: Time64MicrosecondBuilder::with_capacity(capacity),
         }

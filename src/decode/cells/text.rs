@@ -10,13 +10,13 @@ use arrow_array::ArrayRef;
 
 use super::CellDecoder;
 
-pub struct Utf8Decoder {
+pub(crate) struct Utf8Decoder {
     builder: StringBuilder,
     scratch: String,
 }
 
 impl Utf8Decoder {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self {
             builder: StringBuilder::with_capacity(capacity, capacity * 16),
             scratch: String::new(),
