@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::{FromRequest, Multipart};
 use axum::http::{header, request::Parts, Request};
 
-use super::error::ApiError;
+use super::error::V1Error;
 
 /// How the request body was encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +38,7 @@ const MAX_BODY: usize = 64 * 1024 * 1024;
 
 impl Params {
     /// Reads the query string and, by content type, the body.
-    pub async fn read(parts: &Parts, body: Body) -> Result<Params, ApiError> {
+    pub async fn read(parts: &Parts, body: Body) -> Result<Params, V1Error> {
         let query = parts
             .uri
             .query()
@@ -61,16 +61,16 @@ impl Params {
             let request = Request::from_parts(parts.clone(), body);
             let mut multipart = Multipart::from_request(request, &())
                 .await
-                .map_err(|e| ApiError::bad_request(format!("unreadable multipart body: {e}")))?;
+                .map_err(|e| V1Error::bad_request(format!("unreadable multipart body: {e}")))?;
             while let Some(field) = multipart
                 .next_field()
                 .await
-                .map_err(|e| ApiError::bad_request(format!("unreadable multipart part: {e}")))?
+                .map_err(|e| V1Error::bad_request(format!("unreadable multipart part: {e}")))?
             {
                 let name = field.name().unwrap_or_default().to_string();
                 let is_file = field.file_name().is_some();
                 let bytes = field.bytes().await.map_err(|e| {
-                    ApiError::bad_request(format!("unreadable multipart part '{name}': {e}"))
+                    V1Error::bad_request(format!("unreadable multipart part '{name}': {e}"))
                 })?;
                 if is_file {
                     params.files.push(FilePart {
@@ -87,7 +87,7 @@ impl Params {
         }
         let bytes = axum::body::to_bytes(body, MAX_BODY)
             .await
-            .map_err(|e| ApiError::bad_request(format!("unreadable request body: {e}")))?;
+            .map_err(|e| V1Error::bad_request(format!("unreadable request body: {e}")))?;
         if bytes.is_empty() {
             return Ok(params);
         }
@@ -213,24 +213,24 @@ pub fn parse_list(value: &str) -> Vec<String> {
 }
 
 /// Reads a boolean: `true`/`false` in any case, or `1`/`0`.
-pub fn parse_bool(name: &str, value: Option<&str>, default: bool) -> Result<bool, ApiError> {
+pub fn parse_bool(name: &str, value: Option<&str>, default: bool) -> Result<bool, V1Error> {
     match value.map(|v| v.trim().to_ascii_lowercase()) {
         None => Ok(default),
         Some(v) if v.is_empty() => Ok(default),
         Some(v) if v == "true" || v == "1" => Ok(true),
         Some(v) if v == "false" || v == "0" => Ok(false),
-        Some(v) => Err(ApiError::bad_request(format!(
+        Some(v) => Err(V1Error::bad_request(format!(
             "Invalid parameter value for {name}: '{v}' is not a boolean"
         ))),
     }
 }
 
 /// Reads an integer parameter, `default` when absent.
-pub fn parse_int(name: &str, value: Option<&str>, default: i64) -> Result<i64, ApiError> {
+pub fn parse_int(name: &str, value: Option<&str>, default: i64) -> Result<i64, V1Error> {
     match value.map(str::trim) {
         None | Some("") => Ok(default),
         Some(v) => v.parse().map_err(|_| {
-            ApiError::bad_request(format!(
+            V1Error::bad_request(format!(
                 "Invalid parameter value for {name}: '{v}' is not an integer"
             ))
         }),

@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::V2Error;
 use super::{gate, read_json, read_optional_json, required};
 use crate::directory::{LoginFailure, PrincipalKind, SyncPrincipal, ALL_GROUP};
+use crate::error::V2Error;
 use crate::routes::session::with_session_cookies;
 use crate::routes::{empty, json, Access, AppState, Reply};
 use crate::V2Endpoint;

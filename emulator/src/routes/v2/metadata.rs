@@ -7,13 +7,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::error::V2Error;
 use super::{gate, read_json};
 use crate::catalog::{Catalog, MetaObject, ObjectType};
 use crate::directory::{Directory, Principal};
-use crate::routes::metadata::{
-    like, object_header, principal_header, storable, viz_headers,
-};
+use crate::error::V2Error;
+use crate::routes::metadata::{like, object_header, principal_header, storable, viz_headers};
 use crate::routes::{json, Access, AppState, Reply};
 use crate::{State as EmulatorState, V2Endpoint};
 
