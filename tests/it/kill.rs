@@ -9,6 +9,7 @@
 
 use crate::common::files;
 use crate::common::s3;
+use crate::common::TempDir;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -17,10 +18,10 @@ use std::time::{Duration, Instant};
 use futures_util::TryStreamExt;
 use object_store::path::Path as StorePath;
 use object_store::ObjectStore;
-use tsexport_emulator::rng::SplitMix64;
-use tsexport_emulator::Emulator;
 use tsexport::sink::manifest::Manifest;
 use tsexport::sink::{MANIFEST_FILE, STAGING_DIR, SUCCESS_FILE};
+use tsexport_emulator::rng::SplitMix64;
+use tsexport_emulator::Emulator;
 
 const ROWS: u64 = 120_000;
 const TRIALS: usize = 20;
@@ -270,7 +271,7 @@ async fn kill_trials(place: Place<'_>, seed: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_exports_to_disk_leave_one_complete_version() {
-    let dir = s3::TempDir::new("kill-disk");
+    let dir = TempDir::new("kill-disk");
     kill_trials(Place::Disk(&dir.path().join("sales")), 0x6b69_6c6c).await;
 }
 
