@@ -132,7 +132,7 @@ pub(super) struct Span {
 
 impl Span {
     /// The page at `offset` of `size` rows in a result of `total` rows.
-    pub fn of(faults: &DataFaults, total: u64, offset: u64, size: u64) -> Self {
+    pub(super) fn of(faults: &DataFaults, total: u64, offset: u64, size: u64) -> Self {
         // A shift of k rows means k rows were inserted before this page since the last one. The first
         // page has no last one: rows can only move between pages.
         let shift = if offset == 0 { 0 } else { faults.shift_rows };
@@ -145,7 +145,7 @@ impl Span {
         }
     }
 
-    pub fn rows(&self) -> u64 {
+    pub(super) fn rows(&self) -> u64 {
         self.end.saturating_sub(self.start)
     }
 }
@@ -327,7 +327,7 @@ fn past_end_error(offset: u64) -> V1Error {
     ))
 }
 
-pub async fn searchdata(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn searchdata(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SearchData, &parts, Access::Session)
@@ -371,7 +371,7 @@ pub async fn searchdata(State(state): State<AppState>, request: Request) -> Repl
     Ok(ctx.finish(response))
 }
 
-pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn pinboarddata(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::PinboardData, &parts, Access::Session)

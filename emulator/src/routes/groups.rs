@@ -74,10 +74,10 @@ async fn change(state: AppState, request: Request, grant: bool) -> Reply {
     Ok(ctx.finish(response))
 }
 
-pub async fn add_privilege(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn add_privilege(State(state): State<AppState>, request: Request) -> Reply {
     change(state, request, true).await
 }
 
-pub async fn remove_privilege(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn remove_privilege(State(state): State<AppState>, request: Request) -> Reply {
     change(state, request, false).await
 }

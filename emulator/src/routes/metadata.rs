@@ -110,7 +110,7 @@ pub(super) fn principal_header(p: &Principal) -> Value {
     v
 }
 
-pub async fn list_object_headers(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn list_object_headers(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::ListObjectHeaders, &parts, Access::Session)
@@ -296,7 +296,7 @@ pub(super) fn viz_headers(
         .collect()
 }
 
-pub async fn list_viz_headers(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn list_viz_headers(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::ListVizHeaders, &parts, Access::Session)
@@ -401,7 +401,7 @@ pub(super) fn storable(
     storable
 }
 
-pub async fn details(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn details(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::MetadataDetails, &parts, Access::Session)

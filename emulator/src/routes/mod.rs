@@ -24,11 +24,11 @@ use super::server::ConnectionKill;
 use super::{CountedEndpoint, Endpoint, State};
 
 /// What a handler returns: a response either way.
-pub type Reply = Result<Response, Response>;
+pub(crate) type Reply = Result<Response, Response>;
 
-pub type AppState = Arc<State>;
+pub(crate) type AppState = Arc<State>;
 
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/session/login", post(session::login))
         .route("/session/logout", post(session::logout))
@@ -88,7 +88,7 @@ async fn count_in_flight(
     next.run(request).await
 }
 
-pub async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     V1Error::not_found("No such endpoint: v1 endpoints live under /callosum/v1/tspublic/v1/")
         .into_response()
 }
@@ -115,7 +115,7 @@ async fn strip_error_body(
 
 /// Who may call an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// No session needed (login and trusted auth).
     Public,
     /// A session cookie, or a bearer token where the profile allows it.
@@ -124,7 +124,7 @@ pub enum Access {
 
 /// Fault effects that data endpoints apply to their pages.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct DataFaults {
+pub(crate) struct DataFaults {
     pub sampling_ratio: Option<f64>,
     pub shift_rows: i64,
     pub wrong_total: Option<u64>,
@@ -132,7 +132,7 @@ pub struct DataFaults {
 
 /// A request that passed the gate.
 #[derive(Debug)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub user: Option<String>,
     pub session: Option<String>,
     /// The bearer token the caller authenticated with (v2), so `expire_session` can revoke it.
@@ -153,17 +153,17 @@ impl Ctx {
         }
     }
 
-    pub fn user(&self) -> &str {
+    pub(crate) fn user(&self) -> &str {
         self.user.as_deref().unwrap_or_default()
     }
 
     /// Applies the body faults (truncate, pad, corrupt) to the finished response.
-    pub fn finish(&self, response: Response) -> Response {
+    pub(crate) fn finish(&self, response: Response) -> Response {
         self.body.apply(response)
     }
 }
 
-pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+pub(crate) fn cookie(parts: &Parts, name: &str) -> Option<String> {
     parts
         .headers
         .get_all(header::COOKIE)
@@ -175,7 +175,7 @@ pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-pub fn bearer(parts: &Parts) -> Option<String> {
+pub(crate) fn bearer(parts: &Parts) -> Option<String> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -188,7 +188,7 @@ impl State {
     /// drops the connection, records the body and data faults in `ctx`, and answers in the request's
     /// place (in the body `B` of the request's API) for a fault that does. Every gate starts here,
     /// so every fault behaves alike on both APIs.
-    pub async fn inject_faults<B: ErrorBody>(
+    pub(crate) async fn inject_faults<B: ErrorBody>(
         &self,
         endpoint: impl CountedEndpoint,
         parts: &Parts,
@@ -247,7 +247,7 @@ impl State {
 
     /// Counts the request, applies the fault plan, checks `X-Requested-By` and the caller (session
     /// cookie, or a bearer token where the profile allows it).
-    pub async fn gate(
+    pub(crate) async fn gate(
         &self,
         endpoint: Endpoint,
         parts: &Parts,
@@ -284,7 +284,7 @@ impl State {
     }
 
     /// 403 unless the caller holds ADMINISTRATION.
-    pub fn require_admin(&self, ctx: &Ctx) -> Result<(), V1Error> {
+    pub(crate) fn require_admin(&self, ctx: &Ctx) -> Result<(), V1Error> {
         if self.directory().is_admin(ctx.user()) {
             Ok(())
         } else {
@@ -298,7 +298,7 @@ impl State {
 
 /// 415 for a JSON or other non-form body on endpoints that take a form (wire-protocol §1.2: "a wrong one can
 /// yield 415"). An empty body passes: parameters may come in the query string.
-pub fn expect_form(params: &super::params::Params) -> Result<(), V1Error> {
+pub(crate) fn expect_form(params: &super::params::Params) -> Result<(), V1Error> {
     use super::params::BodyKind;
     match params.body_kind {
         BodyKind::Json | BodyKind::Other => Err(V1Error::unsupported_media_type(
@@ -311,7 +311,7 @@ pub fn expect_form(params: &super::params::Params) -> Result<(), V1Error> {
 /// A runtime filter `col<n>`/`op<n>`/`val<n>` as sent (wire-protocol §3.6); `op` defaults to `EQ` and `val<n>`
 /// repeats for operators with several values.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RuntimeFilter {
+pub(crate) struct RuntimeFilter {
     pub column: String,
     pub op: String,
     pub values: Vec<String>,
@@ -319,7 +319,7 @@ pub struct RuntimeFilter {
 
 impl RuntimeFilter {
     /// The filters of a request, from the query string, and from the body too if `include_body`.
-    pub fn read(params: &super::params::Params, include_body: bool) -> Vec<Self> {
+    pub(crate) fn read(params: &super::params::Params, include_body: bool) -> Vec<Self> {
         let get = |name: &str| {
             if include_body {
                 params.get(name)
@@ -346,7 +346,10 @@ impl RuntimeFilter {
     }
 
     /// The filter against `table`; `Err` says which column or operator it does not know.
-    pub fn resolve(&self, table: &dyn super::data::Table) -> Result<super::search::Filter, String> {
+    pub(crate) fn resolve(
+        &self,
+        table: &dyn super::data::Table,
+    ) -> Result<super::search::Filter, String> {
         use super::search::{find_column, Filter, FilterOp, Literal};
         let column = find_column(table, &self.column).ok_or_else(|| self.column.clone())?;
         let op = FilterOp::from_runtime(&self.op)
@@ -364,12 +367,12 @@ impl RuntimeFilter {
 }
 
 /// A JSON response.
-pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     (status, axum::Json(value)).into_response()
 }
 
 /// An empty response with `status` (204 or 200).
-pub fn empty(status: u16) -> Response {
+pub(crate) fn empty(status: u16) -> Response {
     StatusCode::from_u16(status)
         .unwrap_or(StatusCode::NO_CONTENT)
         .into_response()

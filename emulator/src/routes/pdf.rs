@@ -86,7 +86,7 @@ fn cell_text(state: &EmulatorState, cell: Cell<'_>) -> String {
     }
 }
 
-pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn export(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     // The multipart body is read before the gate can answer with a fault, as a real server reads a
     // request before failing it; otherwise the client may still be writing when the connection closes.

@@ -40,7 +40,7 @@ pub(super) fn with_session_cookies(
     response
 }
 
-pub async fn login(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn login(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionLogin, &parts, Access::Public)
@@ -77,7 +77,7 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Reply {
     )))
 }
 
-pub async fn logout(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn logout(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionLogout, &parts, Access::Session)
@@ -89,7 +89,7 @@ pub async fn logout(State(state): State<AppState>, request: Request) -> Reply {
     Ok(ctx.finish(empty(state.profile.logout_status)))
 }
 
-pub async fn info(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn info(State(state): State<AppState>, request: Request) -> Reply {
     let is_post = request.method() == axum::http::Method::POST;
     let (parts, body) = request.into_parts();
     let ctx = state
@@ -149,7 +149,7 @@ pub async fn info(State(state): State<AppState>, request: Request) -> Reply {
     Ok(ctx.finish(json(StatusCode::OK, &body)))
 }
 
-pub async fn auth_token(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn auth_token(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionAuthToken, &parts, Access::Public)
@@ -219,7 +219,7 @@ pub async fn auth_token(State(state): State<AppState>, request: Request) -> Repl
     Ok(ctx.finish(response))
 }
 
-pub async fn login_token(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn login_token(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionLoginToken, &parts, Access::Public)

@@ -21,7 +21,7 @@ pub(super) fn check_multipart(state: &EmulatorState, params: &Params) -> Result<
     Ok(())
 }
 
-pub async fn list(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn list(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::UserList, &parts, Access::Session)
@@ -36,7 +36,7 @@ pub async fn list(State(state): State<AppState>, request: Request) -> Reply {
     Ok(ctx.finish(json(StatusCode::OK, &Value::Array(body))))
 }
 
-pub async fn sync(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn sync(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::UserSync, &parts, Access::Session)
@@ -74,7 +74,7 @@ pub async fn sync(State(state): State<AppState>, request: Request) -> Reply {
     Ok(ctx.finish(json(StatusCode::OK, &body)))
 }
 
-pub async fn update_password(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn update_password(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::UpdatePassword, &parts, Access::Session)
@@ -131,7 +131,7 @@ fn change_password(
     Ok(())
 }
 
-pub async fn transfer_ownership(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn transfer_ownership(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::TransferOwnership, &parts, Access::Session)

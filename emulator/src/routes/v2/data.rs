@@ -270,7 +270,7 @@ fn book_by_identifier(
 }
 
 /// `POST searchdata`: `{"contents": [AnswerContent]}`, no metadata keys.
-pub async fn searchdata(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn searchdata(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::SearchData, &parts, Access::Session).await?;
     let (req, raw) = read_json::<SearchDataRequest>(&parts, body).await?;
@@ -299,7 +299,7 @@ pub async fn searchdata(State(state): State<AppState>, request: Request) -> Repl
 
 /// `POST metadata/liveboard/data`: one AnswerContent per data visualization (filters are left out),
 /// each paged with the same offset and size (§7 Q21).
-pub async fn liveboard_data(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn liveboard_data(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::LiveboardData, &parts, Access::Session).await?;
     let (req, raw) = read_json::<LiveboardDataRequest>(&parts, body).await?;
@@ -372,7 +372,7 @@ pub async fn liveboard_data(State(state): State<AppState>, request: Request) -> 
 
 /// `POST metadata/answer/data`: the answer's table (its first table visualization, else its first
 /// data visualization) as one AnswerContent without visualization keys.
-pub async fn answer_data(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn answer_data(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::AnswerData, &parts, Access::Session).await?;
     let (req, raw) = read_json::<AnswerDataRequest>(&parts, body).await?;

@@ -270,7 +270,7 @@ fn response_entry(
 }
 
 /// `POST metadata/search`: a bare array; the selectors' union without repeats, then paged.
-pub async fn search(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn search(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::MetadataSearch, &parts, Access::Session).await?;
     let (req, _) = read_json::<SearchRequest>(&parts, body).await?;

@@ -27,7 +27,7 @@ use crate::error::{self, V2Error, V2};
 use crate::V2Endpoint;
 
 /// The v2 routes, to be nested under `/api/rest/2.0`.
-pub fn router(state: AppState) -> Router<AppState> {
+pub(super) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/auth/token/full", post(auth::token_full))
         .route("/auth/token/revoke", post(auth::token_revoke))
@@ -71,7 +71,7 @@ async fn method_not_allowed() -> Response {
 
 /// Counts the request, applies the fault plan and, for [`Access::Session`], finds the caller by
 /// bearer token (first) or session cookie.
-pub async fn gate(
+pub(super) async fn gate(
     state: &AppState,
     endpoint: V2Endpoint,
     parts: &Parts,
@@ -107,7 +107,7 @@ const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// The JSON body as `T` and its bytes (for the page cache's key). Not JSON → 415; an empty body is
 /// `{}`; unknown fields are ignored (wire-protocol §5 "Parameter handling").
-pub async fn read_json<T: DeserializeOwned>(
+pub(super) async fn read_json<T: DeserializeOwned>(
     parts: &Parts,
     body: Body,
 ) -> Result<(T, Bytes), V2Error> {
@@ -140,7 +140,7 @@ pub async fn read_json<T: DeserializeOwned>(
 
 /// [`read_json`] for calls whose body is optional (logout, revoke): no body at all is `{}` whatever
 /// the content type.
-pub async fn read_optional_json<T: DeserializeOwned + Default>(
+pub(super) async fn read_optional_json<T: DeserializeOwned + Default>(
     parts: &Parts,
     body: Body,
 ) -> Result<T, V2Error> {
@@ -154,7 +154,7 @@ pub async fn read_optional_json<T: DeserializeOwned + Default>(
 }
 
 /// A required, non-empty string field.
-pub fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, V2Error> {
+pub(super) fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, V2Error> {
     value
         .as_deref()
         .map(str::trim)
