@@ -1,6 +1,7 @@
 //! Shared test helpers: start an emulator, sign in over HTTP with reqwest.
 #![allow(dead_code)]
 
+pub mod decode_values;
 pub mod files;
 pub mod s3;
 
