@@ -14,7 +14,7 @@ struct LoginToken {
 
 /// Why a login token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenRefusal {
+pub(crate) enum TokenRefusal {
     Unknown,
     Expired,
     AlreadyUsed,
@@ -53,6 +53,7 @@ impl IssuedSecrets {
         self.all().count()
     }
 
+    /// Whether nothing was handed out yet.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -67,7 +68,7 @@ struct ExpiringToken {
 
 /// All credentials the emulator has issued.
 #[derive(Debug)]
-pub struct Sessions {
+pub(crate) struct Sessions {
     by_cookie: HashMap<String, String>,
     login_tokens: HashMap<String, LoginToken>,
     /// Bearer tokens without an end: configured, or made by `issue_bearer_token` and `session/info`.
@@ -80,7 +81,7 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self {
             by_cookie: HashMap::new(),
             login_tokens: HashMap::new(),
@@ -111,7 +112,7 @@ impl Sessions {
     }
 
     /// Starts a session for `user`; returns the `JSESSIONID` and a `clientId`.
-    pub fn open(&mut self, user: &str) -> (String, String) {
+    pub(crate) fn open(&mut self, user: &str) -> (String, String) {
         let id = self.fresh_guid();
         let client = self.fresh_guid();
         self.by_cookie.insert(id.clone(), user.to_string());
@@ -120,23 +121,23 @@ impl Sessions {
         (id, client)
     }
 
-    pub fn user_of(&self, session: &str) -> Option<&str> {
+    pub(crate) fn user_of(&self, session: &str) -> Option<&str> {
         self.by_cookie.get(session).map(String::as_str)
     }
 
-    pub fn close(&mut self, session: &str) -> bool {
+    pub(crate) fn close(&mut self, session: &str) -> bool {
         self.by_cookie.remove(session).is_some()
     }
 
     /// Ends every session and token of a user (a deleted user).
-    pub fn forget_user(&mut self, user: &str) {
+    pub(crate) fn forget_user(&mut self, user: &str) {
         self.by_cookie.retain(|_, u| u != user);
         self.bearer.retain(|_, u| u != user);
         self.expiring.retain(|_, t| t.user != user);
         self.login_tokens.retain(|_, t| t.user != user);
     }
 
-    pub fn issue_login_token(&mut self, user: &str, expires_ms: i64) -> String {
+    pub(crate) fn issue_login_token(&mut self, user: &str, expires_ms: i64) -> String {
         let token = self.fresh_token();
         self.issued.login_tokens.push(token.clone());
         self.login_tokens.insert(
@@ -151,7 +152,7 @@ impl Sessions {
     }
 
     /// Checks and (if `single_use`) spends a login token.
-    pub fn redeem_login_token(
+    pub(crate) fn redeem_login_token(
         &mut self,
         token: &str,
         user: &str,
@@ -176,7 +177,7 @@ impl Sessions {
     }
 
     /// A bearer token for `user`, reused if one exists.
-    pub fn bearer_for(&mut self, user: &str) -> String {
+    pub(crate) fn bearer_for(&mut self, user: &str) -> String {
         if let Some((token, _)) = self.bearer.iter().find(|(_, u)| *u == user) {
             return token.clone();
         }
@@ -185,17 +186,17 @@ impl Sessions {
         token
     }
 
-    pub fn register_bearer(&mut self, token: &str, user: &str) {
+    pub(crate) fn register_bearer(&mut self, token: &str, user: &str) {
         self.issued.bearer_tokens.push(token.to_string());
         self.bearer.insert(token.to_string(), user.to_string());
     }
 
     /// Every credential issued so far.
-    pub fn issued(&self) -> &IssuedSecrets {
+    pub(crate) fn issued(&self) -> &IssuedSecrets {
         &self.issued
     }
 
-    pub fn user_of_bearer(&self, token: &str) -> Option<&str> {
+    pub(crate) fn user_of_bearer(&self, token: &str) -> Option<&str> {
         self.bearer.get(token).map(String::as_str)
     }
 
@@ -208,7 +209,7 @@ impl Sessions {
     }
 
     /// Issues a v2 token for `user` that works until `expires_ms` (or until revoked).
-    pub fn issue_expiring_token(&mut self, user: &str, expires_ms: i64) -> String {
+    pub(crate) fn issue_expiring_token(&mut self, user: &str, expires_ms: i64) -> String {
         let token = self.fresh_url_token();
         self.issued.bearer_tokens.push(token.clone());
         self.expiring.insert(
@@ -223,7 +224,7 @@ impl Sessions {
 
     /// The user of a bearer token of either kind, if it is known, not revoked and (for v2 tokens) not
     /// expired at `now_ms`.
-    pub fn user_of_token(&self, token: &str, now_ms: i64) -> Option<&str> {
+    pub(crate) fn user_of_token(&self, token: &str, now_ms: i64) -> Option<&str> {
         if let Some(user) = self.user_of_bearer(token) {
             return Some(user);
         }
@@ -234,7 +235,7 @@ impl Sessions {
     }
 
     /// Revokes a bearer token of either kind; `false` if it was not known.
-    pub fn revoke_token(&mut self, token: &str) -> bool {
+    pub(crate) fn revoke_token(&mut self, token: &str) -> bool {
         let plain = self.bearer.remove(token).is_some();
         let expiring = self.expiring.remove(token).is_some();
         plain || expiring

@@ -6,7 +6,7 @@ use super::ids;
 
 /// Metadata types of `listobjectheaders` (wire-protocol §2.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectType {
+pub(crate) enum ObjectType {
     Answer,
     Pinboard,
     LogicalTable,
@@ -21,7 +21,7 @@ pub enum ObjectType {
 }
 
 impl ObjectType {
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "QUESTION_ANSWER_BOOK" => ObjectType::Answer,
             "PINBOARD_ANSWER_BOOK" => ObjectType::Pinboard,
@@ -38,7 +38,7 @@ impl ObjectType {
         })
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ObjectType::Answer => "QUESTION_ANSWER_BOOK",
             ObjectType::Pinboard => "PINBOARD_ANSWER_BOOK",
@@ -55,7 +55,7 @@ impl ObjectType {
     }
 
     /// The subtypes that may be asked for with this type.
-    pub fn subtypes(self) -> &'static [&'static str] {
+    pub(crate) fn subtypes(self) -> &'static [&'static str] {
         match self {
             ObjectType::LogicalTable => &[
                 "ONE_TO_ONE_LOGICAL",
@@ -75,7 +75,7 @@ impl ObjectType {
 
 /// A stored object's header fields.
 #[derive(Debug, Clone)]
-pub struct MetaObject {
+pub(crate) struct MetaObject {
     pub id: String,
     pub name: String,
     /// Absent on some objects, as in the spec's examples.
@@ -94,7 +94,7 @@ pub struct MetaObject {
 
 /// Visualisation kinds of `listvizheaders`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VizKind {
+pub(crate) enum VizKind {
     Table,
     Chart,
     Headline,
@@ -102,7 +102,7 @@ pub enum VizKind {
 }
 
 impl VizKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             VizKind::Table => "TABLE",
             VizKind::Chart => "CHART",
@@ -114,7 +114,7 @@ impl VizKind {
 
 /// A visualisation of an answer or pinboard, with the search behind it.
 #[derive(Debug, Clone)]
-pub struct Viz {
+pub(crate) struct Viz {
     pub id: &'static str,
     pub name: &'static str,
     pub kind: VizKind,
@@ -125,14 +125,14 @@ pub struct Viz {
 
 /// An answer or a pinboard with its vizzes.
 #[derive(Debug, Clone)]
-pub struct Book {
+pub(crate) struct Book {
     pub id: &'static str,
     pub vizzes: Vec<Viz>,
 }
 
 /// Every metadata object the emulator serves, except users and groups (those live in the directory).
 #[derive(Debug, Clone)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     pub objects: Vec<MetaObject>,
     pub books: Vec<Book>,
     /// `(user, object id)` pairs for `category=FAVORITE`.
@@ -145,7 +145,7 @@ pub struct Catalog {
 const EPOCH_2022_MS: i64 = 1_640_995_200_000;
 
 impl Catalog {
-    pub fn fixture(data: &DataSets) -> Self {
+    pub(crate) fn fixture(data: &DataSets) -> Self {
         let mut objects = Vec::new();
         let mut day = 0;
         let mut object = |id: &str,
@@ -372,17 +372,17 @@ impl Catalog {
         }
     }
 
-    pub fn object(&self, id: &str) -> Option<&MetaObject> {
+    pub(crate) fn object(&self, id: &str) -> Option<&MetaObject> {
         self.objects.iter().find(|o| o.id == id)
     }
 
-    pub fn book(&self, id: &str) -> Option<&Book> {
+    pub(crate) fn book(&self, id: &str) -> Option<&Book> {
         self.books.iter().find(|b| b.id == id)
     }
 
     /// Moves authorship of objects from one user to another; `only` limits it to those ids.
     /// Returns how many objects moved.
-    pub fn transfer(
+    pub(crate) fn transfer(
         &mut self,
         from: &str,
         to: &str,

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of wall-clock time in epoch milliseconds.
 pub trait Clock: Send + Sync + Debug {
+    /// Now, in milliseconds since the Unix epoch.
     fn now_ms(&self) -> i64;
 }
 
@@ -30,12 +31,14 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
+    /// A clock standing at `start_ms` (epoch milliseconds).
     pub fn new(start_ms: i64) -> Self {
         Self {
             now_ms: Arc::new(AtomicI64::new(start_ms)),
         }
     }
 
+    /// Moves this clock and its clones `secs` seconds on.
     pub fn advance_secs(&self, secs: i64) {
         self.now_ms.fetch_add(secs * 1000, Ordering::SeqCst);
     }

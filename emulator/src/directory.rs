@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::rng::named_guid;
 
 /// Privileges a group can hold (wire-protocol §2.16).
-pub const PRIVILEGES: [&str; 12] = [
+pub(crate) const PRIVILEGES: [&str; 12] = [
     "ADMINISTRATION",
     "DEVELOPER",
     "USERDATAUPLOADING",
@@ -24,17 +24,17 @@ pub const PRIVILEGES: [&str; 12] = [
 ];
 
 /// The all-users group; every user is in it whether or not it is listed.
-pub const ALL_GROUP: &str = "All";
+pub(crate) const ALL_GROUP: &str = "All";
 
 /// The built-in groups of wire-protocol §2.15; a sync never deletes them.
 const BUILTIN_GROUPS: [&str; 4] = [ALL_GROUP, "Administrator", "System", "Analyst"];
 
 /// The account that receives the objects of deleted users.
-pub const ADMIN_USER: &str = "tsadmin";
+pub(crate) const ADMIN_USER: &str = "tsadmin";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PrincipalKind {
+pub(crate) enum PrincipalKind {
     LocalUser,
     LocalGroup,
     SamlUser,
@@ -43,7 +43,7 @@ pub enum PrincipalKind {
 }
 
 impl PrincipalKind {
-    pub fn is_user(self) -> bool {
+    pub(crate) fn is_user(self) -> bool {
         matches!(
             self,
             PrincipalKind::LocalUser | PrincipalKind::SamlUser | PrincipalKind::OidcUser
@@ -53,7 +53,7 @@ impl PrincipalKind {
 
 /// A user or a group.
 #[derive(Debug, Clone)]
-pub struct Principal {
+pub(crate) struct Principal {
     pub name: String,
     pub display_name: String,
     pub description: String,
@@ -95,7 +95,7 @@ impl Principal {
     }
 
     /// The principal as `user/list` and the sync response describe it.
-    pub fn to_json(&self, with_activate: bool) -> serde_json::Value {
+    pub(crate) fn to_json(&self, with_activate: bool) -> serde_json::Value {
         let mut v = serde_json::json!({
             "name": self.name,
             "displayName": self.display_name,
@@ -118,7 +118,7 @@ impl Principal {
 
 /// Why a basic login failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginFailure {
+pub(crate) enum LoginFailure {
     BadCredentials,
     MfaRequired,
 }
@@ -126,7 +126,7 @@ pub enum LoginFailure {
 /// One entry of a `user/sync` principals file (wire-protocol §2.13). Unknown keys are ignored.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SyncPrincipal {
+pub(crate) struct SyncPrincipal {
     pub name: String,
     #[serde(default)]
     pub display_name: Option<String>,
@@ -146,7 +146,7 @@ pub struct SyncPrincipal {
 /// The six-key answer of `user/sync`.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct SyncDiff {
+pub(crate) struct SyncDiff {
     pub users_added: Vec<String>,
     pub users_deleted: Vec<String>,
     pub users_updated: Vec<String>,
@@ -157,14 +157,14 @@ pub struct SyncDiff {
 
 /// All principals.
 #[derive(Debug, Clone)]
-pub struct Directory {
+pub(crate) struct Directory {
     users: BTreeMap<String, Principal>,
     groups: BTreeMap<String, Principal>,
 }
 
 impl Directory {
     /// The built-in principals of wire-protocol §2.15 plus a small team, all with known passwords (see README).
-    pub fn fixture(created_ms: i64) -> Self {
+    pub(crate) fn fixture(created_ms: i64) -> Self {
         use PrincipalKind::*;
         let mut d = Self {
             users: BTreeMap::new(),
@@ -268,28 +268,32 @@ impl Directory {
         d
     }
 
-    pub fn user(&self, name: &str) -> Option<&Principal> {
+    pub(crate) fn user(&self, name: &str) -> Option<&Principal> {
         self.users.get(name)
     }
 
-    pub fn group(&self, name: &str) -> Option<&Principal> {
+    pub(crate) fn group(&self, name: &str) -> Option<&Principal> {
         self.groups.get(name)
     }
 
-    pub fn users(&self) -> impl Iterator<Item = &Principal> {
+    pub(crate) fn users(&self) -> impl Iterator<Item = &Principal> {
         self.users.values()
     }
 
-    pub fn groups(&self) -> impl Iterator<Item = &Principal> {
+    pub(crate) fn groups(&self) -> impl Iterator<Item = &Principal> {
         self.groups.values()
     }
 
     /// Users then groups, as `user/list` returns them.
-    pub fn principals(&self) -> impl Iterator<Item = &Principal> {
+    pub(crate) fn principals(&self) -> impl Iterator<Item = &Principal> {
         self.users.values().chain(self.groups.values())
     }
 
-    pub fn authenticate(&self, name: &str, password: &str) -> Result<&Principal, LoginFailure> {
+    pub(crate) fn authenticate(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<&Principal, LoginFailure> {
         let user = self.users.get(name).ok_or(LoginFailure::BadCredentials)?;
         if user.password.as_deref() != Some(password) {
             return Err(LoginFailure::BadCredentials);
@@ -301,7 +305,7 @@ impl Directory {
     }
 
     /// Every group `user` belongs to, directly or through other groups, `All` included.
-    pub fn groups_of(&self, user: &str) -> BTreeSet<String> {
+    pub(crate) fn groups_of(&self, user: &str) -> BTreeSet<String> {
         let mut seen = BTreeSet::from([ALL_GROUP.to_string()]);
         let mut todo: Vec<String> = self
             .users
@@ -320,7 +324,7 @@ impl Directory {
     }
 
     /// The union of the privileges of the user's groups.
-    pub fn privileges_of(&self, user: &str) -> BTreeSet<String> {
+    pub(crate) fn privileges_of(&self, user: &str) -> BTreeSet<String> {
         self.groups_of(user)
             .iter()
             .filter_map(|g| self.groups.get(g))
@@ -328,11 +332,11 @@ impl Directory {
             .collect()
     }
 
-    pub fn is_admin(&self, user: &str) -> bool {
+    pub(crate) fn is_admin(&self, user: &str) -> bool {
         self.privileges_of(user).contains("ADMINISTRATION")
     }
 
-    pub fn set_password(&mut self, user: &str, password: &str, now_ms: i64) {
+    pub(crate) fn set_password(&mut self, user: &str, password: &str, now_ms: i64) {
         if let Some(u) = self.users.get_mut(user) {
             u.password = Some(password.to_string());
             u.modified_ms = now_ms;
@@ -340,7 +344,7 @@ impl Directory {
     }
 
     /// Adds or removes one privilege on each named group; `None` names the first unknown group.
-    pub fn change_privilege(
+    pub(crate) fn change_privilege(
         &mut self,
         privilege: &str,
         groups: &[String],
@@ -363,7 +367,7 @@ impl Directory {
 
     /// Computes and, with `apply`, performs a sync (wire-protocol §2.13). Returns the diff; `Err` names a problem
     /// with the principals list.
-    pub fn sync(
+    pub(crate) fn sync(
         &mut self,
         principals: &[SyncPrincipal],
         apply: bool,

@@ -34,8 +34,9 @@ use super::rng::{unit_f64, SplitMix64};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
-    /// Answer with this status and a spec-shaped v1 error body instead of serving.
+    /// Answer with this status and the error body of the request's API instead of serving.
     Status {
+        /// The HTTP status.
         status: u16,
         /// ThoughtSpot error code in the body; defaults by status (10002, 10003 or 10000).
         #[serde(default)]
@@ -43,35 +44,62 @@ pub enum Fault {
         /// Seconds for a `Retry-After` header.
         #[serde(default)]
         retry_after: Option<u64>,
+        /// The error's debug text; defaults to `Injected failure: HTTP <status>`.
         #[serde(default)]
         debug: Option<String>,
     },
     /// Wait this long before sending headers, then serve normally.
-    Delay { millis: u64 },
+    Delay {
+        /// Milliseconds to wait.
+        millis: u64,
+    },
     /// Serve normally but cut the body off after this many bytes and close the connection.
-    Truncate { after_bytes: u64 },
+    Truncate {
+        /// Bytes of the body sent before the cut.
+        after_bytes: u64,
+    },
     /// Close the connection without any response.
     Drop,
     /// Treat the request's session as expired: 401, and the session is gone for later calls too.
     ExpireSession,
     /// Report this `samplingRatio` (< 1 means incomplete data) on data pages.
-    Sampling { ratio: f64 },
+    Sampling {
+        /// The `samplingRatio` reported.
+        ratio: f64,
+    },
     /// Serve the page as if `rows` rows had been inserted (positive) or deleted (negative) before it
     /// since the previous page: the data window moves, `totalRowCount` follows, `offset` echoes the
     /// request as a real server would. On the first page (offset 0) it does nothing: there is no
     /// earlier page for rows to move against.
-    ShiftRows { rows: i64 },
+    ShiftRows {
+        /// Rows inserted (positive) or deleted (negative).
+        rows: i64,
+    },
     /// Report this `totalRowCount`.
-    WrongTotal { total: u64 },
+    WrongTotal {
+        /// The `totalRowCount` reported.
+        total: u64,
+    },
     /// Answer 200 with exactly this body instead of serving: hostile or malformed responses (deep
     /// nesting, wrong types, `NaN`, columns and rows that disagree, dangerous names).
-    Body { body: String },
+    Body {
+        /// The whole body.
+        body: String,
+    },
     /// Serve normally, but send this many bytes of JSON whitespace first: a valid body far larger than
     /// any page should be, streamed so the emulator holds none of it.
-    Pad { bytes: u64 },
+    Pad {
+        /// Bytes of whitespace before the page.
+        bytes: u64,
+    },
     /// Serve normally, but replace the body's byte at `at_byte` (from 0) with `byte`, e.g. 0xFF for
     /// invalid UTF-8.
-    Corrupt { at_byte: u64, byte: u8 },
+    Corrupt {
+        /// Offset of the replaced byte, from 0.
+        at_byte: u64,
+        /// The byte written there.
+        byte: u8,
+    },
 }
 
 /// One rule of a plan. (Unknown keys are still refused: the flattened [`Fault`] denies them.)
@@ -86,6 +114,7 @@ pub struct FaultRule {
     /// Fire with this probability (0..=1) instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<f64>,
+    /// What the rule does when it fires.
     #[serde(flatten)]
     pub fault: Fault,
 }
@@ -102,11 +131,13 @@ impl FaultRule {
         }
     }
 
+    /// Fires on these request numbers only (1-based, counted per endpoint).
     pub fn nth(mut self, requests: impl IntoIterator<Item = u64>) -> Self {
         self.nth = requests.into_iter().collect();
         self
     }
 
+    /// Fires with probability `p` (0..=1), drawn from the plan's seed.
     pub fn probability(mut self, p: f64) -> Self {
         self.probability = Some(p);
         self
@@ -120,6 +151,7 @@ pub struct FaultPlan {
     /// Seed of the generator behind `probability` rules.
     #[serde(default)]
     pub seed: u64,
+    /// The rules, tried in order (TOML `[[rule]]` tables).
     #[serde(default, rename = "rule")]
     pub rules: Vec<FaultRule>,
 }
@@ -127,42 +159,55 @@ pub struct FaultPlan {
 /// A plan file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum FaultPlanError {
+    /// The file cannot be read.
     #[error("cannot read fault plan {path}: {source}")]
     Read {
+        /// The plan file.
         path: String,
+        /// Why it cannot be read.
         source: std::io::Error,
     },
+    /// The text is not a plan: bad TOML, an unknown key or fault kind.
     #[error("fault plan is not valid TOML for tsexport: {0}")]
     Parse(String),
+    /// A rule that cannot fire as written.
     #[error("fault rule {index} ({endpoint}): {problem}")]
     Rule {
+        /// The rule's place in the plan, from 1.
         index: usize,
+        /// The endpoint it names.
         endpoint: String,
+        /// What is wrong with it.
         problem: String,
     },
 }
 
 impl FaultPlan {
+    /// An empty plan: every request is served.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Seeds the generator behind `probability` rules.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
 
+    /// Adds a rule after the others.
     pub fn rule(mut self, rule: FaultRule) -> Self {
         self.rules.push(rule);
         self
     }
 
+    /// A plan from TOML text (`seed = ..` and `[[rule]]` tables), validated.
     pub fn from_toml(text: &str) -> Result<Self, FaultPlanError> {
         let plan: Self = toml::from_str(text).map_err(|e| FaultPlanError::Parse(e.to_string()))?;
         plan.validate()?;
         Ok(plan)
     }
 
+    /// [`from_toml`](Self::from_toml) of a file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, FaultPlanError> {
         let text = std::fs::read_to_string(path).map_err(|source| FaultPlanError::Read {
             path: path.display().to_string(),
@@ -212,7 +257,7 @@ impl FaultPlan {
 
 /// The plan in force plus the per-endpoint request counters.
 #[derive(Debug)]
-pub struct FaultEngine {
+pub(crate) struct FaultEngine {
     plan: FaultPlan,
     rng: Mutex<SplitMix64>,
     counts: Mutex<HashMap<&'static str, u64>>,
@@ -224,7 +269,7 @@ pub struct FaultEngine {
 
 /// A request being handled; counted out when dropped.
 #[derive(Debug)]
-pub struct InFlight<'a>(&'a AtomicU64);
+pub(crate) struct InFlight<'a>(&'a AtomicU64);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
@@ -233,7 +278,7 @@ impl Drop for InFlight<'_> {
 }
 
 impl FaultEngine {
-    pub fn new(plan: FaultPlan) -> Self {
+    pub(crate) fn new(plan: FaultPlan) -> Self {
         let rng = Mutex::new(SplitMix64::new(plan.seed));
         Self {
             plan,
@@ -246,19 +291,19 @@ impl FaultEngine {
     }
 
     /// Counts a request in until the returned guard drops, keeping the high-water mark.
-    pub fn enter(&self) -> InFlight<'_> {
+    pub(crate) fn enter(&self) -> InFlight<'_> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         InFlight(&self.in_flight)
     }
 
     /// The most requests handled at once so far.
-    pub fn max_in_flight(&self) -> u64 {
+    pub(crate) fn max_in_flight(&self) -> u64 {
         self.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// Counts a request to `endpoint` and returns the faults that fire for it, in plan order.
-    pub fn on_request(&self, endpoint: &'static str) -> Vec<Fault> {
+    pub(crate) fn on_request(&self, endpoint: &'static str) -> Vec<Fault> {
         self.total.fetch_add(1, Ordering::Relaxed);
         let n = {
             let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
@@ -288,7 +333,7 @@ impl FaultEngine {
     }
 
     /// Requests served so far to `endpoint` (the path after `tspublic/v1/`, or a `v2/` name).
-    pub fn count(&self, endpoint: &str) -> u64 {
+    pub(crate) fn count(&self, endpoint: &str) -> u64 {
         self.counts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -298,7 +343,7 @@ impl FaultEngine {
     }
 
     /// Requests served so far, all endpoints.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.total.load(Ordering::Relaxed)
     }
 }

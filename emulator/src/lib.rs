@@ -13,18 +13,25 @@
 //! println!("ThoughtSpot at {} (login tsadmin / admin)", emulator.base_url());
 //! # Ok(()) }
 //! ```
+//!
+//! Besides the server, the crate exposes the parts the client's tests and benchmarks drive without
+//! HTTP: the data sets ([`data`]), the search engine ([`search`]) and the page renderer
+//! ([`render`]), so they can produce exactly the bytes the emulator serves.
+
+#![warn(missing_docs, unreachable_pub)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 mod auth;
-pub mod catalog;
-pub mod clock;
+mod catalog;
+mod clock;
 pub mod data;
-pub mod directory;
+mod directory;
 mod error;
-pub mod faults;
+mod faults;
 pub mod ids;
 mod page_cache;
 mod params;
-pub mod pdf;
+mod pdf;
 pub mod profile;
 pub mod render;
 pub mod rng;
@@ -37,7 +44,7 @@ use std::sync::{Arc, Mutex};
 
 pub use auth::IssuedSecrets;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use faults::{Fault, FaultPlan, FaultRule};
+pub use faults::{Fault, FaultPlan, FaultPlanError, FaultRule};
 pub use profile::Profile;
 
 /// The default login.
@@ -48,6 +55,9 @@ pub const DEFAULT_PASSWORD: &str = "admin";
 pub const DEFAULT_SECRET_KEY: &str = "6a8e3c1f-2b4d-4e5f-9a7b-0c1d2e3f4a5b";
 
 /// The v1 endpoints, by their path after `/callosum/v1/tspublic/v1/`.
+// Each variant names the endpoint at its `path()` (`SearchData` is `searchdata`): a line each would
+// only repeat the path.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     SessionLogin,
@@ -70,6 +80,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// Every v1 endpoint.
     pub const ALL: [Endpoint; 17] = [
         Endpoint::SessionLogin,
         Endpoint::SessionLogout,
@@ -90,6 +101,8 @@ impl Endpoint {
         Endpoint::RemovePrivilege,
     ];
 
+    /// The path after `/callosum/v1/tspublic/v1/`, which is also its name in fault rules and
+    /// request counters.
     pub fn path(self) -> &'static str {
         match self {
             Endpoint::SessionLogin => "session/login",
@@ -112,6 +125,7 @@ impl Endpoint {
         }
     }
 
+    /// The endpoint at `path` (after `/callosum/v1/tspublic/v1/`).
     pub fn from_path(path: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.path() == path)
     }
@@ -119,6 +133,9 @@ impl Endpoint {
 
 /// The v2 endpoints, by their path after `/api/rest/2.0/`. Fault rules and request counters name them
 /// `v2/` + that path (e.g. `v2/searchdata`), so they never collide with a v1 name.
+// Each variant names the endpoint at its `path()` (`TokenFull` is `auth/token/full`): a line each
+// would only repeat the path.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum V2Endpoint {
     TokenFull,
@@ -132,6 +149,7 @@ pub enum V2Endpoint {
 }
 
 impl V2Endpoint {
+    /// Every v2 endpoint.
     pub const ALL: [V2Endpoint; 8] = [
         V2Endpoint::TokenFull,
         V2Endpoint::TokenRevoke,
@@ -171,6 +189,7 @@ impl V2Endpoint {
         }
     }
 
+    /// The endpoint fault rules and request counters name `name` (`v2/` + its path).
     pub fn from_rule_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.rule_name() == name)
     }
@@ -178,6 +197,7 @@ impl V2Endpoint {
 
 /// An endpoint of either API, as fault rules and request counters name it.
 pub trait CountedEndpoint: Copy {
+    /// The name fault rules and request counters use.
     fn rule_name(self) -> &'static str;
 }
 
@@ -198,15 +218,21 @@ pub(crate) fn is_rule_endpoint(name: &str) -> bool {
     name == "*" || Endpoint::from_path(name).is_some() || V2Endpoint::from_rule_name(name).is_some()
 }
 
-/// Everything an emulator is started with. `Default` is the README's emulator: v2021 profile,
+/// Everything an emulator is started with. `Default` is the emulator of `docs/emulator.md`: v2021 profile,
 /// 1,000,000 rows, seed 42.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
+    /// Address to listen on.
     pub bind: SocketAddr,
+    /// The cluster's behaviour where versions and settings differ.
     pub profile: Profile,
+    /// Rows of the Retail Sales worksheet.
     pub rows: u64,
+    /// Seed of every generated value.
     pub seed: u64,
+    /// Failures to inject.
     pub faults: FaultPlan,
+    /// Serve DATE and DATE_TIME cells as `{"v":{"s":..}}`.
     pub custom_calendar: bool,
     /// The cluster time zone (`session/info.timezone`); DATE cells are local midnights in it.
     pub timezone: String,
@@ -214,6 +240,7 @@ pub struct EmulatorConfig {
     pub secret_key: Option<String>,
     /// Bearer tokens accepted from the start, `(token, user)`.
     pub bearer_tokens: Vec<(String, String)>,
+    /// What "now" is, for session and token expiry and modification times.
     pub clock: Arc<dyn Clock>,
     /// Bytes of rendered data pages to keep in memory and serve again (0: always stream).
     pub page_cache_bytes: usize,
@@ -250,6 +277,7 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The cluster's behaviour where versions and settings differ (default [`Profile::v2021`]).
     pub fn profile(mut self, profile: Profile) -> Self {
         self.config.profile = profile;
         self
@@ -261,11 +289,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Seed of every generated value: the same seed serves the same data.
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;
         self
     }
 
+    /// Failures to inject.
     pub fn faults(mut self, faults: FaultPlan) -> Self {
         self.config.faults = faults;
         self
@@ -277,6 +307,7 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The cluster time zone, an IANA name (default `America/Chicago`).
     pub fn timezone(mut self, tz: impl Into<String>) -> Self {
         self.config.timezone = tz.into();
         self
@@ -294,6 +325,7 @@ impl EmulatorBuilder {
         self
     }
 
+    /// What "now" is (default the system clock; [`ManualClock`] for expiry tests).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.config.clock = clock;
         self
@@ -306,6 +338,7 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The configuration so far.
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
     }
@@ -338,13 +371,18 @@ impl EmulatorBuilder {
 /// Why an emulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
+    /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {source} (is another process using the port? try --bind 127.0.0.1:0)")]
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// Why it cannot be used.
         source: std::io::Error,
     },
+    /// The time zone is not an IANA name.
     #[error("unknown time zone '{0}': use an IANA name such as America/Chicago or UTC")]
     TimeZone(String),
+    /// The fault plan has a rule that cannot fire.
     #[error(transparent)]
     Faults(#[from] faults::FaultPlanError),
 }
@@ -359,6 +397,7 @@ pub struct Emulator {
 }
 
 impl Emulator {
+    /// A builder with the defaults of [`EmulatorConfig`].
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
     }
@@ -373,10 +412,12 @@ impl Emulator {
         format!("{}/callosum/v1/tspublic/v1", self.base_url())
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// The profile it serves.
     pub fn profile(&self) -> &Profile {
         &self.state.profile
     }
@@ -491,19 +532,19 @@ impl State {
         })
     }
 
-    pub fn sessions(&self) -> std::sync::MutexGuard<'_, auth::Sessions> {
+    pub(crate) fn sessions(&self) -> std::sync::MutexGuard<'_, auth::Sessions> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn directory(&self) -> std::sync::MutexGuard<'_, directory::Directory> {
+    pub(crate) fn directory(&self) -> std::sync::MutexGuard<'_, directory::Directory> {
         self.directory.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn catalog(&self) -> std::sync::MutexGuard<'_, catalog::Catalog> {
+    pub(crate) fn catalog(&self) -> std::sync::MutexGuard<'_, catalog::Catalog> {
         self.catalog.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }
 }

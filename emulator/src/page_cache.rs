@@ -10,20 +10,20 @@ use std::sync::Mutex;
 use bytes::Bytes;
 
 #[derive(Debug)]
-pub struct PageCache {
+pub(crate) struct PageCache {
     budget: usize,
     pages: Mutex<(usize, HashMap<String, Bytes>)>,
 }
 
 impl PageCache {
-    pub fn new(budget: usize) -> Self {
+    pub(crate) fn new(budget: usize) -> Self {
         Self {
             budget,
             pages: Mutex::new((0, HashMap::new())),
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<Bytes> {
+    pub(crate) fn get(&self, key: &str) -> Option<Bytes> {
         self.pages
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -33,7 +33,7 @@ impl PageCache {
     }
 
     /// Keeps `page` if it fits in what is left of the budget.
-    pub fn insert(&self, key: String, page: Bytes) {
+    pub(crate) fn insert(&self, key: String, page: Bytes) {
         let mut guard = self.pages.lock().unwrap_or_else(|e| e.into_inner());
         let (used, pages) = &mut *guard;
         if *used + page.len() <= self.budget && !pages.contains_key(&key) {

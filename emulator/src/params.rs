@@ -5,11 +5,11 @@ use axum::body::Body;
 use axum::extract::{FromRequest, Multipart};
 use axum::http::{header, request::Parts, Request};
 
-use super::error::ApiError;
+use super::error::V1Error;
 
 /// How the request body was encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
+pub(crate) enum BodyKind {
     Empty,
     Form,
     Multipart,
@@ -19,14 +19,14 @@ pub enum BodyKind {
 
 /// An uploaded file part.
 #[derive(Debug, Clone)]
-pub struct FilePart {
+pub(crate) struct FilePart {
     pub name: String,
     pub bytes: Vec<u8>,
 }
 
 /// All parameters of one request.
 #[derive(Debug, Clone)]
-pub struct Params {
+pub(crate) struct Params {
     pub query: Vec<(String, String)>,
     pub body: Vec<(String, String)>,
     pub files: Vec<FilePart>,
@@ -38,7 +38,7 @@ const MAX_BODY: usize = 64 * 1024 * 1024;
 
 impl Params {
     /// Reads the query string and, by content type, the body.
-    pub async fn read(parts: &Parts, body: Body) -> Result<Params, ApiError> {
+    pub(crate) async fn read(parts: &Parts, body: Body) -> Result<Params, V1Error> {
         let query = parts
             .uri
             .query()
@@ -61,16 +61,16 @@ impl Params {
             let request = Request::from_parts(parts.clone(), body);
             let mut multipart = Multipart::from_request(request, &())
                 .await
-                .map_err(|e| ApiError::bad_request(format!("unreadable multipart body: {e}")))?;
+                .map_err(|e| V1Error::bad_request(format!("unreadable multipart body: {e}")))?;
             while let Some(field) = multipart
                 .next_field()
                 .await
-                .map_err(|e| ApiError::bad_request(format!("unreadable multipart part: {e}")))?
+                .map_err(|e| V1Error::bad_request(format!("unreadable multipart part: {e}")))?
             {
                 let name = field.name().unwrap_or_default().to_string();
                 let is_file = field.file_name().is_some();
                 let bytes = field.bytes().await.map_err(|e| {
-                    ApiError::bad_request(format!("unreadable multipart part '{name}': {e}"))
+                    V1Error::bad_request(format!("unreadable multipart part '{name}': {e}"))
                 })?;
                 if is_file {
                     params.files.push(FilePart {
@@ -87,7 +87,7 @@ impl Params {
         }
         let bytes = axum::body::to_bytes(body, MAX_BODY)
             .await
-            .map_err(|e| ApiError::bad_request(format!("unreadable request body: {e}")))?;
+            .map_err(|e| V1Error::bad_request(format!("unreadable request body: {e}")))?;
         if bytes.is_empty() {
             return Ok(params);
         }
@@ -103,7 +103,7 @@ impl Params {
     }
 
     /// The first value of `name` in the query string.
-    pub fn query(&self, name: &str) -> Option<&str> {
+    pub(crate) fn query(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == name)
@@ -111,7 +111,7 @@ impl Params {
     }
 
     /// The first value of `name` in the body.
-    pub fn form(&self, name: &str) -> Option<&str> {
+    pub(crate) fn form(&self, name: &str) -> Option<&str> {
         self.body
             .iter()
             .find(|(k, _)| k == name)
@@ -119,12 +119,12 @@ impl Params {
     }
 
     /// The query string's value, else the body's: the query string wins when both are present.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.query(name).or_else(|| self.form(name))
     }
 
     /// Every value of `name`, query string first (repeated `val1` runtime-filter values).
-    pub fn all(&self, name: &str, include_body: bool) -> Vec<&str> {
+    pub(crate) fn all(&self, name: &str, include_body: bool) -> Vec<&str> {
         let body = if include_body {
             self.body.as_slice()
         } else {
@@ -139,7 +139,7 @@ impl Params {
     }
 
     /// A file part's bytes, or a plain part of the same name (some clients send JSON as a text field).
-    pub fn file_or_field(&self, name: &str) -> Option<Vec<u8>> {
+    pub(crate) fn file_or_field(&self, name: &str) -> Option<Vec<u8>> {
         self.files
             .iter()
             .find(|f| f.name == name)
@@ -188,7 +188,7 @@ fn percent_decode(input: &[u8]) -> String {
 
 /// Reads a JSON-array parameter in any of the spellings of wire-protocol §1.4: strict JSON, single quotes,
 /// unquoted items in brackets, or a bare single value. `[]` and blank mean "not given".
-pub fn parse_list(value: &str) -> Vec<String> {
+pub(crate) fn parse_list(value: &str) -> Vec<String> {
     let value = value.trim();
     if value.is_empty() {
         return Vec::new();
@@ -213,24 +213,24 @@ pub fn parse_list(value: &str) -> Vec<String> {
 }
 
 /// Reads a boolean: `true`/`false` in any case, or `1`/`0`.
-pub fn parse_bool(name: &str, value: Option<&str>, default: bool) -> Result<bool, ApiError> {
+pub(crate) fn parse_bool(name: &str, value: Option<&str>, default: bool) -> Result<bool, V1Error> {
     match value.map(|v| v.trim().to_ascii_lowercase()) {
         None => Ok(default),
         Some(v) if v.is_empty() => Ok(default),
         Some(v) if v == "true" || v == "1" => Ok(true),
         Some(v) if v == "false" || v == "0" => Ok(false),
-        Some(v) => Err(ApiError::bad_request(format!(
+        Some(v) => Err(V1Error::bad_request(format!(
             "Invalid parameter value for {name}: '{v}' is not a boolean"
         ))),
     }
 }
 
 /// Reads an integer parameter, `default` when absent.
-pub fn parse_int(name: &str, value: Option<&str>, default: i64) -> Result<i64, ApiError> {
+pub(crate) fn parse_int(name: &str, value: Option<&str>, default: i64) -> Result<i64, V1Error> {
     match value.map(str::trim) {
         None | Some("") => Ok(default),
         Some(v) => v.parse().map_err(|_| {
-            ApiError::bad_request(format!(
+            V1Error::bad_request(format!(
                 "Invalid parameter value for {name}: '{v}' is not an integer"
             ))
         }),

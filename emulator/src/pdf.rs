@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 /// How the export arranges visualisations (ThoughtSpot `layout_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
+pub(crate) enum Layout {
     /// All visualisations tiled in a grid, like the pinboard itself.
     Pinboard,
     /// One visualisation per page; a table continues over further pages if needed.
@@ -20,7 +20,7 @@ pub enum Layout {
 
 /// ThoughtSpot `orientation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Orientation {
+pub(crate) enum Orientation {
     /// A4 upright, 595 x 842 pt.
     Portrait,
     /// A4 on its side, 842 x 595 pt.
@@ -29,7 +29,7 @@ pub enum Orientation {
 
 /// How a visualisation's data is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VizKind {
+pub(crate) enum VizKind {
     /// Column headers and rows of text.
     Table,
     /// Horizontal bar chart: first column is the label, last column the value.
@@ -40,7 +40,7 @@ pub enum VizKind {
 
 /// One visualisation with the data to draw, already formatted as text.
 #[derive(Debug, Clone)]
-pub struct PdfViz {
+pub(crate) struct PdfViz {
     /// Visualisation name, used as the tile heading.
     pub name: String,
     /// Decides whether the data is drawn as a table, a bar chart or a headline.
@@ -53,7 +53,7 @@ pub struct PdfViz {
 
 /// Everything the export options decide (defaults as ThoughtSpot documents them, see `Default`).
 #[derive(Debug, Clone)]
-pub struct PdfOptions {
+pub(crate) struct PdfOptions {
     /// Tiled pinboard or one visualisation per page.
     pub layout: Layout,
     /// Page orientation (A4 either way).
@@ -94,7 +94,7 @@ impl Default for PdfOptions {
 ///
 /// The output is deterministic (no timestamps) and always has at least one page.
 #[must_use]
-pub fn render_pdf(
+pub(crate) fn render_pdf(
     title: &str,
     vizzes: &[PdfViz],
     filters: &[String],

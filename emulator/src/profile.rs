@@ -314,18 +314,31 @@ impl Default for Profile {
 /// A profile name or override that cannot be applied.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
+    /// A profile name other than `v2021` and `modern`.
     #[error("unknown emulator profile '{0}': use 'v2021' or 'modern'")]
     UnknownProfile(String),
+    /// An override of a setting that does not exist.
     #[error("unknown emulator setting '{key}'; settings are: {known}")]
-    UnknownSetting { key: String, known: String },
+    UnknownSetting {
+        /// The setting named.
+        key: String,
+        /// Every setting there is, for the message.
+        known: String,
+    },
+    /// An override with a value the setting cannot take.
     #[error("emulator setting '{key}' cannot be '{value}': {reason}")]
     BadValue {
+        /// The setting.
         key: String,
+        /// The value given.
         value: String,
+        /// Why it does not fit.
         reason: String,
     },
+    /// An override not written `key=value`.
     #[error("'{0}' is not a setting override: write it as key=value, e.g. past_end=bad_request")]
     NotKeyValue(String),
+    /// The profile did not survive its own TOML round trip.
     #[error("the profile could not be represented as TOML (a bug in tsexport)")]
     Internal,
 }

@@ -28,11 +28,14 @@ pub struct CellStyle {
     pub calendar_end: bool,
     /// DATE_TIME cells wrapped even without a custom calendar (old builds).
     pub datetime_wrapped: bool,
+    /// BOOL cells as `"true"`/`"false"` strings.
     pub bool_as_string: bool,
+    /// VARCHAR cells lowercased.
     pub lowercase: bool,
 }
 
 impl CellStyle {
+    /// The style `profile` serves, with or without a custom calendar.
     pub fn new(profile: &Profile, custom_calendar: bool) -> Self {
         Self {
             calendar: custom_calendar,
@@ -47,7 +50,9 @@ impl CellStyle {
 /// COMPACT (arrays) or FULL (objects without null keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Each row an array of cells.
     Compact,
+    /// Each row an object from column name to cell, null cells left out.
     Full,
 }
 
@@ -212,6 +217,8 @@ pub struct RowRange {
 }
 
 impl RowRange {
+    /// Rows `start..end` of `result`, rendered in `format` and `style`; `duplicates` says which of
+    /// two FULL keys with the same column name is kept.
     pub fn new(
         result: Arc<ResultSet>,
         start: u64,
@@ -303,7 +310,9 @@ impl RowRange {
 /// A piece of a response body.
 #[derive(Debug)]
 pub enum Segment {
+    /// These bytes as they are.
     Fixed(Vec<u8>),
+    /// Rows rendered as the body is polled.
     Rows(RowRange),
 }
 
@@ -314,6 +323,7 @@ pub struct BodyStream {
 }
 
 impl BodyStream {
+    /// A body of `segments`, in order.
     pub fn new(segments: Vec<Segment>) -> Self {
         Self {
             segments: segments.into(),
@@ -366,10 +376,15 @@ impl futures_util::Stream for BodyStream {
 /// The counters at the end of a data block.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Counters {
+    /// `samplingRatio`: below 1 the data is incomplete.
     pub sampling_ratio: f64,
+    /// `totalRowCount`: rows of the whole result.
     pub total_row_count: u64,
+    /// `rowCount`: rows in this block.
     pub row_count: u64,
+    /// `pageSize`, as the request asked.
     pub page_size: i64,
+    /// `offset`, as the request asked.
     pub offset: i64,
 }
 

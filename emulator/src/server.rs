@@ -14,10 +14,10 @@ use super::State;
 
 /// Put in every request's extensions: notifying it closes the request's connection at once.
 #[derive(Debug, Clone)]
-pub struct ConnectionKill(pub Arc<Notify>);
+pub(crate) struct ConnectionKill(pub Arc<Notify>);
 
 /// Serves until the returned sender sends `true` (or is dropped).
-pub fn serve(
+pub(crate) fn serve(
     listener: TcpListener,
     state: Arc<State>,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {

@@ -2,9 +2,8 @@
 //! one refusal each, writes sent exactly once, reads retried, and PDFs that land whole or not at all.
 
 use crate::common;
+use crate::common::TempDir;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tsexport::api::{
@@ -689,18 +688,6 @@ async fn reads_are_retried_after_a_transient_failure() {
     }
 }
 
-/// A fresh directory under the system temp dir.
-fn scratch_dir() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "tsexport-api-admin-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
 fn assert_whole_pdf(bytes: &[u8], what: &str) {
     assert!(bytes.starts_with(b"%PDF-"), "{what}: no %PDF header");
     assert!(
@@ -715,7 +702,7 @@ async fn pdf_export_to_a_file_lands_whole_or_not_at_all() {
         let name = profile.name.clone();
         let emu = emulator(profile).await;
         let client = admin(&emu);
-        let dir = scratch_dir();
+        let dir = TempDir::new("api-admin");
 
         let path = dir.join("retail.pdf");
         let size = client
@@ -761,7 +748,6 @@ async fn pdf_export_to_a_file_lands_whole_or_not_at_all() {
             bytes,
             "{name}: the old PDF is untouched"
         );
-        std::fs::remove_dir_all(&dir).ok();
     }
 }
 
@@ -780,7 +766,7 @@ async fn a_pdf_that_breaks_off_is_downloaded_again_and_never_left_half_written()
 
         // Cut off every time: the retry budget runs out, and nothing is left behind.
         let emu = common::start_with(cut(Vec::new())).await;
-        let dir = scratch_dir();
+        let dir = TempDir::new("api-admin");
         let path = dir.join("cut.pdf");
         let error = admin(&emu)
             .export_pdf_to_file(ids::RETAIL_PINBOARD, &PdfOptions::default(), &path)
@@ -819,7 +805,6 @@ async fn a_pdf_that_breaks_off_is_downloaded_again_and_never_left_half_written()
             .unwrap_err();
         assert!(matches!(error, Error::Transfer { .. }), "{name}: {error:?}");
         assert_eq!(emu.request_count(Endpoint::ExportPinboardPdf), 1, "{name}");
-        std::fs::remove_dir_all(&dir).ok();
     }
 }
 

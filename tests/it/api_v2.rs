@@ -3,6 +3,8 @@
 //! callers, `auto` detection, and v2 exports that write exactly what v1 exports write.
 
 use crate::common;
+use crate::common::files::read_parquet_dir;
+use crate::common::TempDir;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,7 +12,6 @@ use std::time::Duration;
 
 use arrow_array::RecordBatch;
 use futures_util::TryStreamExt;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tsexport::api::{
     ApiChoice, ApiVersion, Client, Credentials, Error, MetadataSearch, MetadataSelector,
     PinboardRequest, SearchRequest, Secret,
@@ -62,47 +63,6 @@ fn options(page_size: u64) -> ExportOptions {
     }
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tsexport-v2-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-/// The batches of every Parquet file under `dir`, in path order.
-fn read_parquet(dir: &Path) -> Vec<RecordBatch> {
-    let mut files = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).expect("read dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-        .iter()
-        .flat_map(|path| {
-            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).expect("file"))
-                .expect("parquet")
-                .build()
-                .expect("reader")
-                .map(|b| b.expect("batch"))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 /// A batch's column names and Arrow types, and its columns.
 type BatchValues = (Vec<(String, String)>, Vec<arrow_array::ArrayRef>);
 
@@ -145,7 +105,7 @@ async fn the_same_search_through_v1_and_v2_writes_identical_parquet_values() {
                 .custom_calendar(calendar),
         )
         .await;
-        let (v1_out, v2_out) = (temp_dir("search-v1"), temp_dir("search-v2"));
+        let (v1_out, v2_out) = (TempDir::new("v2-search-v1"), TempDir::new("v2-search-v2"));
         let search = |api| {
             Export::search(&client(&emu, api), ALL_COLUMNS, ids::RETAIL_SALES)
                 .options(options(1000))
@@ -153,7 +113,7 @@ async fn the_same_search_through_v1_and_v2_writes_identical_parquet_values() {
         let v1 = export_to(search(ApiChoice::V1), &v1_out).await;
         let v2 = export_to(search(ApiChoice::V2), &v2_out).await;
         assert_eq!((v1.rows, v2.rows), (5_000, 5_000));
-        let (v1_batches, v2_batches) = (read_parquet(&v1_out), read_parquet(&v2_out));
+        let (v1_batches, v2_batches) = (read_parquet_dir(&v1_out), read_parquet_dir(&v2_out));
         assert_eq!(rows(&v2_batches), 5_000);
         assert_eq!(
             values(&v1_batches),
@@ -182,7 +142,7 @@ async fn the_same_search_through_v1_and_v2_writes_identical_parquet_values() {
 async fn pinboards_and_answers_through_v2_write_what_v1_writes() {
     // Without v1's columnDetails both APIs type viz columns from the data, so the files must match.
     let emu = start(3_000, modern(&["column_details=false"])).await;
-    let (v1_out, v2_out) = (temp_dir("board-v1"), temp_dir("board-v2"));
+    let (v1_out, v2_out) = (TempDir::new("v2-board-v1"), TempDir::new("v2-board-v2"));
     let board =
         |api| Export::pinboard(&client(&emu, api), ids::RETAIL_PINBOARD).options(options(1000));
     let v1 = export_to(board(ApiChoice::V1), &v1_out).await;
@@ -197,15 +157,18 @@ async fn pinboards_and_answers_through_v2_write_what_v1_writes() {
     assert_eq!(v2.tables.len(), 3, "table, chart and headline: no filter");
     for table in &v1.tables {
         assert_eq!(
-            values(&read_parquet(&v1_out.join(&table.name))),
-            values(&read_parquet(&v2_out.join(&table.name))),
+            values(&read_parquet_dir(&v1_out.join(&table.name))),
+            values(&read_parquet_dir(&v2_out.join(&table.name))),
             "{}",
             table.name
         );
     }
 
     // The answer through v2 holds what its search holds through v1.
-    let (search_out, answer_out) = (temp_dir("answer-search"), temp_dir("answer-v2"));
+    let (search_out, answer_out) = (
+        TempDir::new("v2-answer-search"),
+        TempDir::new("v2-answer-v2"),
+    );
     export_to(
         Export::search(
             &client(&emu, ApiChoice::V1),
@@ -224,14 +187,14 @@ async fn pinboards_and_answers_through_v2_write_what_v1_writes() {
     .await;
     assert!(answer.rows > 0);
     assert_eq!(
-        values(&read_parquet(&search_out)),
-        values(&read_parquet(&answer_out))
+        values(&read_parquet_dir(&search_out)),
+        values(&read_parquet_dir(&answer_out))
     );
     assert!(emu.request_count(V2Endpoint::AnswerData) >= 1);
 
     // Through v1 an answer cannot be read, and the error says what to do.
     let refused = Export::answer(&client(&emu, ApiChoice::V1), ids::ANSWER_SALES_BY_PRODUCT)
-        .to(temp_dir("answer-v1").display().to_string())
+        .to(TempDir::new("v2-answer-v1").display().to_string())
         .run()
         .await
         .expect_err("v1 has no answer data call");
@@ -263,7 +226,7 @@ async fn a_token_about_to_expire_is_refreshed_before_the_cluster_refuses_it() {
         .expect("client");
     let mut options = options(500);
     options.read.pager.in_flight = 1;
-    let out = temp_dir("refresh");
+    let out = TempDir::new("v2-refresh");
     let summary = export_to(
         Export::search(
             &client,
@@ -275,7 +238,7 @@ async fn a_token_about_to_expire_is_refreshed_before_the_cluster_refuses_it() {
     )
     .await;
     assert_eq!(summary.rows, 5_000);
-    assert_eq!(rows(&read_parquet(&out)), 5_000);
+    assert_eq!(rows(&read_parquet_dir(&out)), 5_000);
     let tokens = emu.request_count(V2Endpoint::TokenFull);
     assert!(tokens >= 2, "the token was refreshed ({tokens} issued)");
 
@@ -300,7 +263,7 @@ async fn a_token_about_to_expire_is_refreshed_before_the_cluster_refuses_it() {
             ids::RETAIL_SALES,
         )
         .options(options),
-        &temp_dir("calm"),
+        &TempDir::new("v2-calm"),
     )
     .await;
     assert_eq!(calm.request_count(V2Endpoint::TokenFull), 1);
@@ -393,7 +356,7 @@ async fn auto_asks_once_and_picks_v2_only_where_it_is_served() {
         let emu = start(1_200, profile.clone()).await;
         let client = client(&emu, ApiChoice::Auto);
         assert_eq!(client.data_api().await.expect("probe"), expected);
-        let out = temp_dir("auto");
+        let out = TempDir::new("v2-auto");
         let summary = export_to(
             Export::search(
                 &client,
@@ -603,7 +566,7 @@ async fn the_row_counter_is_a_floor_when_it_is_a_total_and_ignored_when_it_is_th
                 ids::RETAIL_SALES,
             )
             .options(options(1000)),
-            &temp_dir("counter"),
+            &TempDir::new("v2-counter"),
         )
         .await;
         assert_eq!(summary.rows, 2_500, "{mode}");
@@ -626,7 +589,7 @@ async fn the_row_counter_is_a_floor_when_it_is_a_total_and_ignored_when_it_is_th
         ids::RETAIL_SALES,
     )
     .options(options(1000))
-    .to(temp_dir("short").display().to_string())
+    .to(TempDir::new("v2-short").display().to_string())
     .run()
     .await
     .expect_err("short");
@@ -680,7 +643,7 @@ async fn through_v2_the_zone_comes_from_v1_or_must_be_given() {
             ids::RETAIL_SALES,
         )
         .options(options)
-        .to(temp_dir("zone").display().to_string())
+        .to(TempDir::new("v2-zone").display().to_string())
     };
     // v1 sign-in refused: no guessing UTC (dates would become timestamps), but a clear error.
     let error = search(options(500)).run().await.expect_err("no zone");
@@ -735,7 +698,7 @@ async fn rows_inserted_or_deleted_between_v2_pages_stop_the_export() {
                 ids::RETAIL_SALES,
             )
             .options(options)
-            .to(temp_dir("moved").display().to_string())
+            .to(TempDir::new("v2-moved").display().to_string())
             .run()
             .await
         };

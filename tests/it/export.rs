@@ -2,6 +2,8 @@
 //! the `parquet` crate and compared cell by cell with the JSON the emulator served.
 
 use crate::common;
+use crate::common::files::read_parquet_dir;
+use crate::common::TempDir;
 
 use std::path::Path;
 
@@ -13,7 +15,6 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use chrono::TimeZone;
 use futures_util::TryStreamExt;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 use tsexport::api::{Client, Credentials, Secret};
 use tsexport::export::{DriftPolicy, Export, ExportError, ExportOptions};
@@ -43,27 +44,6 @@ fn options(page_size: u64) -> ExportOptions {
         },
         ..ExportOptions::default()
     }
-}
-
-/// Every batch of every Parquet file under `dir` (sorted by path), and the files' paths.
-fn read_parquet(dir: &Path) -> Vec<RecordBatch> {
-    let mut files: Vec<_> = walk(dir)
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .flat_map(|path| {
-            let file = std::fs::File::open(path).expect("parquet file");
-            ParquetRecordBatchReaderBuilder::try_new(file)
-                .expect("parquet reader")
-                .build()
-                .expect("reader")
-                .map(|b| b.expect("batch"))
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -189,7 +169,7 @@ async fn every_type_round_trips_exactly_through_parquet() {
         .start()
         .await
         .expect("emulator");
-    let out = tempfile_dir("types");
+    let out = TempDir::new("export-types");
     let summary = Export::search(&client(&emu), ALL_COLUMNS, ids::RETAIL_SALES)
         .to(out.display().to_string())
         .options(options(10_000))
@@ -201,7 +181,7 @@ async fn every_type_round_trips_exactly_through_parquet() {
     assert_eq!(summary.tables[0].rows_expected, Some(rows));
     assert_eq!(summary.tables[0].restarts, 0);
 
-    let batches = read_parquet(&out);
+    let batches = read_parquet_dir(&out);
     let schema = batches[0].schema();
     let type_of = |name: &str| {
         schema
@@ -274,13 +254,13 @@ async fn every_wire_variant_of_dates_and_types_decodes_to_the_same_values() {
         ),
     ];
     for (variant, emu) in variants {
-        let out = tempfile_dir("variant");
+        let out = TempDir::new("export-variant");
         Export::search(&client(&emu), ALL_COLUMNS, ids::RETAIL_SALES)
             .to(out.display().to_string())
             .run()
             .await
             .unwrap_or_else(|e| panic!("{variant}: {e}"));
-        let batches = read_parquet(&out);
+        let batches = read_parquet_dir(&out);
         let schema = batches[0].schema();
         assert_eq!(
             schema
@@ -341,7 +321,7 @@ async fn an_all_null_first_page_is_typed_by_later_data_after_a_restart() {
         .start()
         .await
         .expect("emulator");
-    let out = tempfile_dir("drift");
+    let out = TempDir::new("export-drift");
     let query = "[Order Line ID] [Loyalty Points] sort by [Order Line ID]";
     let summary = Export::search(&client(&emu), query, ids::RETAIL_SALES)
         .to(out.display().to_string())
@@ -350,7 +330,7 @@ async fn an_all_null_first_page_is_typed_by_later_data_after_a_restart() {
         .expect("export");
     assert_eq!(summary.tables[0].restarts, 1);
     assert_eq!(summary.rows, 200_000);
-    let batches = read_parquet(&out);
+    let batches = read_parquet_dir(&out);
     assert_eq!(
         batches[0].schema().field(1).data_type(),
         &DataType::Int64,
@@ -363,7 +343,7 @@ async fn an_all_null_first_page_is_typed_by_later_data_after_a_restart() {
     assert_eq!(non_null, 50_000);
 
     // With --on-drift fail the export stops, names the value, and leaves nothing behind.
-    let strict = tempfile_dir("drift-fail");
+    let strict = TempDir::new("export-drift-fail");
     let error = Export::search(&client(&emu), query, ids::RETAIL_SALES)
         .to(strict.display().to_string())
         .options(ExportOptions {
@@ -395,7 +375,7 @@ async fn a_pinboard_exports_one_folder_per_data_viz() {
         .start()
         .await
         .expect("emulator");
-    let out = tempfile_dir("pinboard");
+    let out = TempDir::new("export-pinboard");
     let summary = Export::pinboard(&client(&emu), ids::RETAIL_PINBOARD)
         .to(out.display().to_string())
         .run()
@@ -408,7 +388,7 @@ async fn a_pinboard_exports_one_folder_per_data_viz() {
         "table, chart and headline; the filter has no data: {names:?}"
     );
     for table in &summary.tables {
-        let batches = read_parquet(&out.join(&table.name));
+        let batches = read_parquet_dir(&out.join(&table.name));
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         assert_eq!(rows as u64, table.rows, "{}", table.name);
         assert_eq!(Some(table.rows), table.rows_expected, "{}", table.name);
@@ -482,7 +462,7 @@ async fn hints_set_types_and_values_that_do_not_fit_a_hint_are_errors() {
     assert_eq!(batches[0].column(0).as_string::<i32>().value(0), "1");
 
     let error = Export::search(&client(&emu), "[Sales] [Region]", ids::RETAIL_SALES)
-        .to(tempfile_dir("hint").display().to_string())
+        .to(TempDir::new("export-hint").display().to_string())
         .options(ExportOptions {
             read: ReadOptions {
                 hints: vec!["Total Sales=decimal(18,2)".parse().expect("hint")],
@@ -518,7 +498,7 @@ async fn an_incomplete_result_commits_nothing() {
         .start()
         .await
         .expect("emulator");
-    let out = tempfile_dir("incomplete");
+    let out = TempDir::new("export-incomplete");
     std::fs::write(out.join("keep.txt"), "earlier").expect("write");
     let error = Export::search(
         &client(&emu),
@@ -534,19 +514,6 @@ async fn an_incomplete_result_commits_nothing() {
     assert_eq!(walk(&out), vec![out.join("keep.txt")]);
 }
 
-/// A fresh empty folder under the target directory, unique per test.
-fn tempfile_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tsexport-test-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 /// A v1 client: v1 lists every viz of an answer or pinboard (`listvizheaders`), which is how the
 /// emulator's answer with two vizzes named alike can stand in for a pinboard with an ambiguous name.

@@ -6,7 +6,7 @@
 //! before, and the exit code is the documented one. The whole matrix is printed as a table.
 
 use crate::common::files;
-use crate::common::s3;
+use crate::common::TempDir;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -404,7 +404,7 @@ struct Baseline {
 
 async fn baseline() -> Baseline {
     let emu = emulator(FaultPlan::new(), false).await;
-    let dir = s3::TempDir::new("matrix-baseline");
+    let dir = TempDir::new("matrix-baseline");
     let out = dir.path().join("export");
     let output = run(&emu, search_args(&out)).await;
     assert!(output.status.success(), "{}", output_text(&output));
@@ -463,7 +463,7 @@ async fn cell(base: &Baseline, kind: &FaultKind, request: Request, within_budget
     };
     let plan = FaultPlan::new().rule(FaultRule::new(endpoint, kind.fault.clone()).nth(firing));
     let emu = emulator(plan, request.is_v2()).await;
-    let dir = s3::TempDir::new("matrix-cell");
+    let dir = TempDir::new("matrix-cell");
 
     let (output, before, after_path) = if request == Request::Pdf {
         let path = dir.path().join("board.pdf");

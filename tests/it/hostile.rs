@@ -4,7 +4,7 @@
 
 use crate::common;
 use crate::common::files;
-use crate::common::s3;
+use crate::common::TempDir;
 
 use std::path::Path;
 
@@ -31,8 +31,8 @@ async fn serving(endpoint: &str, fault: Fault) -> Emulator {
 }
 
 /// Runs `tsexport ARGS -o <tmp>/out` and returns the output, the folder around `out`, and `out`.
-async fn run(emu: &Emulator, args: &[&str]) -> (std::process::Output, s3::TempDir) {
-    let dir = s3::TempDir::new("hostile");
+async fn run(emu: &Emulator, args: &[&str]) -> (std::process::Output, TempDir) {
+    let dir = TempDir::new("hostile");
     let out = dir.path().join("out").display().to_string();
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["-o", &out, "--max-response-size", "16M"]);
@@ -214,14 +214,7 @@ async fn values_past_i64_and_f64_are_kept_digit_for_digit() {
     assert!(output.status.success(), "{}", output_text(&output));
     let all = files::snapshot(&dir.path().join("out"));
     let (_, bytes) = files::parquet_files(&all)[0];
-    let batches: Vec<_> = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-        bytes::Bytes::from(bytes.to_vec()),
-    )
-    .expect("parquet")
-    .build()
-    .expect("reader")
-    .collect::<Result<_, _>>()
-    .expect("batches");
+    let batches = files::parquet_batches(bytes::Bytes::from(bytes.to_vec()));
     let shown: Vec<String> = (0..2)
         .flat_map(|column| {
             let array = batches[0].column(column).clone();
@@ -245,7 +238,7 @@ async fn values_past_i64_and_f64_are_kept_digit_for_digit() {
 async fn a_body_far_past_the_cap_is_refused_in_bounded_memory() {
     // 2 GiB of whitespace before a real page: valid JSON, streamed by the emulator.
     let emu = serving("searchdata", Fault::Pad { bytes: 2 << 30 }).await;
-    let dir = s3::TempDir::new("hostile-pad");
+    let dir = TempDir::new("hostile-pad");
     let out = dir.path().join("out");
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tsexport"));
     command

@@ -9,6 +9,7 @@
 
 use crate::common::files;
 use crate::common::s3;
+use crate::common::TempDir;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -270,7 +271,7 @@ async fn kill_trials(place: Place<'_>, seed: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_exports_to_disk_leave_one_complete_version() {
-    let dir = s3::TempDir::new("kill-disk");
+    let dir = TempDir::new("kill-disk");
     kill_trials(Place::Disk(&dir.path().join("sales")), 0x6b69_6c6c).await;
 }
 

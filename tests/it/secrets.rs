@@ -15,6 +15,7 @@
 
 use crate::common;
 use crate::common::s3;
+use crate::common::TempDir;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -368,7 +369,7 @@ async fn emulator(faults: FaultPlan) -> Emulator {
 /// The state shared by the runs of one test: the secret files, the S3 server, the run counter, the
 /// secrets made along the way, and the table of what was checked.
 struct Bench {
-    dir: s3::TempDir,
+    dir: TempDir,
     s3: s3::S3Server,
     runs: usize,
     new_passwords: Vec<String>,
@@ -421,7 +422,7 @@ impl Checked {
 
 impl Bench {
     async fn new(label: &str) -> Bench {
-        let dir = s3::TempDir::new(label);
+        let dir = TempDir::new(label);
         let secrets = dir.path().join("secrets");
         std::fs::create_dir(&secrets).expect("secrets folder");
         for (name, value) in [
@@ -934,7 +935,7 @@ fn the_checks_find_a_planted_secret() {
         ]
     );
 
-    let dir = s3::TempDir::new("secrets-planted");
+    let dir = TempDir::new("secrets-planted");
     std::fs::write(
         dir.path().join("_manifest.json"),
         format!(r#"{{"source": "{PASSWORD}"}}"#),

@@ -21,7 +21,9 @@ use tsexport::sink::{
     StreamWriter, WriteMode, WrittenTable,
 };
 
-use s3::{eventually, incompressible, open_upload_parts, start_s3, TempDir};
+use crate::common::files::{parquet_batches, read_parquet, snapshot_with_folders};
+use crate::common::TempDir;
+use s3::{eventually, incompressible, open_upload_parts, start_s3};
 
 // ---------------------------------------------------------------------------------------------
 // Data and helpers
@@ -125,50 +127,8 @@ fn defaults() -> SinkOptions {
     SinkOptions::default()
 }
 
-fn read_parquet_file(path: &Path) -> Vec<RecordBatch> {
-    let file = std::fs::File::open(path).unwrap();
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap()
-}
-
-fn read_parquet_bytes(bytes: Bytes) -> Vec<RecordBatch> {
-    ParquetRecordBatchReaderBuilder::try_new(bytes)
-        .unwrap()
-        .build()
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap()
-}
-
-/// Every file and folder under `dir` (folders end in `/`) with its content: two snapshots are
-/// equal only if nothing was added, removed or changed.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(dir: &Path, base: &str, found: &mut BTreeMap<String, Vec<u8>>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries {
-            let entry = entry.unwrap();
-            let name = format!("{base}{}", entry.file_name().to_string_lossy());
-            if entry.file_type().unwrap().is_dir() {
-                found.insert(format!("{name}/"), Vec::new());
-                walk(&entry.path(), &format!("{name}/"), found);
-            } else {
-                found.insert(name, std::fs::read(entry.path()).unwrap());
-            }
-        }
-    }
-    let mut found = BTreeMap::new();
-    walk(dir, "", &mut found);
-    found
-}
-
 fn names(dir: &Path) -> Vec<String> {
-    snapshot(dir).into_keys().collect()
+    snapshot_with_folders(dir).into_keys().collect()
 }
 
 fn manifest_json(dir: &Path) -> Value {
@@ -219,7 +179,7 @@ async fn two_tables_rotate_by_rows_commit_and_read_back() {
 
     let mut all = Vec::new();
     for (index, expected_rows) in [1000, 1000, 500].into_iter().enumerate() {
-        let read = read_parquet_file(&dest.join(format!("orders/part-{index:05}.parquet")));
+        let read = read_parquet(&dest.join(format!("orders/part-{index:05}.parquet")));
         assert_eq!(
             read.iter().map(RecordBatch::num_rows).sum::<usize>(),
             expected_rows
@@ -228,7 +188,7 @@ async fn two_tables_rotate_by_rows_commit_and_read_back() {
         all.extend(read);
     }
     assert_eq!(ids(&all), (0..2500).collect::<Vec<_>>());
-    let stores = read_parquet_file(&dest.join("stores/part-00000.parquet"));
+    let stores = read_parquet(&dest.join("stores/part-00000.parquet"));
     assert_eq!(ids(&stores), (10_000..10_300).collect::<Vec<_>>());
     assert_rows_match(&stores);
 
@@ -305,7 +265,7 @@ async fn rotation_by_bytes_starts_a_new_file_once_the_limit_is_reached() {
             assert!(on_disk >= 15_000, "{file:?}");
             assert!(file.rows <= 20_000 / 10, "{file:?}");
         }
-        let read = read_parquet_file(&dir.path().join(&file.path));
+        let read = read_parquet(&dir.path().join(&file.path));
         assert_eq!(
             read.iter().map(RecordBatch::num_rows).sum::<usize>() as u64,
             file.rows
@@ -495,8 +455,8 @@ async fn overwrite_replaces_earlier_files_and_keeps_foreign_ones() {
         std::fs::read_to_string(dest.join("keep/part-00000.parquet")).unwrap(),
         "not tsexport's"
     );
-    let mut all = read_parquet_file(&dest.join("part-00000.parquet"));
-    all.extend(read_parquet_file(&dest.join("part-00001.parquet")));
+    let mut all = read_parquet(&dest.join("part-00000.parquet"));
+    all.extend(read_parquet(&dest.join("part-00001.parquet")));
     assert_eq!(ids(&all), (1000..1150).collect::<Vec<_>>());
     let manifest = manifest_json(dest);
     assert_eq!(manifest["rows"], 150);
@@ -573,19 +533,19 @@ async fn append_keeps_earlier_files_and_continues_numbering() {
     assert_eq!(files[2]["run_id"], second.run_id.as_str());
     let mut all = Vec::new();
     for path in paths {
-        all.extend(read_parquet_file(&dest.join(path)));
+        all.extend(read_parquet(&dest.join(path)));
     }
     assert_eq!(ids(&all), (0..250).collect::<Vec<_>>());
 
     // Appending other columns is refused before anything is written.
-    let before = snapshot(dest);
+    let before = snapshot_with_folders(dest);
     let mut staging = Staging::open(local(dest), append).await.unwrap();
     let other = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, true)]));
     let e = staging.table("", other, Vec::new()).unwrap_err();
     assert!(matches!(e, SinkError::SchemaChanged { .. }), "{e}");
     assert!(e.to_string().contains("overwrite mode"), "{e}");
     staging.abort().await.unwrap();
-    assert_eq!(snapshot(dest), before);
+    assert_eq!(snapshot_with_folders(dest), before);
 }
 
 #[tokio::test]
@@ -610,7 +570,7 @@ async fn error_if_exists_refuses_a_destination_with_anything_in_it() {
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
     for dest in [foreign, fresh] {
-        let before = snapshot(&dest);
+        let before = snapshot_with_folders(&dest);
         let e = Staging::open(local(&dest), strict.clone())
             .await
             .unwrap_err();
@@ -619,7 +579,7 @@ async fn error_if_exists_refuses_a_destination_with_anything_in_it() {
         assert!(message.contains(&dest.display().to_string()), "{message}");
         assert!(message.contains("overwrite mode"), "{message}");
         assert!(message.contains("append mode"), "{message}");
-        assert_eq!(snapshot(&dest), before);
+        assert_eq!(snapshot_with_folders(&dest), before);
     }
 }
 
@@ -638,7 +598,7 @@ async fn abort_leaves_the_destination_exactly_as_it_was() {
     )
     .await;
     std::fs::write(dest.join("notes.txt"), "mine").unwrap();
-    let before = snapshot(&dest);
+    let before = snapshot_with_folders(&dest);
 
     let mut staging = Staging::open(local(&dest), options.clone()).await.unwrap();
     let finished = write_table(&mut staging, "", batches(500, 250, 50)).await;
@@ -648,7 +608,7 @@ async fn abort_leaves_the_destination_exactly_as_it_was() {
     assert!(dest.join("_tsexport_staging").exists());
     staging.abort().await.unwrap();
     drop(unfinished);
-    assert_eq!(snapshot(&dest), before);
+    assert_eq!(snapshot_with_folders(&dest), before);
 
     // A destination that did not exist does not exist afterwards either.
     let new = dir.path().join("new/lake");
@@ -663,7 +623,7 @@ async fn dropping_a_run_leaves_the_destination_exactly_as_it_was() {
     let dir = TempDir::new("sink-drop");
     let dest = dir.path();
     export(local(dest), defaults(), vec![("t", batches(0, 100, 50))]).await;
-    let before = snapshot(dest);
+    let before = snapshot_with_folders(dest);
 
     let mut staging = Staging::open(local(dest), defaults()).await.unwrap();
     write_table(&mut staging, "t", batches(100, 100, 50)).await;
@@ -671,7 +631,7 @@ async fn dropping_a_run_leaves_the_destination_exactly_as_it_was() {
     open.write(rows(0, 10)).await.unwrap();
     drop(open);
     drop(staging);
-    assert_eq!(snapshot(dest), before);
+    assert_eq!(snapshot_with_folders(dest), before);
 }
 
 #[tokio::test]
@@ -700,7 +660,7 @@ async fn a_table_can_be_given_up_and_written_again() {
         ["_SUCCESS", "_manifest.json", "t/", "t/part-00000.parquet"]
     );
     assert_eq!(
-        ids(&read_parquet_file(&dir.path().join("t/part-00000.parquet"))),
+        ids(&read_parquet(&dir.path().join("t/part-00000.parquet"))),
         [1, 2, 3]
     );
 }
@@ -750,7 +710,7 @@ async fn a_file_url_is_written_like_a_local_path() {
 #[tokio::test]
 async fn a_commit_reports_every_table_it_opened() {
     let dir = TempDir::new("sink-unreported");
-    let before = snapshot(dir.path());
+    let before = snapshot_with_folders(dir.path());
     let mut staging = Staging::open(local(dir.path()), defaults()).await.unwrap();
     let report = write_table(&mut staging, "a", batches(0, 10, 10)).await;
     let _b = staging.table("b", schema(), Vec::new()).unwrap();
@@ -760,7 +720,7 @@ async fn a_commit_reports_every_table_it_opened() {
             .contains("table 'b' was opened but not reported"),
         "{e}"
     );
-    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(snapshot_with_folders(dir.path()), before);
 }
 
 #[tokio::test]
@@ -810,7 +770,7 @@ async fn killed_runs_are_deleted_or_rolled_forward_by_the_next_run() {
         vec![("", batches(1000, 150, 50))],
     )
     .await;
-    let expected = snapshot(&done);
+    let expected = snapshot_with_folders(&done);
 
     // `killed` has the first export and the second one killed mid-commit: its manifest is staged
     // (the commit point), `_SUCCESS` is gone, one file is already moved, one is still staged.
@@ -834,9 +794,9 @@ async fn killed_runs_are_deleted_or_rolled_forward_by_the_next_run() {
     std::fs::write(abandoned.join("part-00000.parquet"), "half a file").unwrap();
 
     let staging = Staging::open(local(&killed), options).await.unwrap();
-    assert_eq!(snapshot(&killed), expected);
+    assert_eq!(snapshot_with_folders(&killed), expected);
     staging.abort().await.unwrap();
-    assert_eq!(snapshot(&killed), expected);
+    assert_eq!(snapshot_with_folders(&killed), expected);
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -866,14 +826,14 @@ async fn a_file_destination_gets_exactly_one_file() {
             "out/sales.parquet.manifest.json"
         ]
     );
-    assert_eq!(ids(&read_parquet_file(&path)), (0..400).collect::<Vec<_>>());
+    assert_eq!(ids(&read_parquet(&path)), (0..400).collect::<Vec<_>>());
     let manifest = read_manifest(&local(&path)).await.unwrap().unwrap();
     assert_eq!(manifest.rows, 400);
     assert_eq!(manifest.tables[0].files[0].path, "sales.parquet");
 
     // Overwriting replaces it.
     export(local(&path), defaults(), vec![("", batches(7, 3, 3))]).await;
-    assert_eq!(ids(&read_parquet_file(&path)), [7, 8, 9]);
+    assert_eq!(ids(&read_parquet(&path)), [7, 8, 9]);
 
     // What a single file cannot do is refused.
     let rotating = SinkOptions {
@@ -933,7 +893,7 @@ fn the_stream_writer_writes_ipc_streams_csv_and_parquet() {
     assert_rows_match(&read);
 
     let parquet = write(FileFormat::Parquet);
-    let read = read_parquet_bytes(Bytes::from(parquet));
+    let read = parquet_batches(Bytes::from(parquet));
     assert_eq!(ids(&read), (0..1000).collect::<Vec<_>>());
 
     let csv = String::from_utf8(write(FileFormat::Csv)).unwrap();
@@ -1013,7 +973,7 @@ async fn s3_multi_file_export_commits_and_reads_back() {
     let mut all = Vec::new();
     for index in 0..3 {
         let key = format!("exports/sales/orders/part-{index:05}.parquet");
-        all.extend(read_parquet_bytes(s3_get(store, &key).await));
+        all.extend(parquet_batches(s3_get(store, &key).await));
     }
     assert_eq!(ids(&all), (0..1000).collect::<Vec<_>>());
     assert_rows_match(&all);
@@ -1067,7 +1027,7 @@ async fn s3_overwrite_replaces_and_abort_leaves_things_as_they_were() {
             "t/part-00000.parquet"
         ]
     );
-    let read = read_parquet_bytes(s3_get(store, "t/part-00000.parquet").await);
+    let read = parquet_batches(s3_get(store, "t/part-00000.parquet").await);
     assert_eq!(ids(&read), (500..600).collect::<Vec<_>>());
 
     let mut staging = Staging::open(server.destination("t"), options)
@@ -1223,7 +1183,7 @@ async fn s3_big_files_go_up_in_parts_and_aborted_uploads_leave_nothing() {
     // A multipart object's ETag is `<md5 of the part md5s>-<number of parts>`.
     let e_tag = head.e_tag.unwrap();
     assert!(e_tag.trim_matches('"').ends_with("-2"), "{e_tag}");
-    let read = read_parquet_bytes(s3_get(store, key).await);
+    let read = parquet_batches(s3_get(store, key).await);
     assert_eq!(
         read.iter().map(RecordBatch::num_rows).sum::<usize>(),
         expected_blobs

@@ -23,11 +23,12 @@ use object_store::{
     PutMultipartOptions, PutOptions, PutPayload, PutResult, UploadPart,
 };
 use serde_json::Value;
-use tsexport_emulator::Emulator;
 use tsexport::sink::{Codec, Destination, SinkOptions, Staging};
+use tsexport_emulator::Emulator;
 
+use crate::common::TempDir;
 use crate::common::{output_text, run_cli};
-use s3::{eventually, incompressible, open_upload_parts, start_s3, TempDir};
+use s3::{eventually, incompressible, open_upload_parts, start_s3};
 
 const QUERY: &str = "[Order Line ID] [Region] [Sales] [Order Date] sort by [Order Line ID]";
 

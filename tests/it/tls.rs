@@ -9,7 +9,8 @@
 //! are usually reached (TLS ends at a load balancer).
 
 use crate::common;
-use crate::common::s3;
+use crate::common::files::{read_parquet_in, rows};
+use crate::common::TempDir;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,13 +18,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::common::{output_text as text, run_cli};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tsexport::api::{Client, Credentials, Error as ApiError, Secret};
-use tsexport_emulator::Emulator;
 use tsexport::failure::FailureKind;
+use tsexport_emulator::Emulator;
 
 const ROWS: u64 = 3_000;
 const QUERY: &str = "[Order Line ID] [Region] [Sales] sort by [Order Line ID]";
@@ -146,7 +146,7 @@ impl Drop for TlsProxy {
 struct Setup {
     emu: Emulator,
     proxy: TlsProxy,
-    dir: s3::TempDir,
+    dir: TempDir,
     ca: PathBuf,
     ca_pem: String,
 }
@@ -158,7 +158,7 @@ async fn setup(label: &str, pki: Pki) -> Setup {
         .await
         .expect("emulator");
     let proxy = TlsProxy::start(emu.addr(), &pki).await;
-    let dir = s3::TempDir::new(label);
+    let dir = TempDir::new(label);
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &pki.ca_pem).expect("write ca.pem");
     Setup {
@@ -192,25 +192,6 @@ impl Setup {
     fn ca(&self) -> &str {
         self.ca.to_str().expect("utf-8 path")
     }
-}
-
-/// Rows of every Parquet file directly in `dir`.
-fn parquet_rows(dir: &Path) -> usize {
-    let mut rows = 0;
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "parquet") {
-            let file = std::fs::File::open(&path).expect("file");
-            for batch in ParquetRecordBatchReaderBuilder::try_new(file)
-                .expect("parquet")
-                .build()
-                .expect("reader")
-            {
-                rows += batch.expect("batch").num_rows();
-            }
-        }
-    }
-    rows
 }
 
 /// The certificate error says what is wrong, where, and what to do.
@@ -269,7 +250,7 @@ async fn ca_cert_flag_trusts_the_private_ca_and_the_export_reads_back() {
         ])
         .await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert_eq!(parquet_rows(Path::new(&out)), ROWS as usize);
+    assert_eq!(parquet_rows_in(Path::new(&out)), ROWS as usize);
     assert!(Path::new(&out).join("_SUCCESS").exists());
 
     // localhost is in the certificate too.
@@ -327,7 +308,10 @@ out = "{out}/{{name}}/"
         .tsexport(&["run", with.to_str().expect("path"), "--report", &report_arg])
         .await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert_eq!(parquet_rows(&Path::new(&out).join("sales")), ROWS as usize);
+    assert_eq!(
+        parquet_rows_in(&Path::new(&out).join("sales")),
+        ROWS as usize
+    );
 
     // The same setting in a named connection of the config file.
     let config = s.dir.path().join("config.toml");
@@ -387,7 +371,7 @@ async fn the_library_client_verifies_unless_given_the_ca() {
         .await
         .expect("export over TLS");
     assert_eq!(summary.rows, ROWS);
-    assert_eq!(parquet_rows(Path::new(&out)), ROWS as usize);
+    assert_eq!(parquet_rows_in(Path::new(&out)), ROWS as usize);
 }
 
 #[tokio::test]
@@ -449,4 +433,9 @@ fn no_code_path_disables_certificate_verification() {
         "certificate checks switched off:\n{}",
         hits.join("\n")
     );
+}
+
+/// Rows of every Parquet file directly in `dir`.
+fn parquet_rows_in(dir: &Path) -> usize {
+    rows(&read_parquet_in(dir))
 }

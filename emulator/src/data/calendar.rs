@@ -39,15 +39,20 @@ pub fn local_date(tz: Tz, epoch: i64) -> NaiveDate {
 /// Date buckets of the search language (`[col].monthly`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DateBucket {
+    /// By day.
     Daily,
     /// Weeks start on Sunday, as in the en-US locale searches are parsed in.
     Weekly,
+    /// By month.
     Monthly,
+    /// By calendar quarter.
     Quarterly,
+    /// By year.
     Yearly,
 }
 
 impl DateBucket {
+    /// The bucket a search names (`daily`, `monthly`, ...), in any case.
     pub fn parse(word: &str) -> Option<Self> {
         Some(match word.to_ascii_lowercase().as_str() {
             "daily" => DateBucket::Daily,

@@ -17,18 +17,28 @@ pub use value::{Cell, Value};
 /// ThoughtSpot column data types, as `metadata/details` spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DataType {
+    /// Text.
     Varchar,
+    /// 32-bit integer.
     Int32,
+    /// 64-bit integer.
     Int64,
+    /// 64-bit float.
     Double,
+    /// 32-bit float.
     Float,
+    /// Boolean.
     Bool,
+    /// A day.
     Date,
+    /// A moment, to the second.
     DateTime,
+    /// A time of day.
     Time,
 }
 
 impl DataType {
+    /// The name ThoughtSpot gives it.
     pub fn as_str(self) -> &'static str {
         match self {
             DataType::Varchar => "VARCHAR",
@@ -43,6 +53,7 @@ impl DataType {
         }
     }
 
+    /// DATE, DATE_TIME or TIME.
     pub fn is_temporal(self) -> bool {
         matches!(self, DataType::Date | DataType::DateTime | DataType::Time)
     }
@@ -51,7 +62,9 @@ impl DataType {
 /// Whether a column groups (attribute) or is aggregated (measure).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
+    /// Groups rows.
     Attribute,
+    /// Aggregated over the groups.
     Measure,
 }
 
@@ -59,16 +72,22 @@ pub enum ColumnKind {
 /// decides the display-name prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Aggregation {
+    /// Not aggregated.
     None,
+    /// Sum.
     Sum,
+    /// Mean.
     Average,
+    /// Smallest value.
     Min,
+    /// Largest value.
     Max,
     /// Non-null values.
     Count,
 }
 
 impl Aggregation {
+    /// The name ThoughtSpot gives it.
     pub fn as_str(self) -> &'static str {
         match self {
             Aggregation::None => "NONE",
@@ -108,12 +127,19 @@ impl Aggregation {
 /// One column of a table, with what `metadata/details` says about it.
 #[derive(Debug, Clone)]
 pub struct ColumnDef {
+    /// The column GUID.
     pub id: String,
+    /// The column name searches use.
     pub name: &'static str,
+    /// The description `metadata/details` shows.
     pub description: Option<&'static str>,
+    /// The data type.
     pub data_type: DataType,
+    /// Attribute or measure.
     pub kind: ColumnKind,
+    /// The default aggregation of a measure.
     pub aggregation: Aggregation,
+    /// Whether cells can be null.
     pub nullable: bool,
     /// Hidden columns appear in `metadata/details?showhidden=true` only and cannot be searched.
     pub hidden: bool,
@@ -121,9 +147,13 @@ pub struct ColumnDef {
 
 /// A searchable data source.
 pub trait Table: Send + Sync + std::fmt::Debug {
+    /// The table GUID.
     fn id(&self) -> &str;
+    /// The table name.
     fn name(&self) -> &str;
+    /// The columns, in table order.
     fn columns(&self) -> &[ColumnDef];
+    /// Rows in the table.
     fn row_count(&self) -> u64;
     /// The column whose values are unique per row: naming it in a search returns one row per row.
     fn key_column(&self) -> Option<usize>;
@@ -141,11 +171,14 @@ pub trait Table: Send + Sync + std::fmt::Debug {
 /// Every data set one emulator serves.
 #[derive(Debug, Clone)]
 pub struct DataSets {
+    /// The Retail Sales worksheet.
     pub retail: Arc<RetailSales>,
+    /// The Stores table.
     pub stores: Arc<Stores>,
 }
 
 impl DataSets {
+    /// The data sets of `seed`, with `rows` rows of Retail Sales, DATE cells local to `timezone`.
     pub fn new(seed: u64, rows: u64, timezone: chrono_tz::Tz) -> Self {
         Self {
             retail: Arc::new(RetailSales::new(seed, rows, timezone)),
@@ -164,6 +197,7 @@ impl DataSets {
         }
     }
 
+    /// Every searchable table.
     pub fn tables(&self) -> [Arc<dyn Table>; 2] {
         [self.retail.clone(), self.stores.clone()]
     }

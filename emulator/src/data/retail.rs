@@ -14,7 +14,7 @@ const FIRST_DAY: (i32, u32, u32) = (2021, 1, 1);
 const DAYS: u32 = 1461;
 
 /// An INT64 value above 2^53, where a reader that goes through f64 loses the last digit.
-pub const BEYOND_F64_INTEGER: i64 = 9_007_199_254_740_993;
+pub(super) const BEYOND_F64_INTEGER: i64 = 9_007_199_254_740_993;
 
 const REGIONS: [&str; 5] = ["West", "East", "Central", "South", "North"];
 
@@ -77,22 +77,22 @@ const DISCOUNTS: [f32; 8] = [0.0, 0.05, 0.1, 0.125, 0.15, 0.2, 0.25, 0.333];
 
 /// Column positions, in `metadata/details` order.
 mod col {
-    pub const LINE_ID: usize = 0;
-    pub const ORDER_ID: usize = 1;
-    pub const CUSTOMER: usize = 2;
-    pub const REGION: usize = 3;
-    pub const PRODUCT: usize = 4;
-    pub const STORE_ID: usize = 5;
-    pub const QUANTITY: usize = 6;
-    pub const LINE_CENTS: usize = 7;
-    pub const SALES: usize = 8;
-    pub const DISCOUNT: usize = 9;
-    pub const RETURNED: usize = 10;
-    pub const ORDER_DATE: usize = 11;
-    pub const SHIP_TIME: usize = 12;
-    pub const ORDER_TIME: usize = 13;
-    pub const LOYALTY: usize = 14;
-    pub const INTERNAL_COST: usize = 15;
+    pub(super) const LINE_ID: usize = 0;
+    pub(super) const ORDER_ID: usize = 1;
+    pub(super) const CUSTOMER: usize = 2;
+    pub(super) const REGION: usize = 3;
+    pub(super) const PRODUCT: usize = 4;
+    pub(super) const STORE_ID: usize = 5;
+    pub(super) const QUANTITY: usize = 6;
+    pub(super) const LINE_CENTS: usize = 7;
+    pub(super) const SALES: usize = 8;
+    pub(super) const DISCOUNT: usize = 9;
+    pub(super) const RETURNED: usize = 10;
+    pub(super) const ORDER_DATE: usize = 11;
+    pub(super) const SHIP_TIME: usize = 12;
+    pub(super) const ORDER_TIME: usize = 13;
+    pub(super) const LOYALTY: usize = 14;
+    pub(super) const INTERNAL_COST: usize = 15;
 }
 
 /// The Retail Sales worksheet.
@@ -111,6 +111,7 @@ pub struct RetailSales {
 }
 
 impl RetailSales {
+    /// `rows` rows generated from `seed`, DATE cells local to `tz`.
     pub fn new(seed: u64, rows: u64, tz: chrono_tz::Tz) -> Self {
         let mut customers: Vec<String> = SPECIAL_CUSTOMERS.iter().map(|s| s.to_string()).collect();
         for first in FIRST_NAMES {

@@ -32,6 +32,7 @@ pub struct Stores {
 }
 
 impl Stores {
+    /// The stores generated from `seed`, DATE cells local to `tz`.
     pub fn new(seed: u64, tz: chrono_tz::Tz) -> Self {
         let column = |name: &'static str, data_type, kind, aggregation| ColumnDef {
             id: named_guid(&format!("Stores/{name}")),

@@ -7,11 +7,17 @@ use std::sync::Arc;
 /// A value as a table produces it, borrowing text from the table so streaming allocates nothing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Cell<'a> {
+    /// No value.
     Null,
+    /// An integer.
     Int(i64),
+    /// A 64-bit float.
     Double(f64),
+    /// A 32-bit float.
     Float(f32),
+    /// A boolean.
     Bool(bool),
+    /// Text.
     Text(&'a str),
     /// Generated text `prefix` + `number`, e.g. an order id `SO-1000042`.
     Code(&'static str, u64),
@@ -26,6 +32,7 @@ pub enum Cell<'a> {
 }
 
 impl Cell<'_> {
+    /// Whether it is null.
     pub fn is_null(&self) -> bool {
         matches!(self, Cell::Null)
     }
@@ -44,6 +51,7 @@ impl Cell<'_> {
         }
     }
 
+    /// The owned value.
     pub fn to_value(self) -> Value {
         match self {
             Cell::Null => Value::Null,
@@ -91,19 +99,30 @@ impl Cell<'_> {
 /// An owned value, for aggregated and sorted results.
 #[derive(Debug, Clone)]
 pub enum Value {
+    /// No value.
     Null,
+    /// An integer.
     Int(i64),
+    /// A 64-bit float.
     Double(f64),
+    /// A 32-bit float.
     Float(f32),
+    /// A boolean.
     Bool(bool),
+    /// Text.
     Text(Arc<str>),
+    /// Epoch seconds of local midnight.
     Date(i64),
+    /// Epoch seconds.
     DateTime(i64),
+    /// Seconds since midnight.
     Time(i64),
+    /// A date bucket: the epoch seconds of its first local midnight and of its last second.
     Period(i64, i64),
 }
 
 impl Value {
+    /// The value as a cell, borrowing its text.
     pub fn as_cell(&self) -> Cell<'_> {
         match self {
             Value::Null => Cell::Null,

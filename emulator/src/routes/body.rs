@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 
 /// The body faults that fired for one request.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct BodyFaults {
+pub(super) struct BodyFaults {
     /// Stop after this many bytes and break the connection.
     pub truncate_after: Option<u64>,
     /// Send this many bytes of JSON whitespace before the body.
@@ -22,12 +22,12 @@ pub struct BodyFaults {
 type ByteStream = BoxStream<'static, Result<Bytes, std::io::Error>>;
 
 impl BodyFaults {
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         *self == Self::default()
     }
 
     /// `response` with the faults applied; `Content-Length` goes, since the length changes.
-    pub fn apply(&self, response: Response) -> Response {
+    pub(super) fn apply(&self, response: Response) -> Response {
         if self.is_empty() {
             return response;
         }

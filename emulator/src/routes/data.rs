@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::{Access, AppState, Ctx, DataFaults, Reply, RuntimeFilter};
 use crate::catalog::{ObjectType, VizKind};
 use crate::data::Table;
-use crate::error::{code, ApiError};
+use crate::error::{code, ApiError, ErrorBody, V1Error, V1};
 use crate::params::{parse_bool, parse_int, parse_list, Params};
 use crate::profile::{PastEnd, TotalRowCount};
 use crate::render::{
@@ -40,13 +40,13 @@ fn lookup<'a>(state: &EmulatorState, params: &'a Params, name: &str) -> Option<&
 }
 
 impl DataParams {
-    fn read(state: &EmulatorState, params: &Params) -> Result<Self, ApiError> {
+    fn read(state: &EmulatorState, params: &Params) -> Result<Self, V1Error> {
         let get = |name: &str| lookup(state, params, name);
         let format = match get("formattype").map(str::to_ascii_uppercase).as_deref() {
             None | Some("") | Some("COMPACT") => Format::Compact,
             Some("FULL") => Format::Full,
             Some(other) => {
-                return Err(ApiError::bad_request(format!(
+                return Err(V1Error::bad_request(format!(
                     "Invalid parameter value for formattype: '{other}' (use COMPACT or FULL)"
                 )))
             }
@@ -81,19 +81,19 @@ struct Window {
 }
 
 /// Wire-protocol §3.1: `batchsize=-1` means the cap; `pagenumber>0` overrides `offset`; `offset=-1` means 0.
-fn window(p: &DataParams, cap: u64, one_based_offset: bool) -> Result<Window, ApiError> {
+fn window(p: &DataParams, cap: u64, one_based_offset: bool) -> Result<Window, V1Error> {
     let size = match p.batchsize {
         -1 => cap,
         n if n >= 1 => (n as u64).min(cap),
         n => {
-            return Err(ApiError::bad_request(format!(
+            return Err(V1Error::bad_request(format!(
                 "Invalid parameter value for batchsize: {n} (use -1 or a positive number)"
             )))
         }
     };
     let offset = match (p.pagenumber, p.offset) {
         (0, _) => {
-            return Err(ApiError::bad_request(
+            return Err(V1Error::bad_request(
                 "Invalid parameter value for pagenumber: pages are numbered from 1",
             ))
         }
@@ -108,12 +108,12 @@ fn window(p: &DataParams, cap: u64, one_based_offset: bool) -> Result<Window, Ap
             }
         }
         (-1, o) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(V1Error::bad_request(format!(
                 "Invalid parameter value for offset: {o}"
             )))
         }
         (n, _) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(V1Error::bad_request(format!(
                 "Invalid parameter value for pagenumber: {n}"
             )))
         }
@@ -132,7 +132,7 @@ pub(super) struct Span {
 
 impl Span {
     /// The page at `offset` of `size` rows in a result of `total` rows.
-    pub fn of(faults: &DataFaults, total: u64, offset: u64, size: u64) -> Self {
+    pub(super) fn of(faults: &DataFaults, total: u64, offset: u64, size: u64) -> Self {
         // A shift of k rows means k rows were inserted before this page since the last one. The first
         // page has no last one: rows can only move between pages.
         let shift = if offset == 0 { 0 } else { faults.shift_rows };
@@ -145,7 +145,7 @@ impl Span {
         }
     }
 
-    pub fn rows(&self) -> u64 {
+    pub(super) fn rows(&self) -> u64 {
         self.end.saturating_sub(self.start)
     }
 }
@@ -234,15 +234,16 @@ fn run_query(
     table: Arc<dyn Table>,
     query: &str,
     filters: &[Filter],
-) -> Result<Arc<ResultSet>, ApiError> {
+) -> Result<Arc<ResultSet>, V1Error> {
     run_query_with(state, table, query, filters, |e| {
-        ApiError::bad_request(format!("Invalid query/data source: {e}"))
+        V1Error::bad_request(format!("Invalid query/data source: {e}"))
     })
 }
 
 /// Serves a page from the page cache when one is configured (and no fault changes the page), else
-/// streams it as it renders. `key` identifies the page: the endpoint and every parameter.
-pub(super) async fn respond(
+/// streams it as it renders. `key` identifies the page: the endpoint and every parameter. `B` is the
+/// body of the API that answers, for the one error left (rendering failed).
+pub(super) async fn respond<B: ErrorBody>(
     state: &AppState,
     ctx: &Ctx,
     key: String,
@@ -261,7 +262,7 @@ pub(super) async fn respond(
             let rendered =
                 tokio::task::spawn_blocking(move || BodyStream::new(segments).render_all()).await;
             let Ok(rendered) = rendered else {
-                return ApiError::internal("page rendering failed").into_response();
+                return ApiError::<B>::internal("page rendering failed").into_response();
             };
             let page = bytes::Bytes::from(rendered);
             cache.insert(key, page.clone());
@@ -297,7 +298,7 @@ fn check_first_page(
     ctx: &Ctx,
     p: &DataParams,
     key: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), V1Error> {
     if !state.profile.require_first_page_one || p.pagenumber < 1 {
         return Ok(());
     }
@@ -314,19 +315,19 @@ fn check_first_page(
     } else if seen.contains(&entry) {
         Ok(())
     } else {
-        Err(ApiError::bad_request(
+        Err(V1Error::bad_request(
             "Invalid parameter value for pagenumber: the first call must use pagenumber=1",
         ))
     }
 }
 
-fn past_end_error(offset: u64) -> ApiError {
-    ApiError::bad_request(format!(
+fn past_end_error(offset: u64) -> V1Error {
+    V1Error::bad_request(format!(
         "Invalid parameter value for offset: {offset} is past the end of the data"
     ))
 }
 
-pub async fn searchdata(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn searchdata(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SearchData, &parts, Access::Session)
@@ -341,12 +342,12 @@ pub async fn searchdata(State(state): State<AppState>, request: Request) -> Repl
         .trim()
         .to_string();
     let table = state.data.table(&source).ok_or_else(|| {
-        ApiError::bad_request(format!(
+        V1Error::bad_request(format!(
             "Invalid query/data source: no searchable data source '{source}'"
         ))
     })?;
     let filters = p.filters_for(table.as_ref()).map_err(|c| {
-        ApiError::bad_request(format!(
+        V1Error::bad_request(format!(
             "Invalid runtime filter: column {c} is not in the data source"
         ))
     })?;
@@ -355,12 +356,12 @@ pub async fn searchdata(State(state): State<AppState>, request: Request) -> Repl
     let worker = state.clone();
     let result = tokio::task::spawn_blocking(move || run_query(&worker, table, &query, &filters))
         .await
-        .map_err(|e| ApiError::internal(format!("search failed: {e}")))??;
+        .map_err(|e| V1Error::internal(format!("search failed: {e}")))??;
     let block = block(&state, &ctx, result, &p, window, false, None);
     if block.past_end && state.profile.past_end == PastEnd::BadRequest {
         return Err(past_end_error(window.offset).into());
     }
-    let response = respond(
+    let response = respond::<V1>(
         &state,
         &ctx,
         cache_key(Endpoint::SearchData, &params),
@@ -370,7 +371,7 @@ pub async fn searchdata(State(state): State<AppState>, request: Request) -> Repl
     Ok(ctx.finish(response))
 }
 
-pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn pinboarddata(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::PinboardData, &parts, Access::Session)
@@ -384,7 +385,7 @@ pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Re
     let requested = match lookup(&state, &params, "vizid").map(str::trim) {
         // An unclosed array is "malformed JSON in a parameter": 500 with code 10000 (wire-protocol §1.8).
         Some(v) if v.starts_with('[') && !v.ends_with(']') => {
-            return Err(ApiError::new(
+            return Err(V1Error::new(
                 500,
                 code::INTERNAL,
                 format!("Malformed JSON in parameter vizid: {v}"),
@@ -400,13 +401,13 @@ pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Re
             .object(&id)
             .is_some_and(|o| o.object_type == ObjectType::Pinboard);
         let book = catalog.book(&id).filter(|_| is_pinboard).ok_or_else(|| {
-            ApiError::bad_request(format!("Invalid Liveboard ID: no pinboard with id '{id}'"))
+            V1Error::bad_request(format!("Invalid Liveboard ID: no pinboard with id '{id}'"))
         })?;
         if let Some(unknown) = requested
             .iter()
             .find(|v| !book.vizzes.iter().any(|z| z.id == v.as_str()))
         {
-            return Err(ApiError::bad_request(format!(
+            return Err(V1Error::bad_request(format!(
                 "Invalid parameter value for vizid: '{unknown}' is not a visualization of {id}"
             ))
             .into());
@@ -426,7 +427,7 @@ pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Re
         let table = state
             .data
             .table(viz.source)
-            .ok_or_else(|| ApiError::internal(format!("viz {} has no data source", viz.id)))?;
+            .ok_or_else(|| V1Error::internal(format!("viz {} has no data source", viz.id)))?;
         // Runtime filters apply to the vizzes whose source has the column.
         let filters = p.filters_for(table.as_ref()).unwrap_or_default();
         filtered_somewhere |= !filters.is_empty();
@@ -435,11 +436,11 @@ pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Re
         let result =
             tokio::task::spawn_blocking(move || run_query(&worker, table, query, &filters))
                 .await
-                .map_err(|e| ApiError::internal(format!("search failed: {e}")))??;
+                .map_err(|e| V1Error::internal(format!("search failed: {e}")))??;
         results.push(result);
     }
     if !filtered_somewhere {
-        return Err(ApiError::bad_request(
+        return Err(V1Error::bad_request(
             "Invalid runtime filter: no visualization has the filtered column",
         )
         .into());
@@ -470,7 +471,7 @@ pub async fn pinboarddata(State(state): State<AppState>, request: Request) -> Re
     if all_past_end && state.profile.past_end == PastEnd::BadRequest {
         return Err(past_end_error(window.offset).into());
     }
-    let response = respond(
+    let response = respond::<V1>(
         &state,
         &ctx,
         cache_key(Endpoint::PinboardData, &params),

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use super::users::check_multipart;
 use super::{empty, json, Access, AppState, Reply};
 use crate::directory::{ALL_GROUP, PRIVILEGES};
-use crate::error::ApiError;
+use crate::error::V1Error;
 use crate::params::{parse_list, Params};
 use crate::profile::PrivilegeResponse;
 use crate::Endpoint;
@@ -28,7 +28,7 @@ async fn change(state: AppState, request: Request, grant: bool) -> Reply {
         .trim()
         .to_ascii_uppercase();
     if !PRIVILEGES.contains(&privilege.as_str()) {
-        return Err(ApiError::bad_request(format!(
+        return Err(V1Error::bad_request(format!(
             "Invalid parameter value for privilege: '{privilege}' (one of {})",
             PRIVILEGES.join(", ")
         ))
@@ -49,13 +49,13 @@ async fn change(state: AppState, request: Request, grant: bool) -> Reply {
         })
         .collect();
     if groups.is_empty() {
-        return Err(ApiError::bad_request("Missing required parameter: groupNames").into());
+        return Err(V1Error::bad_request("Missing required parameter: groupNames").into());
     }
     let mut directory = state.directory();
     directory
         .change_privilege(&privilege, &groups, grant)
         .map_err(|g| {
-            ApiError::bad_request(format!(
+            V1Error::bad_request(format!(
                 "Invalid parameter value for groupNames: no group '{g}'"
             ))
         })?;
@@ -74,10 +74,10 @@ async fn change(state: AppState, request: Request, grant: bool) -> Reply {
     Ok(ctx.finish(response))
 }
 
-pub async fn add_privilege(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn add_privilege(State(state): State<AppState>, request: Request) -> Reply {
     change(state, request, true).await
 }
 
-pub async fn remove_privilege(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn remove_privilege(State(state): State<AppState>, request: Request) -> Reply {
     change(state, request, false).await
 }

@@ -8,7 +8,7 @@ use super::{json, Access, AppState, Reply};
 use crate::catalog::{Book, Catalog, MetaObject, ObjectType};
 use crate::data::{ColumnDef, ColumnKind};
 use crate::directory::{Directory, Principal, ADMIN_USER};
-use crate::error::ApiError;
+use crate::error::V1Error;
 use crate::params::{parse_bool, parse_int, parse_list, Params};
 use crate::{ids, Endpoint, State as EmulatorState};
 
@@ -110,7 +110,7 @@ pub(super) fn principal_header(p: &Principal) -> Value {
     v
 }
 
-pub async fn list_object_headers(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn list_object_headers(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::ListObjectHeaders, &parts, Access::Session)
@@ -118,28 +118,28 @@ pub async fn list_object_headers(State(state): State<AppState>, request: Request
     let params = Params::read(&parts, body).await?;
     let type_name = params.get("type").unwrap_or_default();
     if type_name.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(V1Error::bad_request(
             "Missing required parameter: type (e.g. PINBOARD_ANSWER_BOOK)",
         )
         .into());
     }
     let Some(object_type) = ObjectType::parse(type_name) else {
         // Documented oddity: an unknown type is a 500, not a 400 (wire-protocol §2.9).
-        return Err(ApiError::internal(format!("Invalid metadata type: {type_name}")).into());
+        return Err(V1Error::internal(format!("Invalid metadata type: {type_name}")).into());
     };
     let subtypes = params.get("subtypes").map(parse_list).unwrap_or_default();
     if let Some(bad) = subtypes
         .iter()
         .find(|s| !object_type.subtypes().contains(&s.as_str()))
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(V1Error::bad_request(format!(
             "Invalid metadata subtype: {bad} for type {type_name}"
         ))
         .into());
     }
     let category = params.get("category").unwrap_or("ALL").to_ascii_uppercase();
     if !["ALL", "MY", "FAVORITE", "REQUESTED"].contains(&category.as_str()) {
-        return Err(ApiError::bad_request(format!(
+        return Err(V1Error::bad_request(format!(
             "Invalid parameter value for category: {category}"
         ))
         .into());
@@ -156,14 +156,14 @@ pub async fn list_object_headers(State(state): State<AppState>, request: Request
     .contains(&sort.as_str())
     {
         return Err(
-            ApiError::bad_request(format!("Invalid parameter value for sort: {sort}")).into(),
+            V1Error::bad_request(format!("Invalid parameter value for sort: {sort}")).into(),
         );
     }
     let ascending = parse_bool("sortascending", params.get("sortascending"), true)?;
     let offset = parse_int("offset", params.get("offset"), -1)?;
     let batchsize = parse_int("batchsize", params.get("batchsize"), -1)?;
     if offset < -1 || batchsize < -1 || batchsize == 0 {
-        return Err(ApiError::bad_request("Invalid parameter value for offset/batchsize").into());
+        return Err(V1Error::bad_request("Invalid parameter value for offset/batchsize").into());
     }
     let tags = params.get("tagname").map(parse_list).unwrap_or_default();
     let pattern = params.get("pattern").filter(|p| !p.is_empty());
@@ -296,7 +296,7 @@ pub(super) fn viz_headers(
         .collect()
 }
 
-pub async fn list_viz_headers(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn list_viz_headers(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::ListVizHeaders, &parts, Access::Session)
@@ -307,7 +307,7 @@ pub async fn list_viz_headers(State(state): State<AppState>, request: Request) -
         let directory = state.directory();
         let catalog = state.catalog();
         let (Some(object), Some(book)) = (catalog.object(id), catalog.book(id)) else {
-            return Err(ApiError::bad_request(format!(
+            return Err(V1Error::bad_request(format!(
                 "Invalid object ID: {id} is not an answer or pinboard"
             ))
             .into());
@@ -401,7 +401,7 @@ pub(super) fn storable(
     storable
 }
 
-pub async fn details(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn details(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::MetadataDetails, &parts, Access::Session)
@@ -409,12 +409,12 @@ pub async fn details(State(state): State<AppState>, request: Request) -> Reply {
     let params = Params::read(&parts, body).await?;
     let type_name = params.get("type").unwrap_or_default();
     let object_type = ObjectType::parse(type_name).ok_or_else(|| {
-        ApiError::bad_request(format!("Invalid request: unknown type '{type_name}'"))
+        V1Error::bad_request(format!("Invalid request: unknown type '{type_name}'"))
     })?;
     let ids_given = params.get("id").map(parse_list).unwrap_or_default();
     if ids_given.is_empty() {
         return Err(
-            ApiError::bad_request("Invalid request: id must list at least one object id").into(),
+            V1Error::bad_request("Invalid request: id must list at least one object id").into(),
         );
     }
     let show_hidden = parse_bool("showhidden", params.get("showhidden"), false)?;
@@ -429,7 +429,7 @@ pub async fn details(State(state): State<AppState>, request: Request) -> Reply {
         let mut storables = Vec::new();
         for id in &ids_given {
             let Some(o) = catalog.object(id).filter(|o| o.object_type == object_type) else {
-                return Err(ApiError::bad_request(format!(
+                return Err(V1Error::bad_request(format!(
                     "Invalid request: no {type_name} with id {id}"
                 ))
                 .into());

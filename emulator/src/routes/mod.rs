@@ -18,23 +18,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 
-use super::error::{ApiError, ErrorMarker};
+use super::error::{ApiError, ErrorBody, ErrorMarker, V1Error, V1};
 use super::faults::Fault;
 use super::server::ConnectionKill;
-use super::{Endpoint, State};
+use super::{CountedEndpoint, Endpoint, State};
 
 /// What a handler returns: a response either way.
-pub type Reply = Result<Response, Response>;
+pub(crate) type Reply = Result<Response, Response>;
 
-impl From<ApiError> for Response {
-    fn from(e: ApiError) -> Self {
-        e.into_response()
-    }
-}
+pub(crate) type AppState = Arc<State>;
 
-pub type AppState = Arc<State>;
-
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/session/login", post(session::login))
         .route("/session/logout", post(session::logout))
@@ -94,18 +88,13 @@ async fn count_in_flight(
     next.run(request).await
 }
 
-pub async fn not_found() -> Response {
-    ApiError::not_found("No such endpoint: v1 endpoints live under /callosum/v1/tspublic/v1/")
+pub(crate) async fn not_found() -> Response {
+    V1Error::not_found("No such endpoint: v1 endpoints live under /callosum/v1/tspublic/v1/")
         .into_response()
 }
 
 async fn method_not_allowed() -> Response {
-    ApiError::new(
-        405,
-        super::error::code::BAD_REQUEST,
-        "Method not allowed for this endpoint",
-    )
-    .into_response()
+    V1Error::method_not_allowed("Method not allowed for this endpoint").into_response()
 }
 
 /// Profile switch `empty_error_bodies`: keep status and headers, drop the JSON (wire-protocol §7 Q7).
@@ -126,7 +115,7 @@ async fn strip_error_body(
 
 /// Who may call an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// No session needed (login and trusted auth).
     Public,
     /// A session cookie, or a bearer token where the profile allows it.
@@ -135,7 +124,7 @@ pub enum Access {
 
 /// Fault effects that data endpoints apply to their pages.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct DataFaults {
+pub(crate) struct DataFaults {
     pub sampling_ratio: Option<f64>,
     pub shift_rows: i64,
     pub wrong_total: Option<u64>,
@@ -143,7 +132,7 @@ pub struct DataFaults {
 
 /// A request that passed the gate.
 #[derive(Debug)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub user: Option<String>,
     pub session: Option<String>,
     /// The bearer token the caller authenticated with (v2), so `expire_session` can revoke it.
@@ -153,17 +142,28 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn user(&self) -> &str {
+    /// A request not yet authenticated, with the credentials it carries.
+    pub(super) fn new(session: Option<String>, token: Option<String>) -> Self {
+        Self {
+            user: None,
+            session,
+            token,
+            data: DataFaults::default(),
+            body: body::BodyFaults::default(),
+        }
+    }
+
+    pub(crate) fn user(&self) -> &str {
         self.user.as_deref().unwrap_or_default()
     }
 
     /// Applies the body faults (truncate, pad, corrupt) to the finished response.
-    pub fn finish(&self, response: Response) -> Response {
+    pub(crate) fn finish(&self, response: Response) -> Response {
         self.body.apply(response)
     }
 }
 
-pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+pub(crate) fn cookie(parts: &Parts, name: &str) -> Option<String> {
     parts
         .headers
         .get_all(header::COOKIE)
@@ -175,7 +175,7 @@ pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-pub fn bearer(parts: &Parts) -> Option<String> {
+pub(crate) fn bearer(parts: &Parts) -> Option<String> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -183,58 +183,18 @@ pub fn bearer(parts: &Parts) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-/// A fault that answers the request in the fault's place; each API renders it in its own error shape.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Injected {
-    /// An error status with the body of the request's API.
-    Status {
-        status: u16,
-        code: Option<i64>,
-        retry_after: Option<u64>,
-        debug: Option<String>,
-    },
-    /// The credential the request used is gone: end it, answer 401.
-    ExpireSession,
-    /// 200 with exactly this body.
-    Body(String),
-}
-
-impl Injected {
-    /// `status`, code and debug text of an injected status, defaults filled in.
-    pub fn status_parts(
-        status: u16,
-        code: Option<i64>,
-        debug: Option<String>,
-    ) -> (u16, i64, String) {
-        (
-            status,
-            code.unwrap_or_else(|| ApiError::code_for(status)),
-            debug.unwrap_or_else(|| format!("Injected failure: HTTP {status}")),
-        )
-    }
-
-    /// The injected 200 body.
-    pub fn body_response(body: String) -> Response {
-        (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response()
-    }
-}
-
 impl State {
-    /// Counts the request under `name` and applies the fault plan: waits out delays, drops the
-    /// connection, records the body and data faults in `ctx`, and returns a fault that answers in the
-    /// request's place. Shared by the v1 and v2 gates, so every fault behaves alike on both APIs.
-    pub async fn inject_faults(
+    /// Counts the request under `endpoint`'s name and applies the fault plan: waits out delays,
+    /// drops the connection, records the body and data faults in `ctx`, and answers in the request's
+    /// place (in the body `B` of the request's API) for a fault that does. Every gate starts here,
+    /// so every fault behaves alike on both APIs.
+    pub(crate) async fn inject_faults<B: ErrorBody>(
         &self,
-        name: &'static str,
+        endpoint: impl CountedEndpoint,
         parts: &Parts,
         ctx: &mut Ctx,
-    ) -> Result<(), Injected> {
-        let faults = self.faults.on_request(name);
+    ) -> Result<(), Response> {
+        let faults = self.faults.on_request(endpoint.rule_name());
         for fault in &faults {
             if let Fault::Delay { millis } = fault {
                 tokio::time::sleep(std::time::Duration::from_millis(*millis)).await;
@@ -247,14 +207,7 @@ impl State {
                     code,
                     retry_after,
                     debug,
-                } => {
-                    return Err(Injected::Status {
-                        status,
-                        code,
-                        retry_after,
-                        debug,
-                    })
-                }
+                } => return Err(ApiError::<B>::injected(status, code, retry_after, debug).into()),
                 Fault::Drop => {
                     if let Some(kill) = parts.extensions.get::<ConnectionKill>() {
                         kill.0.notify_one();
@@ -262,11 +215,27 @@ impl State {
                     // The connection task drops this request with its connection.
                     std::future::pending::<()>().await;
                 }
-                Fault::ExpireSession => return Err(Injected::ExpireSession),
+                Fault::ExpireSession => {
+                    let mut sessions = self.sessions();
+                    if let Some(token) = &ctx.token {
+                        sessions.revoke_token(token);
+                    }
+                    if let Some(id) = &ctx.session {
+                        sessions.close(id);
+                    }
+                    return Err(ApiError::<B>::unauthenticated(B::EXPIRED).into());
+                }
                 Fault::Truncate { after_bytes } => ctx.body.truncate_after = Some(after_bytes),
                 Fault::Pad { bytes } => ctx.body.pad = Some(bytes),
                 Fault::Corrupt { at_byte, byte } => ctx.body.corrupt = Some((at_byte, byte)),
-                Fault::Body { body } => return Err(Injected::Body(body)),
+                Fault::Body { body } => {
+                    return Err((
+                        StatusCode::OK,
+                        [(header::CONTENT_TYPE, "application/json")],
+                        body,
+                    )
+                        .into_response())
+                }
                 Fault::Sampling { ratio } => ctx.data.sampling_ratio = Some(ratio),
                 Fault::ShiftRows { rows } => ctx.data.shift_rows += rows,
                 Fault::WrongTotal { total } => ctx.data.wrong_total = Some(total),
@@ -276,47 +245,19 @@ impl State {
         Ok(())
     }
 
-    /// Counts the request, applies the fault plan, checks `X-Requested-By` and the caller.
-    pub async fn gate(
+    /// Counts the request, applies the fault plan, checks `X-Requested-By` and the caller (session
+    /// cookie, or a bearer token where the profile allows it).
+    pub(crate) async fn gate(
         &self,
         endpoint: Endpoint,
         parts: &Parts,
         access: Access,
     ) -> Result<Ctx, Response> {
-        let session = cookie(parts, "JSESSIONID");
-        let mut ctx = Ctx {
-            user: None,
-            session: session.clone(),
-            token: None,
-            data: DataFaults::default(),
-            body: body::BodyFaults::default(),
-        };
-        match self.inject_faults(endpoint.path(), parts, &mut ctx).await {
-            Ok(()) => {}
-            Err(Injected::Status {
-                status,
-                code,
-                retry_after,
-                debug,
-            }) => {
-                let (status, code, debug) = Injected::status_parts(status, code, debug);
-                let mut e = ApiError::new(status, code, debug);
-                e.retry_after = retry_after;
-                return Err(e.into_response());
-            }
-            Err(Injected::ExpireSession) => {
-                if let Some(id) = &session {
-                    self.sessions().close(id);
-                }
-                return Err(
-                    ApiError::unauthenticated("Session expired. Please log in again.")
-                        .into_response(),
-                );
-            }
-            Err(Injected::Body(body)) => return Err(Injected::body_response(body)),
-        }
+        // A v1 call's fault ends its session only: it authenticated with the cookie.
+        let mut ctx = Ctx::new(cookie(parts, "JSESSIONID"), None);
+        self.inject_faults::<V1>(endpoint, parts, &mut ctx).await?;
         if !parts.headers.contains_key("x-requested-by") {
-            return Err(ApiError::new(
+            return Err(V1Error::new(
                 self.profile.missing_requested_by_status,
                 super::error::code::BAD_REQUEST,
                 "Missing header X-Requested-By: every v1 call must send it (any value, e.g. ThoughtSpot)",
@@ -326,7 +267,7 @@ impl State {
         if access == Access::Session {
             let now = self.now_ms();
             let sessions = self.sessions();
-            let by_cookie = session.as_deref().and_then(|id| sessions.user_of(id));
+            let by_cookie = ctx.session.as_deref().and_then(|id| sessions.user_of(id));
             // v2 tokens work on v1 too where the profile allows bearer auth, until they expire.
             let by_bearer = bearer(parts)
                 .filter(|_| self.profile.bearer_on_v1)
@@ -334,7 +275,7 @@ impl State {
             ctx.user = by_cookie.map(String::from).or(by_bearer);
             if ctx.user.is_none() {
                 return Err(
-                    ApiError::unauthenticated("Not logged in: call session/login first")
+                    V1Error::unauthenticated("Not logged in: call session/login first")
                         .into_response(),
                 );
             }
@@ -343,11 +284,11 @@ impl State {
     }
 
     /// 403 unless the caller holds ADMINISTRATION.
-    pub fn require_admin(&self, ctx: &Ctx) -> Result<(), ApiError> {
+    pub(crate) fn require_admin(&self, ctx: &Ctx) -> Result<(), V1Error> {
         if self.directory().is_admin(ctx.user()) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
+            Err(V1Error::forbidden(format!(
                 "User {} does not have the ADMINISTRATION privilege required for this call",
                 ctx.user()
             )))
@@ -357,10 +298,10 @@ impl State {
 
 /// 415 for a JSON or other non-form body on endpoints that take a form (wire-protocol §1.2: "a wrong one can
 /// yield 415"). An empty body passes: parameters may come in the query string.
-pub fn expect_form(params: &super::params::Params) -> Result<(), ApiError> {
+pub(crate) fn expect_form(params: &super::params::Params) -> Result<(), V1Error> {
     use super::params::BodyKind;
     match params.body_kind {
-        BodyKind::Json | BodyKind::Other => Err(ApiError::unsupported_media_type(
+        BodyKind::Json | BodyKind::Other => Err(V1Error::unsupported_media_type(
             "Invalid content type: send application/x-www-form-urlencoded",
         )),
         _ => Ok(()),
@@ -370,7 +311,7 @@ pub fn expect_form(params: &super::params::Params) -> Result<(), ApiError> {
 /// A runtime filter `col<n>`/`op<n>`/`val<n>` as sent (wire-protocol §3.6); `op` defaults to `EQ` and `val<n>`
 /// repeats for operators with several values.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RuntimeFilter {
+pub(crate) struct RuntimeFilter {
     pub column: String,
     pub op: String,
     pub values: Vec<String>,
@@ -378,7 +319,7 @@ pub struct RuntimeFilter {
 
 impl RuntimeFilter {
     /// The filters of a request, from the query string, and from the body too if `include_body`.
-    pub fn read(params: &super::params::Params, include_body: bool) -> Vec<Self> {
+    pub(crate) fn read(params: &super::params::Params, include_body: bool) -> Vec<Self> {
         let get = |name: &str| {
             if include_body {
                 params.get(name)
@@ -405,7 +346,10 @@ impl RuntimeFilter {
     }
 
     /// The filter against `table`; `Err` says which column or operator it does not know.
-    pub fn resolve(&self, table: &dyn super::data::Table) -> Result<super::search::Filter, String> {
+    pub(crate) fn resolve(
+        &self,
+        table: &dyn super::data::Table,
+    ) -> Result<super::search::Filter, String> {
         use super::search::{find_column, Filter, FilterOp, Literal};
         let column = find_column(table, &self.column).ok_or_else(|| self.column.clone())?;
         let op = FilterOp::from_runtime(&self.op)
@@ -423,12 +367,12 @@ impl RuntimeFilter {
 }
 
 /// A JSON response.
-pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     (status, axum::Json(value)).into_response()
 }
 
 /// An empty response with `status` (204 or 200).
-pub fn empty(status: u16) -> Response {
+pub(crate) fn empty(status: u16) -> Response {
     StatusCode::from_u16(status)
         .unwrap_or(StatusCode::NO_CONTENT)
         .into_response()

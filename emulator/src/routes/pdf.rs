@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use super::{Access, AppState, Reply, RuntimeFilter};
 use crate::catalog::{ObjectType, VizKind};
 use crate::data::Cell;
-use crate::error::ApiError;
+use crate::error::V1Error;
 use crate::params::{parse_bool, parse_list, Params};
 use crate::pdf::{self, Layout, Orientation, PdfOptions, PdfViz};
 use crate::search;
@@ -17,7 +17,7 @@ use crate::{Endpoint, State as EmulatorState};
 /// Rows drawn per table viz: more than fit on a page, so continuation and truncation both show.
 const TABLE_ROWS: u64 = 120;
 
-fn options(params: &Params) -> Result<PdfOptions, ApiError> {
+fn options(params: &Params) -> Result<PdfOptions, V1Error> {
     let defaults = PdfOptions::default();
     let flag = |name: &str, default: bool| parse_bool(name, params.get(name), default);
     let layout = match params
@@ -28,7 +28,7 @@ fn options(params: &Params) -> Result<PdfOptions, ApiError> {
         None | Some("") | Some("PINBOARD") => Layout::Pinboard,
         Some("VISUALIZATION") => Layout::Visualization,
         Some(other) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(V1Error::bad_request(format!(
                 "Invalid parameter value for layout_type: '{other}' (PINBOARD or VISUALIZATION)"
             )))
         }
@@ -41,7 +41,7 @@ fn options(params: &Params) -> Result<PdfOptions, ApiError> {
         None | Some("") | Some("LANDSCAPE") => Orientation::Landscape,
         Some("PORTRAIT") => Orientation::Portrait,
         Some(other) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(V1Error::bad_request(format!(
                 "Invalid parameter value for orientation: '{other}' (PORTRAIT or LANDSCAPE)"
             )))
         }
@@ -86,7 +86,7 @@ fn cell_text(state: &EmulatorState, cell: Cell<'_>) -> String {
     }
 }
 
-pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn export(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     // The multipart body is read before the gate can answer with a fault, as a real server reads a
     // request before failing it; otherwise the client may still be writing when the connection closes.
@@ -101,7 +101,7 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
         .filter(|t| !t.is_empty());
     let id = params.get("id").unwrap_or_default().trim().to_string();
     if id.is_empty() && transient.is_none() {
-        return Err(ApiError::bad_request(
+        return Err(V1Error::bad_request(
             "Missing required parameter: id (or transient_pinboard_content)",
         )
         .into());
@@ -111,7 +111,7 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
         .map(parse_list)
         .unwrap_or_default();
     if !viz_ids.is_empty() && options.layout != Layout::Visualization {
-        return Err(ApiError::bad_request(
+        return Err(V1Error::bad_request(
             "visualization_ids can only be used with layout_type=VISUALIZATION",
         )
         .into());
@@ -126,16 +126,16 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
             .object(&id)
             .filter(|o| o.object_type == ObjectType::Pinboard)
             .ok_or_else(|| {
-                ApiError::not_found(format!("Object not found: no pinboard with id '{id}'"))
+                V1Error::not_found(format!("Object not found: no pinboard with id '{id}'"))
             })?;
         let book = catalog
             .book(&id)
-            .ok_or_else(|| ApiError::not_found(format!("Object not found: {id}")))?;
+            .ok_or_else(|| V1Error::not_found(format!("Object not found: {id}")))?;
         if let Some(unknown) = viz_ids
             .iter()
             .find(|v| !book.vizzes.iter().any(|z| z.id == v.as_str()))
         {
-            return Err(ApiError::bad_request(format!(
+            return Err(V1Error::bad_request(format!(
                 "Invalid parameter value for visualization_ids: {unknown}"
             ))
             .into());
@@ -161,7 +161,7 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
         })
         .collect();
     let worker = state.clone();
-    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, V1Error> {
         let mut drawn = Vec::new();
         for viz in &vizzes {
             let Some(table) = worker.data.table(viz.source) else {
@@ -173,9 +173,9 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
                 .filter_map(|f| f.resolve(table.as_ref()).ok())
                 .collect();
             let query = search::parse(viz.query, table.as_ref())
-                .map_err(|e| ApiError::internal(e.to_string()))?;
+                .map_err(|e| V1Error::internal(e.to_string()))?;
             let result = search::execute(table, &query, &filters)
-                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                .map_err(|e| V1Error::bad_request(e.to_string()))?;
             let rows = result.len().min(TABLE_ROWS);
             drawn.push(PdfViz {
                 name: viz.name.to_string(),
@@ -197,7 +197,7 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Reply {
         Ok(pdf::render_pdf(&title, &drawn, &filter_lines, &options))
     })
     .await
-    .map_err(|e| ApiError::internal(format!("PDF rendering failed: {e}")))??;
+    .map_err(|e| V1Error::internal(format!("PDF rendering failed: {e}")))??;
     let mut response: Response = (StatusCode::OK, bytes).into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -5,18 +5,16 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{empty, json, Access, AppState, Reply};
-use crate::directory::{
-    LoginFailure, Principal, PrincipalKind, SyncPrincipal, ALL_GROUP,
-};
-use crate::error::ApiError;
+use crate::directory::{LoginFailure, Principal, PrincipalKind, SyncPrincipal, ALL_GROUP};
+use crate::error::{code, V1Error};
 use crate::params::{parse_bool, parse_list, Params};
 use crate::Endpoint;
 
-fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiError> {
+fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, V1Error> {
     params
         .get(name)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::bad_request(format!("Missing required parameter: {name}")))
+        .ok_or_else(|| V1Error::bad_request(format!("Missing required parameter: {name}")))
 }
 
 /// Adds the session cookies of wire-protocol §1.6 to `response`.
@@ -42,7 +40,7 @@ pub(super) fn with_session_cookies(
     response
 }
 
-pub async fn login(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn login(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionLogin, &parts, Access::Public)
@@ -57,12 +55,12 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Reply {
         match directory.authenticate(username, password) {
             Ok(user) => user.guid.clone(),
             Err(LoginFailure::BadCredentials) => {
-                return Err(ApiError::unauthenticated(format!("Authentication failed for user {username}")).into())
+                return Err(V1Error::unauthenticated(format!("Authentication failed for user {username}")).into())
             }
             Err(LoginFailure::MfaRequired) => {
-                return Err(ApiError::new(
+                return Err(V1Error::new(
                     state.profile.mfa_status,
-                    crate::error::code::UNAUTHENTICATED,
+                    code::UNAUTHENTICATED,
                     format!("Multi-factor authentication is enabled for {username}: basic login is not allowed"),
                 )
                 .into())
@@ -79,7 +77,7 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Reply {
     )))
 }
 
-pub async fn logout(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn logout(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionLogout, &parts, Access::Session)
@@ -91,7 +89,7 @@ pub async fn logout(State(state): State<AppState>, request: Request) -> Reply {
     Ok(ctx.finish(empty(state.profile.logout_status)))
 }
 
-pub async fn info(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn info(State(state): State<AppState>, request: Request) -> Reply {
     let is_post = request.method() == axum::http::Method::POST;
     let (parts, body) = request.into_parts();
     let ctx = state
@@ -99,9 +97,9 @@ pub async fn info(State(state): State<AppState>, request: Request) -> Reply {
         .await?;
     Params::read(&parts, body).await?;
     if is_post && !state.profile.session_info_accepts_post {
-        return Err(ApiError::new(
+        return Err(V1Error::new(
             405,
-            crate::error::code::BAD_REQUEST,
+            code::BAD_REQUEST,
             "session/info answers GET only on this cluster",
         )
         .into());
@@ -110,7 +108,7 @@ pub async fn info(State(state): State<AppState>, request: Request) -> Reply {
     let body = {
         let directory = state.directory();
         let Some(user) = directory.user(ctx.user()) else {
-            return Err(ApiError::unauthenticated("The session's user no longer exists").into());
+            return Err(V1Error::unauthenticated("The session's user no longer exists").into());
         };
         let privileges: Vec<String> = directory.privileges_of(&user.name).into_iter().collect();
         let groups: Vec<String> = directory.groups_of(&user.name).into_iter().collect();
@@ -151,7 +149,7 @@ pub async fn info(State(state): State<AppState>, request: Request) -> Reply {
     Ok(ctx.finish(json(StatusCode::OK, &body)))
 }
 
-pub async fn auth_token(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn auth_token(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionAuthToken, &parts, Access::Public)
@@ -159,7 +157,7 @@ pub async fn auth_token(State(state): State<AppState>, request: Request) -> Repl
     let params = Params::read(&parts, body).await?;
     super::expect_form(&params)?;
     let Some(secret) = state.secret_key.as_deref() else {
-        return Err(ApiError::internal("Token-based trusted authentication is not enabled").into());
+        return Err(V1Error::internal("Token-based trusted authentication is not enabled").into());
     };
     let given = required(&params, "secret_key")?;
     let username = required(&params, "username")?;
@@ -169,30 +167,30 @@ pub async fn auth_token(State(state): State<AppState>, request: Request) -> Repl
         "REPORT_BOOK_VIEW" => {
             let id = required(&params, "id")?;
             if state.catalog().object(id).is_none() {
-                return Err(ApiError::bad_request(format!(
+                return Err(V1Error::bad_request(format!(
                     "Invalid parameter value for id: no object {id}"
                 ))
                 .into());
             }
         }
         other => {
-            return Err(ApiError::bad_request(format!(
+            return Err(V1Error::bad_request(format!(
                 "Invalid parameter value for access_level: '{other}' (use FULL or REPORT_BOOK_VIEW)"
             ))
             .into())
         }
     }
     if given != secret {
-        return Err(ApiError::unauthenticated("Invalid secret key").into());
+        return Err(V1Error::unauthenticated("Invalid secret key").into());
     }
     let autocreate = parse_bool("autocreate", params.get("autocreate"), false)?;
     {
         let mut directory = state.directory();
         if directory.user(username).is_none() {
             if !autocreate {
-                return Err(ApiError::new(
+                return Err(V1Error::new(
                     state.profile.unknown_user_status,
-                    crate::error::code::BAD_REQUEST,
+                    code::BAD_REQUEST,
                     format!("User {username} not found (send autocreate=true to create it)"),
                 )
                 .into());
@@ -212,9 +210,7 @@ pub async fn auth_token(State(state): State<AppState>, request: Request) -> Repl
             };
             directory
                 .sync(&[created], true, false, None, state.now_ms())
-                .map_err(|e| {
-                    ApiError::bad_request(format!("Cannot create user {username}: {e}"))
-                })?;
+                .map_err(|e| V1Error::bad_request(format!("Cannot create user {username}: {e}")))?;
         }
     }
     let expires = state.now_ms() + state.profile.login_token_ttl_secs as i64 * 1000;
@@ -223,7 +219,7 @@ pub async fn auth_token(State(state): State<AppState>, request: Request) -> Repl
     Ok(ctx.finish(response))
 }
 
-pub async fn login_token(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn login_token(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::SessionLoginToken, &parts, Access::Public)
@@ -243,7 +239,7 @@ pub async fn login_token(State(state): State<AppState>, request: Request) -> Rep
         .sessions()
         .redeem_login_token(token, username, now, single_use)
     {
-        return Err(ApiError::unauthenticated(format!(
+        return Err(V1Error::unauthenticated(format!(
             "Invalid auth token for {username}: {refusal:?}"
         ))
         .into());

@@ -6,22 +6,22 @@ use serde_json::Value;
 
 use super::{empty, json, Access, AppState, Ctx, Reply};
 use crate::directory::{SyncPrincipal, ADMIN_USER};
-use crate::error::ApiError;
+use crate::error::V1Error;
 use crate::params::{parse_bool, parse_list, BodyKind, Params};
 use crate::profile::OwnershipParam;
 use crate::{Endpoint, State as EmulatorState};
 
 /// 415 for anything but multipart where the profile requires it (2022+ docs).
-pub(super) fn check_multipart(state: &EmulatorState, params: &Params) -> Result<(), ApiError> {
+pub(super) fn check_multipart(state: &EmulatorState, params: &Params) -> Result<(), V1Error> {
     if state.profile.require_multipart && params.body_kind != BodyKind::Multipart {
-        return Err(ApiError::unsupported_media_type(
+        return Err(V1Error::unsupported_media_type(
             "Invalid content type: send multipart/form-data",
         ));
     }
     Ok(())
 }
 
-pub async fn list(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn list(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::UserList, &parts, Access::Session)
@@ -36,7 +36,7 @@ pub async fn list(State(state): State<AppState>, request: Request) -> Reply {
     Ok(ctx.finish(json(StatusCode::OK, &Value::Array(body))))
 }
 
-pub async fn sync(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn sync(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::UserSync, &parts, Access::Session)
@@ -45,10 +45,10 @@ pub async fn sync(State(state): State<AppState>, request: Request) -> Reply {
     state.require_admin(&ctx)?;
     check_multipart(&state, &params)?;
     let Some(file) = params.file_or_field("principals") else {
-        return Err(ApiError::internal("Invalid request: the principals part is missing").into());
+        return Err(V1Error::internal("Invalid request: the principals part is missing").into());
     };
     let principals: Vec<SyncPrincipal> = serde_json::from_slice(&file).map_err(|e| {
-        ApiError::internal(format!(
+        V1Error::internal(format!(
             "Invalid request: principals is not a JSON array of principals: {e}"
         ))
     })?;
@@ -60,7 +60,7 @@ pub async fn sync(State(state): State<AppState>, request: Request) -> Reply {
     let diff = state
         .directory()
         .sync(&principals, apply, remove_deleted, password, now)
-        .map_err(|e| ApiError::internal(format!("Invalid request: {e}")))?;
+        .map_err(|e| V1Error::internal(format!("Invalid request: {e}")))?;
     if apply {
         // Deleted users' content goes to the admin account; their sessions end.
         let mut catalog = state.catalog();
@@ -70,11 +70,11 @@ pub async fn sync(State(state): State<AppState>, request: Request) -> Reply {
             sessions.forget_user(user);
         }
     }
-    let body = serde_json::to_value(&diff).map_err(|e| ApiError::internal(e.to_string()))?;
+    let body = serde_json::to_value(&diff).map_err(|e| V1Error::internal(e.to_string()))?;
     Ok(ctx.finish(json(StatusCode::OK, &body)))
 }
 
-pub async fn update_password(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn update_password(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::UpdatePassword, &parts, Access::Session)
@@ -84,7 +84,7 @@ pub async fn update_password(State(state): State<AppState>, request: Request) ->
     let name = params
         .get("name")
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::bad_request("Missing required parameter: name"))?;
+        .ok_or_else(|| V1Error::bad_request("Missing required parameter: name"))?;
     let current = params.get("currentpassword").unwrap_or_default();
     let new = params
         .get("password")
@@ -95,7 +95,7 @@ pub async fn update_password(State(state): State<AppState>, request: Request) ->
         })
         .filter(|v| !v.is_empty())
         .ok_or_else(|| {
-            ApiError::bad_request("Missing required parameter: password (the new password)")
+            V1Error::bad_request("Missing required parameter: password (the new password)")
         })?;
     change_password(&state, &ctx, name, current, new)?;
     Ok(ctx.finish(empty(204)))
@@ -107,23 +107,23 @@ fn change_password(
     name: &str,
     current: &str,
     new: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), V1Error> {
     let mut directory = state.directory();
     let caller = ctx.user();
     if name != caller && !directory.is_admin(caller) {
-        return Err(ApiError::forbidden(format!(
+        return Err(V1Error::forbidden(format!(
             "User {caller} may not change the password of {name}"
         )));
     }
     // `currentpassword` is the logged-in user's own password, also when an admin changes someone else's.
     if directory.user(caller).and_then(|u| u.password.as_deref()) != Some(current) {
-        return Err(ApiError::bad_request("Invalid parameter value for currentpassword: it is not the current password of the logged-in user"));
+        return Err(V1Error::bad_request("Invalid parameter value for currentpassword: it is not the current password of the logged-in user"));
     }
     let target = directory.user(name).ok_or_else(|| {
-        ApiError::bad_request(format!("No user found with the given username: {name}"))
+        V1Error::bad_request(format!("No user found with the given username: {name}"))
     })?;
     if target.password.as_deref() == Some(new) {
-        return Err(ApiError::internal(
+        return Err(V1Error::internal(
             "New password cannot be the same as current password",
         ));
     }
@@ -131,7 +131,7 @@ fn change_password(
     Ok(())
 }
 
-pub async fn transfer_ownership(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn transfer_ownership(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = state
         .gate(Endpoint::TransferOwnership, &parts, Access::Session)
@@ -158,7 +158,7 @@ pub async fn transfer_ownership(State(state): State<AppState>, request: Request)
         let directory = state.directory();
         for (role, user) in [("fromUserName", from), ("toUserName", to)] {
             if directory.user(user).is_none() {
-                return Err(ApiError::bad_request(format!(
+                return Err(V1Error::bad_request(format!(
                     "Invalid parameter value for {role}: no user '{user}'"
                 ))
                 .into());
@@ -169,7 +169,7 @@ pub async fn transfer_ownership(State(state): State<AppState>, request: Request)
                 .iter()
                 .any(|p| p == user)
             {
-                return Err(ApiError::bad_request(format!(
+                return Err(V1Error::bad_request(format!(
                     "Invalid parameter value for {role}: ownership cannot move to or from '{user}'"
                 ))
                 .into());
@@ -178,7 +178,7 @@ pub async fn transfer_ownership(State(state): State<AppState>, request: Request)
     }
     let mut catalog = state.catalog();
     if let Some(missing) = ids.iter().find(|id| catalog.object(id).is_none()) {
-        return Err(ApiError::bad_request(format!(
+        return Err(V1Error::bad_request(format!(
             "Invalid parameter value for objectsID: no object {missing}"
         ))
         .into());

@@ -66,6 +66,7 @@ impl Derive {
 /// The full result of a search, addressable by row for paging.
 #[derive(Debug)]
 pub struct ResultSet {
+    /// The output columns, in order.
     pub columns: Vec<OutColumn>,
     /// For table-backed rows: each output column's table column and how its cells are derived.
     sources: Vec<usize>,
@@ -76,6 +77,7 @@ pub struct ResultSet {
 }
 
 impl ResultSet {
+    /// Rows of the result.
     pub fn len(&self) -> u64 {
         match &self.rows {
             Rows::Range { len, .. } => *len,
@@ -84,6 +86,7 @@ impl ResultSet {
         }
     }
 
+    /// Whether the result has no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

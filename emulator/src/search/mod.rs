@@ -17,6 +17,7 @@ pub struct ResultCache {
 }
 
 impl ResultCache {
+    /// A cache of the `capacity` most recent results.
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity,

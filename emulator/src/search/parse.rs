@@ -19,8 +19,11 @@ use crate::data::{Aggregation, ColumnDef, ColumnKind, DataType, Table};
 /// A literal on the right of a filter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
+    /// Text, quoted or not.
     Text(String),
+    /// A number.
     Number(f64),
+    /// `true` or `false`.
     Bool(bool),
 }
 
@@ -41,20 +44,32 @@ impl Literal {
 /// Filter operators: those of the search bar and of runtime filters (wire-protocol §3.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterOp {
+    /// `=`.
     Eq,
+    /// `!=`.
     Ne,
+    /// `<`.
     Lt,
+    /// `<=`.
     Le,
+    /// `>`.
     Gt,
+    /// `>=`.
     Ge,
+    /// Text containing the value.
     Contains,
+    /// Text starting with the value.
     BeginsWith,
+    /// Text ending with the value.
     EndsWith,
     /// Between two values; the flags say which bounds are inclusive.
     Between {
+        /// Whether the lower bound matches.
         low_inclusive: bool,
+        /// Whether the upper bound matches.
         high_inclusive: bool,
     },
+    /// Equal to one of the values.
     In,
 }
 
@@ -105,20 +120,27 @@ impl FilterOp {
 /// `column op values`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filter {
+    /// The table column, by index.
     pub column: usize,
+    /// The comparison.
     pub op: FilterOp,
+    /// The right-hand side: one value, two for `Between`, any number for `In`.
     pub values: Vec<Literal>,
 }
 
 /// One output column: a table column, bucketed (dates) or with an explicit aggregation if asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Selection {
+    /// The table column, by index.
     pub column: usize,
+    /// The date bucket asked for (`monthly`, ...), if any.
     pub bucket: Option<DateBucket>,
+    /// The aggregation asked for (`sum`, ...), if any.
     pub aggregation: Option<Aggregation>,
 }
 
 impl Selection {
+    /// The column as it is: no bucket, no explicit aggregation.
     pub fn plain(column: usize) -> Self {
         Self {
             column,
@@ -154,6 +176,7 @@ impl Selection {
 pub struct Query {
     /// Output columns: attributes first, then measures, each in query order.
     pub columns: Vec<Selection>,
+    /// Every filter must hold for a row to be kept.
     pub filters: Vec<Filter>,
     /// `(output column, descending)`; the column is also in `columns`.
     pub sort: Option<(Selection, bool)>,

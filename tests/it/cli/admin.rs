@@ -1,6 +1,7 @@
 //! `tsexport users ...` and `tsexport groups ...` against the in-process emulator, in both profiles.
 
 use crate::common;
+use crate::common::TempDir;
 
 use std::process::Output;
 
@@ -31,9 +32,7 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tsexport-cli-admin-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn temp_file(dir: &TempDir, name: &str, contents: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
     path
@@ -54,7 +53,9 @@ async fn users_list_and_sync_keep_missing_users_unless_asked() {
             "{list}"
         );
 
+        let files = TempDir::new("cli-admin");
         let file = temp_file(
+            &files,
             "principals.json",
             r#"[{"name":"dana","displayName":"Dana","principalTypeEnum":"LOCAL_USER","groupNames":["Analyst"]}]"#,
         );
@@ -66,7 +67,7 @@ async fn users_list_and_sync_keep_missing_users_unless_asked() {
             "a dry run changes nothing"
         );
 
-        let password = temp_file("new-user-password", "Dana-Pass-1\n");
+        let password = temp_file(&files, "new-user-password", "Dana-Pass-1\n");
         let applied = stdout(
             &run(
                 &emu,

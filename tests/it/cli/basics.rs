@@ -1,6 +1,7 @@
 //! The `tsexport` binary: `emulator` starts and serves; bad flags fail with exit code 2 and say why.
 
 use crate::common;
+use crate::common::TempDir;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -80,8 +81,7 @@ async fn emulator_command_prints_its_url_and_serves() {
 
 #[tokio::test]
 async fn settings_and_fault_plans_from_the_command_line() {
-    let dir = std::env::temp_dir().join(format!("tsexport-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("cli-basics");
     let plan = dir.join("faults.toml");
     std::fs::write(
         &plan,
@@ -157,7 +157,8 @@ fn bad_flags_are_usage_errors_that_say_what_to_do() {
 
 #[test]
 fn demo_tours_the_client_over_the_emulator_and_exits() {
-    let out = std::env::temp_dir().join(format!("tsexport-demo-test-{}", std::process::id()));
+    let dir = TempDir::new("demo");
+    let out = dir.join("out");
     let output = Command::new(BIN)
         .args([
             "demo",
@@ -206,5 +207,4 @@ fn demo_tours_the_client_over_the_emulator_and_exits() {
     for export in ["retail_sales", "retail_pinboard", "sales_by_product"] {
         assert!(out.join(export).join("_SUCCESS").exists(), "{export}");
     }
-    let _ = std::fs::remove_dir_all(&out);
 }

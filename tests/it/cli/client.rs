@@ -5,7 +5,7 @@ use crate::common;
 
 use tsexport_emulator::{Emulator, Profile, DEFAULT_SECRET_KEY};
 
-use crate::common::{output_text as text, run_cli as run};
+use crate::common::{output_text as text, run_cli as run, TempDir};
 
 #[tokio::test]
 async fn check_signs_in_from_the_environment_in_each_profile() {
@@ -64,8 +64,7 @@ async fn check_json_trusted_auth_and_token_files() {
     let info: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(info["userName"], "bob");
 
-    let dir = std::env::temp_dir().join(format!("tsexport-cli-client-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("cli-client");
     let token_file = dir.join("token");
     std::fs::write(
         &token_file,
@@ -90,8 +89,7 @@ async fn check_json_trusted_auth_and_token_files() {
 #[tokio::test]
 async fn named_connections_from_a_config_file() {
     let emu = Emulator::builder().rows(10).start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("tsexport-config-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("cli-config");
     let password = dir.join("password");
     std::fs::write(&password, "admin\n").unwrap();
     let config = dir.join("config.toml");
@@ -197,15 +195,14 @@ async fn secrets_never_reach_the_output_even_at_trace_level() {
         .await
         .unwrap();
     assert_eq!(changed.status(), 204);
-    let principals =
-        std::env::temp_dir().join(format!("tsexport-secret-sync-{}.json", std::process::id()));
+    let files = TempDir::new("cli-secret-files");
+    let principals = files.join("sync.json");
     std::fs::write(
         &principals,
         r#"[{"name":"erin","principalTypeEnum":"LOCAL_USER"}]"#,
     )
     .unwrap();
-    let new_user_password =
-        std::env::temp_dir().join(format!("tsexport-secret-pw-{}", std::process::id()));
+    let new_user_password = files.join("password");
     std::fs::write(&new_user_password, "Fresh-Ocelot-77\n").unwrap();
     let sync_args = vec![
         "users",

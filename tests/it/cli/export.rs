@@ -3,12 +3,14 @@
 //! environment variables. Exit codes, flag errors, and no secret in any output.
 
 use crate::common;
+use crate::common::files::{self, parquet_batches, read_parquet_in, rows};
 use crate::common::s3;
+use crate::common::TempDir;
 
 use std::path::Path;
 
-use arrow_array::RecordBatch;
 use crate::common::{output_text as text, run_cli as run};
+use arrow_array::RecordBatch;
 use object_store::path::Path as StorePath;
 use object_store::ObjectStore;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -39,24 +41,6 @@ async fn search_to(emu: &Emulator, out: &str, extra: &[&str]) -> std::process::O
     export(emu, &args, &[]).await
 }
 
-fn parquet_rows(dir: &Path) -> usize {
-    let mut rows = 0;
-    for entry in std::fs::read_dir(dir).expect("dir") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "parquet") {
-            let file = std::fs::File::open(&path).expect("file");
-            for batch in ParquetRecordBatchReaderBuilder::try_new(file)
-                .expect("parquet")
-                .build()
-                .expect("reader")
-            {
-                rows += batch.expect("batch").num_rows();
-            }
-        }
-    }
-    rows
-}
-
 fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| {
@@ -76,7 +60,7 @@ async fn search_writes_a_committed_folder_and_reports_it() {
         .start()
         .await
         .expect("emulator");
-    let dir = s3::TempDir::new("cli-search");
+    let dir = TempDir::new("cli-search");
     let out = dir.path().join("sales");
     let output = search_to(
         &emu,
@@ -105,7 +89,7 @@ async fn search_writes_a_committed_folder_and_reports_it() {
             "part-00002.parquet"
         ]
     );
-    assert_eq!(parquet_rows(&out), 12_000);
+    assert_eq!(rows(&read_parquet_in(&out)), 12_000);
 
     // error-if-exists refuses and leaves the folder alone; overwrite replaces it.
     let before = listing(&out);
@@ -129,7 +113,7 @@ async fn search_writes_a_committed_folder_and_reports_it() {
         "{}",
         text(&again)
     );
-    assert_eq!(parquet_rows(&out), 12_000);
+    assert_eq!(rows(&read_parquet_in(&out)), 12_000);
     assert_eq!(listing(&out).len(), 3, "one file now: {:?}", listing(&out));
 }
 
@@ -168,7 +152,7 @@ async fn a_pinboard_goes_to_folders_or_one_viz_to_the_root() {
         .start()
         .await
         .expect("emulator");
-    let dir = s3::TempDir::new("cli-pinboard");
+    let dir = TempDir::new("cli-pinboard");
     let all = dir.path().join("all");
     let output = export(
         &emu,
@@ -188,7 +172,7 @@ async fn a_pinboard_goes_to_folders_or_one_viz_to_the_root() {
         .collect();
     assert_eq!(folders.len(), 3, "{folders:?}");
     for folder in &folders {
-        assert!(parquet_rows(&all.join(folder)) > 0, "{folder}");
+        assert!(rows(&read_parquet_in(&all.join(folder))) > 0, "{folder}");
     }
 
     let one = dir.path().join("one");
@@ -206,7 +190,7 @@ async fn a_pinboard_goes_to_folders_or_one_viz_to_the_root() {
     )
     .await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert_eq!(parquet_rows(&one), 2_000);
+    assert_eq!(rows(&read_parquet_in(&one)), 2_000);
 }
 
 #[tokio::test]
@@ -253,7 +237,7 @@ async fn an_incomplete_result_exits_4_and_commits_nothing() {
         .start()
         .await
         .expect("emulator");
-    let dir = s3::TempDir::new("cli-incomplete");
+    let dir = TempDir::new("cli-incomplete");
     let out = dir.path().join("x");
     let output = search_to(&emu, out.to_str().expect("path"), &["--page-size", "4000"]).await;
     assert_eq!(output.status.code(), Some(4), "{}", text(&output));
@@ -313,13 +297,7 @@ async fn s3_exports_use_the_standard_aws_environment_and_leak_no_secret() {
             .bytes()
             .await
             .expect("bytes");
-        for batch in ParquetRecordBatchReaderBuilder::try_new(bytes)
-            .expect("parquet")
-            .build()
-            .expect("reader")
-        {
-            rows += batch.expect("batch").num_rows();
-        }
+        rows += files::rows(&parquet_batches(bytes));
     }
     assert_eq!(rows, 8_000);
     let manifest = server
@@ -346,7 +324,7 @@ async fn append_adds_files_and_a_file_destination_gets_exactly_one_file() {
         .start()
         .await
         .expect("emulator");
-    let dir = s3::TempDir::new("cli-append");
+    let dir = TempDir::new("cli-append");
     let out = dir.path().join("lines");
     let path = out.to_str().expect("path");
     for run in 1..=2 {
@@ -358,7 +336,7 @@ async fn append_adds_files_and_a_file_destination_gets_exactly_one_file() {
             text(&output)
         );
     }
-    assert_eq!(parquet_rows(&out), 8_000);
+    assert_eq!(rows(&read_parquet_in(&out)), 8_000);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).expect("manifest"))
             .expect("json");

@@ -3,7 +3,11 @@
 //! selection and shards, and errors that name the line and key.
 
 use crate::common;
+use crate::common::files::{
+    self, parquet_batches, read_parquet, read_parquet_dir, read_parquet_in,
+};
 use crate::common::s3;
+use crate::common::TempDir;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,7 +15,6 @@ use std::path::Path;
 use crate::common::{output_text as text, run_cli};
 use object_store::path::Path as StorePath;
 use object_store::ObjectStore;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 use tsexport_emulator::Emulator;
 
@@ -41,46 +44,6 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write job file");
     path.to_string_lossy().into_owned()
-}
-
-/// Rows in every Parquet file under `dir`, recursively.
-fn parquet_rows(dir: &Path) -> usize {
-    let mut rows = 0;
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    for entry in entries {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            rows += parquet_rows(&path);
-        } else if path.extension().is_some_and(|e| e == "parquet") {
-            rows += parquet_file_rows(&path);
-        }
-    }
-    rows
-}
-
-/// Every batch of the Parquet file at `path`.
-fn parquet_batches(path: &Path) -> Vec<arrow_array::RecordBatch> {
-    let file = std::fs::File::open(path).expect("file");
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("parquet")
-        .build()
-        .expect("reader")
-        .map(|batch| batch.expect("batch"))
-        .collect()
-}
-
-/// Every batch of the Parquet files directly in `dir`.
-fn parquet_batches_in(dir: &Path) -> Vec<arrow_array::RecordBatch> {
-    std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "parquet"))
-        .flat_map(|path| parquet_batches(&path))
-        .collect()
-}
-
-fn parquet_file_rows(path: &Path) -> usize {
-    parquet_batches(path).iter().map(|b| b.num_rows()).sum()
 }
 
 fn report_of(output: &std::process::Output) -> Value {
@@ -130,7 +93,7 @@ out = "{out}/{{name}}/"
 #[tokio::test]
 async fn run_commits_every_export_and_reports_each() {
     let emu = emulator().await;
-    let dir = s3::TempDir::new("jobs-run");
+    let dir = TempDir::new("jobs-run");
     let out = dir.path().join("lake");
     let jobs = write(dir.path(), "jobs.toml", &three_exports(&out));
     let report_path = dir.path().join("report.json");
@@ -175,14 +138,14 @@ async fn run_commits_every_export_and_reports_each() {
         16
     );
     let sales_dir = out.join("sales").join("run_date=2026-11-27");
-    assert_eq!(parquet_rows(&sales_dir), ROWS as usize);
+    assert_eq!(files::rows(&read_parquet_dir(&sales_dir)), ROWS as usize);
     assert!(sales_dir.join("_SUCCESS").exists());
 
     let by_region = &exports[1];
     let regions = by_region["rows"].as_u64().expect("rows");
     assert!(regions > 0 && regions < 20, "{regions} regions");
     assert_eq!(
-        parquet_file_rows(&out.join("by_region.parquet")),
+        files::rows(&read_parquet(&out.join("by_region.parquet"))),
         regions as usize
     );
 
@@ -191,7 +154,7 @@ async fn run_commits_every_export_and_reports_each() {
     let tables = overview["tables"].as_array().expect("tables");
     assert!(tables.len() >= 2, "{overview}");
     assert_eq!(
-        parquet_rows(&out.join("overview")) as u64,
+        files::rows(&read_parquet_dir(&out.join("overview"))) as u64,
         overview["rows"].as_u64().unwrap()
     );
     let log = String::from_utf8_lossy(&output.stderr);
@@ -203,7 +166,7 @@ async fn run_commits_every_export_and_reports_each() {
 
 #[tokio::test]
 async fn only_and_shards_cover_every_export_exactly_once() {
-    let dir = s3::TempDir::new("jobs-shards");
+    let dir = TempDir::new("jobs-shards");
     let mut file = String::new();
     for i in 0..7 {
         file.push_str(&format!(
@@ -243,7 +206,7 @@ async fn only_and_shards_cover_every_export_exactly_once() {
 
 #[tokio::test]
 async fn bad_job_files_are_errors_that_name_the_line_and_key() {
-    let dir = s3::TempDir::new("jobs-bad");
+    let dir = TempDir::new("jobs-bad");
     let good = "[[export]]\nname = \"a\"\nsearch = \"[Region]\"\nsource = \"Retail Sales\"\nout = \"x/{name}/\"\n";
     for (case, file, says) in [
         (
@@ -324,7 +287,7 @@ async fn bad_job_files_are_errors_that_name_the_line_and_key() {
 #[tokio::test]
 async fn failed_exports_do_not_stop_the_others_and_pick_the_exit_code() {
     let emu = emulator().await;
-    let dir = s3::TempDir::new("jobs-fail");
+    let dir = TempDir::new("jobs-fail");
     let out = dir.path().display().to_string();
     let good = format!(
         "[[export]]\nname = \"good\"\nsearch = \"[Order Line ID] [Region] sort by [Order Line ID]\"\nsource = \"Retail Sales\"\nout = \"{out}/good/\"\n\n"
@@ -352,7 +315,10 @@ async fn failed_exports_do_not_stop_the_others_and_pick_the_exit_code() {
         .as_str()
         .unwrap()
         .contains("No Such Worksheet"));
-    assert_eq!(parquet_rows(&dir.path().join("good")), ROWS as usize);
+    assert_eq!(
+        files::rows(&read_parquet_dir(&dir.path().join("good"))),
+        ROWS as usize
+    );
     assert!(
         !dir.path().join("unknown").exists(),
         "a failed export left files"
@@ -386,7 +352,7 @@ async fn failed_exports_do_not_stop_the_others_and_pick_the_exit_code() {
 #[tokio::test]
 async fn check_shows_schemas_and_counts_failed_checks() {
     let emu = emulator().await;
-    let dir = s3::TempDir::new("jobs-check");
+    let dir = TempDir::new("jobs-check");
     let jobs = write(
         dir.path(),
         "jobs.toml",
@@ -421,7 +387,7 @@ async fn check_shows_schemas_and_counts_failed_checks() {
 
 #[tokio::test]
 async fn jobs_init_writes_an_example_that_plans_and_the_schema_is_json() {
-    let dir = s3::TempDir::new("jobs-init");
+    let dir = TempDir::new("jobs-init");
     let path = dir.path().join("jobs.toml");
     let path_arg = path.to_string_lossy().into_owned();
     let output = run_cli(&["jobs", "init", &path_arg], &[]).await;
@@ -454,7 +420,7 @@ async fn jobs_init_writes_an_example_that_plans_and_the_schema_is_json() {
 async fn run_writes_to_s3_with_the_standard_environment() {
     let server = s3::start_s3().await;
     let emu = emulator().await;
-    let dir = s3::TempDir::new("jobs-s3");
+    let dir = TempDir::new("jobs-s3");
     let file = format!(
         "[[export]]\nname = \"sales\"\nsearch = \"[Order Line ID] [Region] [Sales] sort by [Order Line ID]\"\nsource = \"Retail Sales\"\nout = \"s3://{}/lake/{{name}}/run_date={{run_date}}/\"\nmax_rows_per_file = 4000\n",
         server.bucket
@@ -487,12 +453,7 @@ async fn run_writes_to_s3_with_the_standard_environment() {
             .bytes()
             .await
             .expect("bytes");
-        rows += ParquetRecordBatchReaderBuilder::try_new(bytes)
-            .expect("parquet")
-            .build()
-            .expect("reader")
-            .map(|b| b.expect("batch").num_rows())
-            .sum::<usize>();
+        rows += files::rows(&parquet_batches(bytes));
     }
     assert_eq!(rows, ROWS as usize);
 }
@@ -501,7 +462,7 @@ async fn run_writes_to_s3_with_the_standard_environment() {
 fn order_days(dir: &Path) -> Vec<i32> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::Date32Type;
-    parquet_batches_in(dir)
+    read_parquet_in(dir)
         .iter()
         .flat_map(|batch| {
             let column = batch.column_by_name("Order Date").expect("Order Date");
@@ -535,7 +496,7 @@ fn window_starts(report: &Value) -> Vec<(String, String)> {
 #[tokio::test]
 async fn windows_advance_night_after_night_and_a_failed_window_is_retried() {
     let emu = emulator().await;
-    let dir = s3::TempDir::new("jobs-windows");
+    let dir = TempDir::new("jobs-windows");
     let daily = dir.path().join("daily");
     let file = format!(
         r#"
@@ -679,7 +640,7 @@ first_window = "2021-03-01"
 /// The string values of `column` in every Parquet file of `dir`.
 fn strings_in(dir: &Path, column: &str) -> Vec<String> {
     use arrow_array::cast::AsArray;
-    parquet_batches_in(dir)
+    read_parquet_in(dir)
         .iter()
         .flat_map(|batch| {
             let array = batch.column_by_name(column).expect("column");
@@ -695,7 +656,7 @@ fn strings_in(dir: &Path, column: &str) -> Vec<String> {
 #[tokio::test]
 async fn partitions_by_month_and_by_value_hold_exactly_their_rows() {
     let emu = emulator().await;
-    let dir = s3::TempDir::new("jobs-partitions");
+    let dir = TempDir::new("jobs-partitions");
     let out = dir.path().display();
     let file = format!(
         r#"
@@ -790,7 +751,7 @@ max_partitions = 10
 #[tokio::test]
 async fn json_logs_are_one_object_per_line_and_carry_no_secret() {
     let emu = emulator().await;
-    let dir = s3::TempDir::new("jobs-json-logs");
+    let dir = TempDir::new("jobs-json-logs");
     let file = format!(
         "[[export]]\nname = \"good\"\nsearch = \"[Region] [Sales] sort by [Region]\"\nsource = \"Retail Sales\"\nout = \"{0}/good/\"\n\n[[export]]\nname = \"bad\"\nsearch = \"[Region]\"\nsource = \"Nope\"\nout = \"{0}/bad/\"\n",
         dir.path().display()
@@ -827,7 +788,7 @@ async fn json_logs_are_one_object_per_line_and_carry_no_secret() {
 #[tokio::test]
 async fn max_requests_caps_the_requests_in_flight_across_exports() {
     use tsexport_emulator::{Fault, FaultPlan, FaultRule};
-    let dir = s3::TempDir::new("jobs-cap");
+    let dir = TempDir::new("jobs-cap");
     let mut exports = String::new();
     for i in 0..4 {
         exports.push_str(&format!(
@@ -868,7 +829,7 @@ async fn check_fails_a_viz_the_pinboard_does_not_have() {
     // `check` used to drop a viz it could not find and pass; a run of the same file fails on it, so
     // check must too, naming the viz and the vizzes there are.
     let emu = emulator().await;
-    let dir = s3::TempDir::new("jobs-check-viz");
+    let dir = crate::common::TempDir::new("jobs-check-viz");
     let jobs = write(
         dir.path(),
         "jobs.toml",

@@ -1,12 +1,10 @@
 //! `tsexport ls`, `columns` and `pdf` against the in-process emulator, in both profiles.
 
-
-use std::path::PathBuf;
 use std::process::Output;
 
 use tsexport_emulator::{ids, Emulator, Profile};
 
-use crate::common::{output_text as text, run_cli as run};
+use crate::common::{output_text as text, run_cli as run, TempDir};
 
 /// An emulator in `profile` and a runner signed in as tsadmin through the environment.
 struct Cluster {
@@ -76,15 +74,6 @@ fn names(stdout: &str) -> Vec<String> {
     lines
         .map(|l| l[start..end.min(l.len())].trim().to_string())
         .collect()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tsexport-cli-metadata-{name}-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// `pdfinfo`'s "Page size" line of `path`.
@@ -284,7 +273,7 @@ async fn columns_show_types_kinds_and_aggregations() {
 
 #[tokio::test]
 async fn pdf_writes_a_file_in_the_asked_orientation() {
-    let dir = temp_dir("pdf");
+    let dir = TempDir::new("cli-metadata-pdf");
     for profile in profiles() {
         let name = profile.name.clone();
         let ts = Cluster::start(profile).await;
@@ -383,7 +372,7 @@ async fn pdf_streams_to_stdout() {
 
 #[tokio::test]
 async fn pdf_usage_errors_name_the_problem() {
-    let dir = temp_dir("errors");
+    let dir = TempDir::new("cli-metadata-errors");
     let out = dir.join("never.pdf");
     let out = out.to_str().unwrap();
     for profile in profiles() {
@@ -428,7 +417,7 @@ async fn pdf_usage_errors_name_the_problem() {
 #[tokio::test]
 async fn pdf_goes_to_an_object_store_url() {
     let ts = Cluster::start(Profile::v2021()).await;
-    let dir = std::env::temp_dir().join(format!("tsexport-pdf-store-{}", std::process::id()));
+    let dir = TempDir::new("cli-pdf-store");
     let target = dir.join("reports").join("overview.pdf");
     let url = format!("file://{}", target.display());
     let out = ts.stdout(&["pdf", "Retail Overview", "--out", &url]).await;

@@ -2,7 +2,7 @@
 //! with `api` in `[connection]`, `check` naming the API, and the errors for a wrong choice.
 
 use crate::common::files;
-use crate::common::s3;
+use crate::common::TempDir;
 
 use std::path::Path;
 
@@ -40,7 +40,7 @@ fn manifest(dir: &Path) -> Value {
 #[tokio::test]
 async fn api_flag_picks_the_api_and_both_write_the_same_rows() {
     let emu = emulator(Profile::modern()).await;
-    let dir = s3::TempDir::new("cli-v2-search");
+    let dir = TempDir::new("cli-v2-search");
     let mut ids_by_api = Vec::new();
     for api in ["v1", "v2", "auto"] {
         let out = dir.path().join(api);
@@ -103,7 +103,7 @@ async fn api_flag_picks_the_api_and_both_write_the_same_rows() {
 #[tokio::test]
 async fn answers_export_through_v2_and_say_why_not_through_v1() {
     let modern = emulator(Profile::modern()).await;
-    let dir = s3::TempDir::new("cli-v2-answer");
+    let dir = TempDir::new("cli-v2-answer");
     let out = dir.path().join("answer");
     let output = tsexport(
         &modern,
@@ -151,7 +151,7 @@ async fn answers_export_through_v2_and_say_why_not_through_v1() {
 #[tokio::test]
 async fn pinboards_export_through_v2_one_folder_per_data_viz() {
     let emu = emulator(Profile::modern()).await;
-    let dir = s3::TempDir::new("cli-v2-board");
+    let dir = TempDir::new("cli-v2-board");
     let out = dir.path().join("board");
     let output = tsexport(
         &emu,
@@ -186,7 +186,7 @@ async fn pinboards_export_through_v2_one_folder_per_data_viz() {
 #[tokio::test]
 async fn job_files_choose_the_api_in_their_connection() {
     let emu = emulator(Profile::modern()).await;
-    let dir = s3::TempDir::new("cli-v2-jobs");
+    let dir = TempDir::new("cli-v2-jobs");
     let jobs = dir.path().join("jobs.toml");
     let out = dir.path().join("lake");
     std::fs::write(

@@ -1,34 +1,107 @@
-//! What an export left on disk: every file with its bytes, and the values of one Parquet column.
-//! Reach it as `crate::common::files`.
+//! What an export left on disk: every file with its bytes, the batches of Parquet files, and the
+//! values of one Parquet column. Reach it as `crate::common::files`.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
-use arrow_array::Array;
+use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::ChunkReader;
 
-/// Every file under `dir` (recursively), by `/`-separated relative path, with its bytes.
+/// Every file under `dir` (recursively), by `/`-separated relative path, with its bytes: what an
+/// object store would list, so the same checks run on both.
 pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(dir: &Path, base: &str, found: &mut BTreeMap<String, Vec<u8>>) {
+    walk(dir, false)
+}
+
+/// [`snapshot`] with every folder too (as `name/`, no bytes): two are equal only if nothing was
+/// added, removed or changed, empty folders included.
+pub fn snapshot_with_folders(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walk(dir, true)
+}
+
+fn walk(dir: &Path, folders: bool) -> BTreeMap<String, Vec<u8>> {
+    fn visit(dir: &Path, base: &str, folders: bool, found: &mut BTreeMap<String, Vec<u8>>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
-        for entry in entries.flatten() {
+        for entry in entries {
+            let entry = entry.expect("folder entry");
             let name = format!("{base}{}", entry.file_name().to_string_lossy());
             let path = entry.path();
             if path.is_dir() {
-                walk(&path, &format!("{name}/"), found);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                found.insert(name, bytes);
+                if folders {
+                    found.insert(format!("{name}/"), Vec::new());
+                }
+                visit(&path, &format!("{name}/"), folders, found);
+            } else {
+                found.insert(name, std::fs::read(&path).expect("file under the folder"));
             }
         }
     }
     let mut found = BTreeMap::new();
-    walk(dir, "", &mut found);
+    visit(dir, "", folders, &mut found);
     found
+}
+
+/// Every batch of one Parquet file (a path, or its bytes).
+pub fn parquet_batches<T: ChunkReader + 'static>(file: T) -> Vec<RecordBatch> {
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("a Parquet file")
+        .build()
+        .expect("a Parquet reader")
+        .map(|batch| batch.expect("a Parquet batch"))
+        .collect()
+}
+
+/// Every batch of the Parquet file at `path`.
+pub fn read_parquet(path: &Path) -> Vec<RecordBatch> {
+    parquet_batches(std::fs::File::open(path).expect("Parquet file opens"))
+}
+
+/// The `.parquet` files under `dir`, recursively, in path order.
+pub fn parquet_paths(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("read folder") {
+            let path = entry.expect("folder entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Every batch of the Parquet files directly in `dir` (not in its folders), in name order.
+pub fn read_parquet_in(dir: &Path) -> Vec<RecordBatch> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("folder entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    paths.sort();
+    paths.iter().flat_map(|path| read_parquet(path)).collect()
+}
+
+/// Every batch of every Parquet file under `dir`, in path order.
+pub fn read_parquet_dir(dir: &Path) -> Vec<RecordBatch> {
+    parquet_paths(dir)
+        .iter()
+        .flat_map(|path| read_parquet(path))
+        .collect()
+}
+
+/// Rows in `batches`.
+pub fn rows(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(RecordBatch::num_rows).sum()
 }
 
 /// The relative paths of [`snapshot`], one per line, for failure messages.

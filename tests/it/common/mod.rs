@@ -1,8 +1,12 @@
 //! Shared test helpers: start an emulator, sign in over HTTP with reqwest.
 #![allow(dead_code)]
 
+pub mod decode_values;
 pub mod files;
 pub mod s3;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use tsexport_emulator::{Emulator, EmulatorBuilder, Profile};
@@ -189,4 +193,48 @@ pub fn v2_error(body: &serde_json::Value) -> (i64, String) {
         message["code"].as_i64().expect("code"),
         message["debug"].as_str().expect("debug").to_string(),
     )
+}
+
+/// A folder of its own under the system temp folder (named by `label`, the process and a counter, so
+/// tests running at once never share one), deleted with everything in it on drop.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "tsexport-{label}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("temp folder");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+// Derefs to its path, so a test passes `&dir` wherever a folder is asked for.
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

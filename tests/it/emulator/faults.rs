@@ -1,6 +1,5 @@
 //! Every fault kind, from the builder and from a TOML plan, with the emulator's request counters.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -274,8 +273,7 @@ async fn probability_rules_follow_the_plan_seed() {
 
 #[tokio::test]
 async fn toml_plans_load_from_a_file() {
-    let dir = std::env::temp_dir().join(format!("tsexport-faults-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("emulator-faults");
     let path = dir.join("plan.toml");
     std::fs::write(
         &path,

@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::V2Error;
 use super::{gate, read_json, read_optional_json, required};
 use crate::directory::{LoginFailure, PrincipalKind, SyncPrincipal, ALL_GROUP};
+use crate::error::V2Error;
 use crate::routes::session::with_session_cookies;
 use crate::routes::{empty, json, Access, AppState, Reply};
 use crate::V2Endpoint;
@@ -89,7 +89,7 @@ fn password_sign_in(state: &AppState, username: &str, password: &str) -> Result<
 
 /// `POST auth/token/full`: a bearer token for a user, by password or trusted-auth secret key. When
 /// both are sent the secret key wins (§7 Q16).
-pub async fn token_full(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn token_full(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::TokenFull, &parts, Access::Public).await?;
     let (req, _) = read_json::<TokenRequest>(&parts, body).await?;
@@ -137,7 +137,7 @@ struct RevokeRequest {
 
 /// `POST auth/token/revoke`: revokes the token in the body, else the one the call was made with.
 /// 204 (9.5.0.cl+).
-pub async fn token_revoke(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn token_revoke(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::TokenRevoke, &parts, Access::Session).await?;
     let req = read_optional_json::<RevokeRequest>(&parts, body).await?;
@@ -157,7 +157,7 @@ struct LoginRequest {
 
 /// `POST auth/session/login`: a cookie session, by username and password or by a bearer token in
 /// `Authorization` (wire-protocol §4.1). 204 with `JSESSIONID` and `clientId`.
-pub async fn session_login(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn session_login(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::SessionLogin, &parts, Access::Public).await?;
     let req = read_optional_json::<LoginRequest>(&parts, body).await?;
@@ -195,7 +195,7 @@ pub async fn session_login(State(state): State<AppState>, request: Request) -> R
 }
 
 /// `POST auth/session/logout`: ends the cookie session. 204.
-pub async fn session_logout(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn session_logout(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::SessionLogout, &parts, Access::Session).await?;
     read_optional_json::<serde_json::Value>(&parts, body).await?;

@@ -7,7 +7,7 @@ use crate::search::OutColumn;
 
 /// The numbers of one content block.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ContentCounters {
+pub(super) struct ContentCounters {
     pub available_data_row_count: u64,
     pub returned_data_row_count: u64,
     /// Echoes of the request after defaults (§7 Q14).
@@ -18,7 +18,7 @@ pub struct ContentCounters {
 
 /// A Liveboard visualization's `visualization_id` and `visualization_name`.
 #[derive(Debug, Clone, Copy)]
-pub struct VizKeys<'a> {
+pub(super) struct VizKeys<'a> {
     pub id: &'a str,
     pub name: &'a str,
 }
@@ -26,7 +26,7 @@ pub struct VizKeys<'a> {
 /// The segments of `{"available_data_row_count":..,"column_names":[..],"data_rows":[..],
 /// "record_offset":..,"record_size":..,"returned_data_row_count":..,"sampling_ratio":..}`, with
 /// `visualization_id` and `visualization_name` added when `viz` is given.
-pub fn answer_content(
+pub(super) fn answer_content(
     columns: &[OutColumn],
     rows: RowRange,
     counters: &ContentCounters,

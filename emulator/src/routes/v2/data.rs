@@ -7,15 +7,16 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::response::Response;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::content::{answer_content, ContentCounters, VizKeys};
-use super::error::V2Error;
 use super::{gate, read_json, required};
 use crate::catalog::{Catalog, ObjectType, Viz, VizKind};
 use crate::data::Table;
+use crate::error::{V2Error, V2};
 use crate::profile::V2AvailableRowCount;
 use crate::render::{write_str, CellStyle, Format, RowRange, Segment};
 use crate::routes::data::{respond, run_query_with, Span};
@@ -213,9 +214,26 @@ fn metadata_keys(id: &str, name: &str) -> Vec<u8> {
     out
 }
 
-/// The page-cache key of a v2 data call: the endpoint and the exact request body.
-fn cache_key(endpoint: V2Endpoint, body: &Bytes) -> String {
-    format!("{}?{}", endpoint.rule_name(), String::from_utf8_lossy(body))
+/// The response of a data call: `head`, then `contents`, then the close of the `contents` array and
+/// of the body; with the page faults applied, and from the page cache when one is on, keyed by the
+/// endpoint and the exact request body.
+async fn respond_page(
+    state: &AppState,
+    ctx: &Ctx,
+    endpoint: V2Endpoint,
+    request_body: &Bytes,
+    head: Vec<u8>,
+    contents: Vec<Segment>,
+) -> Response {
+    let mut segments = vec![Segment::Fixed(head)];
+    segments.extend(contents);
+    segments.push(Segment::Fixed(b"]}".to_vec()));
+    let key = format!(
+        "{}?{}",
+        endpoint.rule_name(),
+        String::from_utf8_lossy(request_body)
+    );
+    ctx.finish(respond::<V2>(state, ctx, key, segments).await)
 }
 
 /// A data source by GUID, or by the name of a searchable table or worksheet.
@@ -252,7 +270,7 @@ fn book_by_identifier(
 }
 
 /// `POST searchdata`: `{"contents": [AnswerContent]}`, no metadata keys.
-pub async fn searchdata(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn searchdata(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::SearchData, &parts, Access::Session).await?;
     let (req, raw) = read_json::<SearchDataRequest>(&parts, body).await?;
@@ -274,16 +292,14 @@ pub async fn searchdata(State(state): State<AppState>, request: Request) -> Repl
         })?;
     let paging = Paging::read(&req.page, state.profile.row_cap)?;
     let result = search(&state, table, query, filters).await?;
-    let mut segments = vec![Segment::Fixed(b"{\"contents\":[".to_vec())];
-    segments.extend(content(&state, &ctx, result, &paging, None));
-    segments.push(Segment::Fixed(b"]}".to_vec()));
-    let key = cache_key(V2Endpoint::SearchData, &raw);
-    Ok(ctx.finish(respond(&state, &ctx, key, segments).await))
+    let contents = content(&state, &ctx, result, &paging, None);
+    let head = b"{\"contents\":[".to_vec();
+    Ok(respond_page(&state, &ctx, V2Endpoint::SearchData, &raw, head, contents).await)
 }
 
 /// `POST metadata/liveboard/data`: one AnswerContent per data visualization (filters are left out),
 /// each paged with the same offset and size (§7 Q21).
-pub async fn liveboard_data(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn liveboard_data(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::LiveboardData, &parts, Access::Session).await?;
     let (req, raw) = read_json::<LiveboardDataRequest>(&parts, body).await?;
@@ -313,7 +329,7 @@ pub async fn liveboard_data(State(state): State<AppState>, request: Request) -> 
     let runtime = runtime_filters(&req.page)?;
     let paging = Paging::read(&req.page, state.profile.row_cap)?;
     let mut filtered_somewhere = runtime.is_empty();
-    let mut segments = vec![Segment::Fixed(metadata_keys(&id, &name))];
+    let mut contents = Vec::new();
     for (i, viz) in vizzes.iter().enumerate() {
         let table = state
             .data
@@ -328,13 +344,13 @@ pub async fn liveboard_data(State(state): State<AppState>, request: Request) -> 
         filtered_somewhere |= !filters.is_empty();
         let result = search(&state, table, viz.query.to_string(), filters).await?;
         if i > 0 {
-            segments.push(Segment::Fixed(b",".to_vec()));
+            contents.push(Segment::Fixed(b",".to_vec()));
         }
         let keys = VizKeys {
             id: viz.id,
             name: viz.name,
         };
-        segments.extend(content(&state, &ctx, result, &paging, Some(keys)));
+        contents.extend(content(&state, &ctx, result, &paging, Some(keys)));
     }
     if !filtered_somewhere {
         return Err(V2Error::bad_request(
@@ -342,14 +358,21 @@ pub async fn liveboard_data(State(state): State<AppState>, request: Request) -> 
         )
         .into());
     }
-    segments.push(Segment::Fixed(b"]}".to_vec()));
-    let key = cache_key(V2Endpoint::LiveboardData, &raw);
-    Ok(ctx.finish(respond(&state, &ctx, key, segments).await))
+    let head = metadata_keys(&id, &name);
+    Ok(respond_page(
+        &state,
+        &ctx,
+        V2Endpoint::LiveboardData,
+        &raw,
+        head,
+        contents,
+    )
+    .await)
 }
 
 /// `POST metadata/answer/data`: the answer's table (its first table visualization, else its first
 /// data visualization) as one AnswerContent without visualization keys.
-pub async fn answer_data(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn answer_data(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::AnswerData, &parts, Access::Session).await?;
     let (req, raw) = read_json::<AnswerDataRequest>(&parts, body).await?;
@@ -380,11 +403,9 @@ pub async fn answer_data(State(state): State<AppState>, request: Request) -> Rep
         })?;
     let paging = Paging::read(&req.page, state.profile.row_cap)?;
     let result = search(&state, table, viz.query.to_string(), filters).await?;
-    let mut segments = vec![Segment::Fixed(metadata_keys(&id, &name))];
-    segments.extend(content(&state, &ctx, result, &paging, None));
-    segments.push(Segment::Fixed(b"]}".to_vec()));
-    let key = cache_key(V2Endpoint::AnswerData, &raw);
-    Ok(ctx.finish(respond(&state, &ctx, key, segments).await))
+    let contents = content(&state, &ctx, result, &paging, None);
+    let head = metadata_keys(&id, &name);
+    Ok(respond_page(&state, &ctx, V2Endpoint::AnswerData, &raw, head, contents).await)
 }
 
 #[cfg(test)]

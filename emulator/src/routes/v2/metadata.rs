@@ -7,13 +7,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::error::V2Error;
 use super::{gate, read_json};
 use crate::catalog::{Catalog, MetaObject, ObjectType};
 use crate::directory::{Directory, Principal};
-use crate::routes::metadata::{
-    like, object_header, principal_header, storable, viz_headers,
-};
+use crate::error::V2Error;
+use crate::routes::metadata::{like, object_header, principal_header, storable, viz_headers};
 use crate::routes::{json, Access, AppState, Reply};
 use crate::{State as EmulatorState, V2Endpoint};
 
@@ -272,7 +270,7 @@ fn response_entry(
 }
 
 /// `POST metadata/search`: a bare array; the selectors' union without repeats, then paged.
-pub async fn search(State(state): State<AppState>, request: Request) -> Reply {
+pub(super) async fn search(State(state): State<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
     let ctx = gate(&state, V2Endpoint::MetadataSearch, &parts, Access::Session).await?;
     let (req, _) = read_json::<SearchRequest>(&parts, body).await?;

@@ -3,14 +3,13 @@
 //! Every v2 request passes [`gate`]: it is counted under its `v2/` name, the fault plan applies to it
 //! exactly as to v1 (same [`inject_faults`](crate::State::inject_faults)), and the caller
 //! authenticates with `Authorization: Bearer <token>` or the `JSESSIONID` cookie; `X-Requested-By`
-//! is not needed. Bodies are JSON ([`read_json`]); errors use the v2 body of [`error`].
+//! is not needed. Bodies are JSON ([`read_json`]); errors use the v2 body ([`V2Error`]).
 //!
 //! With the profile's `v2` switch off, no v2 path exists: each answers like any unknown path.
 
 mod auth;
 mod content;
 mod data;
-pub mod error;
 mod metadata;
 
 use axum::body::Body;
@@ -23,12 +22,12 @@ use axum::Router;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use self::error::V2Error;
-use super::{bearer, body::BodyFaults, cookie, Access, AppState, Ctx, DataFaults, Injected};
+use super::{bearer, cookie, Access, AppState, Ctx};
+use crate::error::{self, V2Error, V2};
 use crate::V2Endpoint;
 
 /// The v2 routes, to be nested under `/api/rest/2.0`.
-pub fn router(state: AppState) -> Router<AppState> {
+pub(super) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/auth/token/full", post(auth::token_full))
         .route("/auth/token/revoke", post(auth::token_revoke))
@@ -67,60 +66,20 @@ async fn not_found(request: Request) -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    V2Error::new(
-        405,
-        error::code::BAD_REQUEST,
-        "Method not allowed: v2 endpoints take POST",
-    )
-    .into_response()
+    V2Error::method_not_allowed("Method not allowed: v2 endpoints take POST").into_response()
 }
 
 /// Counts the request, applies the fault plan and, for [`Access::Session`], finds the caller by
 /// bearer token (first) or session cookie.
-pub async fn gate(
+pub(super) async fn gate(
     state: &AppState,
     endpoint: V2Endpoint,
     parts: &Parts,
     access: Access,
 ) -> Result<Ctx, Response> {
-    let mut ctx = Ctx {
-        user: None,
-        session: cookie(parts, "JSESSIONID"),
-        token: bearer(parts),
-        data: DataFaults::default(),
-        body: BodyFaults::default(),
-    };
-    match state
-        .inject_faults(endpoint.rule_name(), parts, &mut ctx)
-        .await
-    {
-        Ok(()) => {}
-        Err(Injected::Status {
-            status,
-            code,
-            retry_after,
-            debug,
-        }) => {
-            let (status, code, debug) = Injected::status_parts(status, code, debug);
-            let mut e = V2Error::new(status, code, debug);
-            e.retry_after = retry_after;
-            return Err(e.into());
-        }
-        Err(Injected::ExpireSession) => {
-            let mut sessions = state.sessions();
-            if let Some(token) = &ctx.token {
-                sessions.revoke_token(token);
-            }
-            if let Some(id) = &ctx.session {
-                sessions.close(id);
-            }
-            return Err(V2Error::unauthenticated(
-                "Token or session expired: request a new token with auth/token/full",
-            )
-            .into());
-        }
-        Err(Injected::Body(body)) => return Err(Injected::body_response(body)),
-    }
+    // A v2 fault that expires the caller ends both its token and its session.
+    let mut ctx = Ctx::new(cookie(parts, "JSESSIONID"), bearer(parts));
+    state.inject_faults::<V2>(endpoint, parts, &mut ctx).await?;
     if access == Access::Session {
         let now = state.now_ms();
         let sessions = state.sessions();
@@ -148,7 +107,7 @@ const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// The JSON body as `T` and its bytes (for the page cache's key). Not JSON → 415; an empty body is
 /// `{}`; unknown fields are ignored (wire-protocol §5 "Parameter handling").
-pub async fn read_json<T: DeserializeOwned>(
+pub(super) async fn read_json<T: DeserializeOwned>(
     parts: &Parts,
     body: Body,
 ) -> Result<(T, Bytes), V2Error> {
@@ -165,7 +124,9 @@ pub async fn read_json<T: DeserializeOwned>(
                 .starts_with("application/json")
         });
     if !is_json {
-        return Err(V2Error::unsupported_media_type());
+        return Err(V2Error::unsupported_media_type(
+            "Unsupported media type: send the body as application/json",
+        ));
     }
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
@@ -179,7 +140,7 @@ pub async fn read_json<T: DeserializeOwned>(
 
 /// [`read_json`] for calls whose body is optional (logout, revoke): no body at all is `{}` whatever
 /// the content type.
-pub async fn read_optional_json<T: DeserializeOwned + Default>(
+pub(super) async fn read_optional_json<T: DeserializeOwned + Default>(
     parts: &Parts,
     body: Body,
 ) -> Result<T, V2Error> {
@@ -193,7 +154,7 @@ pub async fn read_optional_json<T: DeserializeOwned + Default>(
 }
 
 /// A required, non-empty string field.
-pub fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, V2Error> {
+pub(super) fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, V2Error> {
     value
         .as_deref()
         .map(str::trim)
