@@ -6,8 +6,8 @@
 //! its URL and credentials instead of the emulator's.
 
 use tsexport::api::{Client, Credentials, Secret};
-use tsexport_emulator::{ids, Emulator};
 use tsexport::export::{Export, Progress};
+use tsexport_emulator::{ids, Emulator};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -15,7 +15,7 @@ use arrow_schema::SchemaRef;
 use arrow_schema::{DataType, Schema, TimeUnit};
 use chrono::{DateTime, Datelike, NaiveDate};
 
-use super::{SinkError, Staging, WrittenTable, TableWriter};
+use super::{SinkError, Staging, TableWriter, WrittenTable};
 
 /// Why a table cannot be partitioned as asked.
 #[derive(Debug, thiserror::Error)]

@@ -514,7 +514,6 @@ async fn an_incomplete_result_commits_nothing() {
     assert_eq!(walk(&out), vec![out.join("keep.txt")]);
 }
 
-
 /// A v1 client: v1 lists every viz of an answer or pinboard (`listvizheaders`), which is how the
 /// emulator's answer with two vizzes named alike can stand in for a pinboard with an ambiguous name.
 fn v1_client(emu: &Emulator) -> Client {

@@ -4,8 +4,8 @@ use crate::common;
 
 use futures_util::StreamExt;
 use tsexport::api::{ApiVersion, Client, Credentials, SearchRequest, Secret};
-use tsexport_emulator::{ids, Emulator, Endpoint, Fault, FaultPlan, FaultRule, Profile};
 use tsexport::pager::{search_pages, PageAt, PagerConfig, PagerError};
+use tsexport_emulator::{ids, Emulator, Endpoint, Fault, FaultPlan, FaultRule, Profile};
 
 async fn pages(
     emu: &Emulator,

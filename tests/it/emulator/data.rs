@@ -1,7 +1,6 @@
 //! searchdata and pinboarddata over HTTP: shapes, paging arithmetic, formats, search semantics,
 //! determinism and the data profile switches.
 
-
 use crate::common::*;
 use reqwest::Client;
 use serde_json::{json, Value};
@@ -376,12 +375,7 @@ async fn dates_as_epoch_seconds_or_calendar_objects() {
 #[tokio::test]
 async fn the_same_seed_serves_the_same_bytes() {
     let fetch = |seed: u64| async move {
-        let emu = start_with(
-            tsexport_emulator::Emulator::builder()
-                .rows(3000)
-                .seed(seed),
-        )
-        .await;
+        let emu = start_with(tsexport_emulator::Emulator::builder().rows(3000).seed(seed)).await;
         let client = login(&emu).await;
         let query = "[Order Line ID] [Order ID] [Customer] [Region] [Product] [Store ID] [Quantity] [Line Cents] [Sales] [Discount] [Is Returned] [Order Date] [Ship Time] [Order Time] [Loyalty Points]";
         v1(client.post(url(&emu, "searchdata")))

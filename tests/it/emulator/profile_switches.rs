@@ -1,6 +1,5 @@
 //! Each profile setting not already exercised elsewhere, flipped on its own against its default.
 
-
 use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::Value;

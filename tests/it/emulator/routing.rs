@@ -1,6 +1,5 @@
 //! What every endpoint shares: the X-Requested-By check, request counting, unknown paths and methods.
 
-
 use crate::common::*;
 use reqwest::Method;
 use tsexport_emulator::{Endpoint, Profile};

@@ -2,7 +2,6 @@
 //! data paging, Liveboards and Answers, metadata/search, the error body and its shapes, the profile
 //! switches, and every fault kind on a v2 page.
 
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
