@@ -394,6 +394,37 @@ fn summary_json(summary: &Summary) -> serde_json::Value {
     })
 }
 
+/// The library's messages name its settings (`mode`, `allow_incomplete`); a CLI user also reads
+/// the flag that sets it.
 fn from_export_error(error: ExportError) -> CliError {
-    CliError::of_kind(error.kind(), error.to_string())
+    match flag_hint(&error) {
+        Some(hint) => CliError::of_kind(
+            error.kind(),
+            format!("{error} (on the command line: {hint})"),
+        ),
+        None => CliError::of_kind(error.kind(), error.to_string()),
+    }
+}
+
+fn flag_hint(error: &ExportError) -> Option<&'static str> {
+    use tsexport::pager::PagerError;
+    use tsexport::read::ReadError;
+    use tsexport::sink::{PartitionError, SinkError};
+    let sink = match error {
+        ExportError::Sink(sink) | ExportError::Partition(PartitionError::Sink(sink)) => Some(sink),
+        _ => None,
+    };
+    match (sink, error) {
+        (Some(SinkError::NotEmpty { .. }), _) => {
+            Some("--mode overwrite replaces it, --mode append adds to it")
+        }
+        (Some(SinkError::SchemaChanged { .. }), _) => Some("--mode overwrite replaces it"),
+        (_, ExportError::Read(ReadError::Pager(PagerError::Incomplete { .. }))) => {
+            Some("--allow-incomplete accepts it")
+        }
+        (_, ExportError::Read(ReadError::Pager(PagerError::Sampled { .. }))) => {
+            Some("--allow-sampled accepts it")
+        }
+        _ => None,
+    }
 }
