@@ -2,8 +2,6 @@
 //! configuration, the credentials, retrying later, or looking at the data. The CLI maps each kind to
 //! an exit code; job reports name it beside the message.
 
-#![warn(missing_docs)]
-
 use serde::Serialize;
 
 /// The kind of a failure.

@@ -4,7 +4,10 @@
 //! ordered, completeness-checked stream of pages) -> [`decode`] (pages into Arrow record batches, with
 //! the schema policy) -> [`sink`] (Parquet, Arrow or CSV files on disk or any object store, committed
 //! atomically with a manifest). [`read`] joins the first three into a `RecordBatch` stream;
-//! [`export`] joins them all into one call that returns a summary.
+//! [`export`] joins them all into one call that returns a summary. On top, [`jobs`] runs the exports
+//! of a job file (windows, state, shards, a run report); [`select`] holds the one rule for picking a
+//! pinboard's vizzes by id or name; [`failure`] names the kind of every failure, which is what exit
+//! codes and reports are made of.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,7 +31,7 @@
 //! its `emulator` and `demo` commands, and `default-features = false` leaves it (and axum) out.
 
 #![warn(missing_debug_implementations)]
-#![warn(unreachable_pub)]
+#![warn(missing_docs, unreachable_pub)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
 /// The version written into manifests and `User-Agent` headers.

@@ -16,8 +16,6 @@
 //! # Ok(()) }
 //! ```
 
-#![warn(missing_docs)]
-
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;

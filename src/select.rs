@@ -26,7 +26,9 @@ pub enum VizSelectionError {
         list(available)
     )]
     Unknown {
+        /// The pinboard, as given (id or name).
         pinboard: String,
+        /// The text asked for: a viz id or exact name.
         wanted: String,
         /// The vizzes the pinboard has, as `(id, name)`.
         available: Vec<(String, String)>,
@@ -34,8 +36,11 @@ pub enum VizSelectionError {
     /// Several vizzes have this name; pick one by id.
     #[error("'{wanted}' names {} vizzes of pinboard '{pinboard}'; give one of their ids: {}", ids.len(), ids.join(", "))]
     Ambiguous {
+        /// The pinboard, as given (id or name).
         pinboard: String,
+        /// The name several vizzes share.
         wanted: String,
+        /// The ids of the vizzes that have it.
         ids: Vec<String>,
     },
     /// Listing the pinboard's vizzes failed.

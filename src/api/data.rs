@@ -12,8 +12,10 @@ use crate::json as scan;
 /// `formattype`. The client should use COMPACT (wire-protocol §3.3); FULL exists for completeness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DataFormat {
+    /// Rows as arrays of cells in `columnNames` order (`COMPACT`); the default.
     #[default]
     Compact,
+    /// Rows as objects keyed by column name, null cells left out (`FULL`).
     Full,
 }
 

@@ -11,11 +11,16 @@ pub enum Error {
     /// ThoughtSpot answered with an error status.
     #[error("{endpoint}: HTTP {status}{}{}: {}. {}", code_text(.code), incident_text(.incident_id), .debug.as_deref().unwrap_or("no details in the response"), hint(*.status))]
     Api {
+        /// The endpoint called, as its path after the API prefix (`metadata/details`; v2 paths
+        /// carry a `v2/` prefix).
         endpoint: String,
+        /// The HTTP status code of the answer.
         status: u16,
         /// ThoughtSpot's error code (10000, 10002, 10003, ...), when the body had one.
         code: Option<i64>,
+        /// The incident id (`incident_id_guid`, or the `x-callosum-incident-id` header), when given.
         incident_id: Option<String>,
+        /// The trace id (`trace_id_guid`, or the `x-callosum-trace-id` header), when given.
         trace_id: Option<String>,
         /// The `debug` text, unwrapped from its JSON-array form.
         debug: Option<String>,
@@ -23,14 +28,23 @@ pub enum Error {
     /// Sign-in was refused: wrong credentials, MFA, a bad trusted-auth key or token.
     #[error("sign-in as {user} failed: HTTP {status}{}: {}. Check the username and password (or secret key / token); users with MFA cannot use password sign-in", code_text(.code), .debug.as_deref().unwrap_or("no details in the response"))]
     Auth {
+        /// The user that tried to sign in (never the password or secret).
         user: String,
+        /// The HTTP status code of the refusal.
         status: u16,
+        /// ThoughtSpot's error code, when the body had one.
         code: Option<i64>,
+        /// The `debug` text, unwrapped from its JSON-array form, when the body had one.
         debug: Option<String>,
     },
     /// The cluster could not be reached.
     #[error("cannot reach ThoughtSpot at {url}: {reason}. Check the URL, the network, and proxy settings (HTTPS_PROXY, NO_PROXY)")]
-    Connect { url: String, reason: String },
+    Connect {
+        /// The cluster's root URL that could not be reached.
+        url: String,
+        /// Why, as the HTTP or network library said it.
+        reason: String,
+    },
     /// The cluster's TLS certificate was refused. tsexport always verifies certificates: there is no
     /// switch to skip the check, as a password or secret key sent over an unverified connection
     /// goes to whoever answers. A private CA is trusted with `--ca-cert FILE` (`ca_cert` in a job file
@@ -46,33 +60,70 @@ pub enum Error {
     },
     /// No answer in time.
     #[error("{endpoint}: no answer within {timeout:?}. The cluster may be overloaded; raise the timeout or ask for fewer rows per page")]
-    Timeout { endpoint: String, timeout: Duration },
+    Timeout {
+        /// The endpoint called.
+        endpoint: String,
+        /// The time limit that ran out.
+        timeout: Duration,
+    },
     /// The answer broke off or could not be read.
     #[error("{endpoint}: the response broke off or could not be read: {reason}")]
-    Transfer { endpoint: String, reason: String },
+    Transfer {
+        /// The endpoint called.
+        endpoint: String,
+        /// What broke, as the HTTP library said it.
+        reason: String,
+    },
     /// The answer was longer than the client accepts.
     #[error("{endpoint}: the response is larger than {} MiB, more than any page should be; ask for fewer rows per page (`page_size`), or raise the response size limit (`max_response_size`) if the cluster really sends pages this large", .limit >> 20)]
-    TooLarge { endpoint: String, limit: u64 },
+    TooLarge {
+        /// The endpoint called.
+        endpoint: String,
+        /// The response size limit, in bytes (`max_response_size`).
+        limit: u64,
+    },
     /// The answer was not what the API documents.
     #[error("{endpoint}: unexpected response: {reason}")]
-    Decode { endpoint: String, reason: String },
+    Decode {
+        /// The endpoint called.
+        endpoint: String,
+        /// What did not match: the missing key, wrong type or parse error.
+        reason: String,
+    },
     /// A read kept failing.
     #[error("{endpoint}: gave up after {attempts} attempts in {elapsed:?}; last error: {last}")]
     RetriesExhausted {
+        /// The endpoint called.
         endpoint: String,
+        /// How many attempts were made, the first one included.
         attempts: u32,
+        /// Time from the first attempt until giving up.
         elapsed: Duration,
+        /// The error of the last attempt.
         last: Box<Error>,
     },
     /// The cluster does not serve a REST API v2 path (an older release, or a proxy that hides it).
     #[error("{endpoint}: HTTP {status}: this cluster does not serve REST API v2 (it came in 9.0.0.cl). Read through v1 (the `api` setting: v1), or let tsexport choose (auto)")]
-    NoV2 { endpoint: String, status: u16 },
+    NoV2 {
+        /// The v2 endpoint called, with its `v2/` prefix (e.g. `v2/auth/token/full`).
+        endpoint: String,
+        /// The status that showed v2 is missing: 404, 405 or 501 (wire-protocol §4.1).
+        status: u16,
+    },
     /// The client was configured wrongly.
     #[error("invalid client configuration: {0}")]
-    Config(String),
+    Config(
+        /// What is wrong with the configuration.
+        String,
+    ),
     /// Writing an export (e.g. a PDF) to its destination failed.
     #[error("cannot write {path}: {reason}")]
-    Output { path: String, reason: String },
+    Output {
+        /// The destination: a file path or an object store URL.
+        path: String,
+        /// Why the write failed.
+        reason: String,
+    },
 }
 
 fn code_text(code: &Option<i64>) -> String {

@@ -9,14 +9,25 @@ use super::{
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FindError {
+    /// The lookup call itself failed.
     #[error(transparent)]
     Api(#[from] Error),
+    /// No object of the type has that id or exact name.
     #[error("no {kind} with id or exact name '{given}'; `tsexport ls` lists what there is")]
-    NotFound { kind: &'static str, given: String },
+    NotFound {
+        /// The v1 object type searched, as its wire string (e.g. `LOGICAL_TABLE`).
+        kind: &'static str,
+        /// The id or name as the user gave it.
+        given: String,
+    },
+    /// Several objects of the type have that exact name.
     #[error("'{given}' names {} objects of type {kind}; give one of their ids: {}", ids.len(), ids.join(", "))]
     Ambiguous {
+        /// The v1 object type searched, as its wire string (e.g. `PINBOARD_ANSWER_BOOK`).
         kind: &'static str,
+        /// The name as the user gave it.
         given: String,
+        /// The GUIDs of every object with that name.
         ids: Vec<String>,
     },
 }

@@ -13,15 +13,25 @@ use super::{Client, Error};
 wire_enum! {
     /// A privilege a group can hold; users get the union of their groups' privileges.
     closed enum Privilege {
+        /// Full administration of the cluster: users, groups, privileges and all objects.
         Administration = "ADMINISTRATION",
+        /// Use ThoughtSpot's developer tools (the Develop tab).
         Developer = "DEVELOPER",
+        /// Upload data files (CSV, XLS) as new tables.
         UserDataUploading = "USERDATAUPLOADING",
+        /// Download data from searches, Answers and Liveboards.
         DataDownloading = "DATADOWNLOADING",
+        /// Create and manage data sources, tables and worksheets.
         DataManagement = "DATAMANAGEMENT",
+        /// Share objects with the all-users group (`All`).
         ShareWithAll = "SHAREWITHALL",
+        /// Use features ThoughtSpot marks as experimental.
         ExperimentalFeaturePrivilege = "EXPERIMENTALFEATUREPRIVILEGE",
+        /// Schedule Liveboard jobs.
         JobScheduling = "JOBSCHEDULING",
+        /// Run custom R scripts in searches.
         RAnalysis = "RANALYSIS",
+        /// Run SpotIQ (A3) analyses.
         A3Analysis = "A3ANALYSIS",
         /// Bypass row-level security.
         BypassRls = "BYPASSRLS",

@@ -16,11 +16,17 @@ wire_enum! {
         Pinboard = "PINBOARD_ANSWER_BOOK",
         /// Tables, worksheets, views, uploaded files and SQL views; see [`SubType`].
         LogicalTable = "LOGICAL_TABLE",
+        /// A column of a logical table.
         LogicalColumn = "LOGICAL_COLUMN",
+        /// A join between two logical tables.
         LogicalRelationship = "LOGICAL_RELATIONSHIP",
+        /// A tag that labels objects.
         Tag = "TAG",
+        /// A data connection (database or file source).
         DataSource = "DATA_SOURCE",
+        /// A user; its headers add `displayName`, `mail` and `groupNames`.
         User = "USER",
+        /// A group of users.
         UserGroup = "USER_GROUP",
         /// Deprecated; kept for old clusters.
         AnswerSheet = "QUESTION_ANSWER_SHEET",
@@ -36,6 +42,7 @@ wire_enum! {
     closed enum SubType {
         /// A table.
         OneToOneLogical = "ONE_TO_ONE_LOGICAL",
+        /// A worksheet: joined tables presented as one.
         Worksheet = "WORKSHEET",
         /// An uploaded file.
         UserDefined = "USER_DEFINED",
@@ -43,9 +50,13 @@ wire_enum! {
         AggrWorksheet = "AGGR_WORKSHEET",
         /// Deprecated.
         PrivateWorksheet = "PRIVATE_WORKSHEET",
+        /// A view defined by SQL.
         SqlView = "SQL_VIEW",
+        /// A formula column.
         Formula = "FORMULA",
+        /// A custom calendar column.
         CalendarType = "CALENDAR_TYPE",
+        /// A custom calendar table.
         CalendarTable = "CALENDAR_TABLE",
     }
 }
@@ -53,9 +64,11 @@ wire_enum! {
 wire_enum! {
     /// Which objects of the signed-in user to list (wire-protocol §2.9).
     closed enum Category {
+        /// Every object the user can see.
         All = "ALL",
         /// Authored by the signed-in user.
         My = "MY",
+        /// Marked as a favorite by the signed-in user.
         Favorite = "FAVORITE",
         /// Objects the user has asked for access to.
         Requested = "REQUESTED",
@@ -65,11 +78,17 @@ wire_enum! {
 wire_enum! {
     /// The order of listed headers (wire-protocol §2.9).
     closed enum SortKey {
+        /// The server's own order.
         Default = "DEFAULT",
+        /// By object name.
         Name = "NAME",
+        /// By display name (users and groups).
         DisplayName = "DISPLAY_NAME",
+        /// By author.
         Author = "AUTHOR",
+        /// By creation time.
         Created = "CREATED",
+        /// By time of the last change.
         Modified = "MODIFIED",
     }
 }
@@ -77,9 +96,13 @@ wire_enum! {
 wire_enum! {
     /// What a visualization shows (wire-protocol §2.10).
     open enum VizType {
+        /// A single-value headline tile.
         Headline = "HEADLINE",
+        /// A chart.
         Chart = "CHART",
+        /// A table.
         Table = "TABLE",
+        /// A filter tile: it holds no data and is never exported.
         Filter = "FILTER",
     }
 }
@@ -87,7 +110,9 @@ wire_enum! {
 wire_enum! {
     /// Whether a column is a dimension or a number to aggregate (wire-protocol §2.11).
     open enum ColumnKind {
+        /// A dimension: grouped by, not aggregated.
         Attribute = "ATTRIBUTE",
+        /// A number aggregated over the attributes (see `defaultAggrType`).
         Measure = "MEASURE",
     }
 }
@@ -102,8 +127,11 @@ wire_enum! {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListObjectHeaders {
+    /// Only objects of these subtypes (`subtypes`); empty for all.
     pub subtypes: Vec<SubType>,
+    /// Whose objects to list (`category`); unset for the server's default.
     pub category: Option<Category>,
+    /// The sort key (`sort`); unset for the server's order.
     pub sort: Option<SortKey>,
     /// Unset keeps the sort key's default direction.
     pub sort_ascending: Option<bool>,
@@ -124,21 +152,25 @@ pub struct ListObjectHeaders {
 }
 
 impl ListObjectHeaders {
+    /// Lists only objects of these subtypes.
     pub fn subtypes(mut self, subtypes: impl IntoIterator<Item = SubType>) -> Self {
         self.subtypes = subtypes.into_iter().collect();
         self
     }
 
+    /// Lists only the signed-in user's objects of this category.
     pub fn category(mut self, category: Category) -> Self {
         self.category = Some(category);
         self
     }
 
+    /// Sorts the headers by `key`.
     pub fn sort(mut self, key: SortKey) -> Self {
         self.sort = Some(key);
         self
     }
 
+    /// Sorts ascending (`true`) or descending (`false`).
     pub fn sort_ascending(mut self, ascending: bool) -> Self {
         self.sort_ascending = Some(ascending);
         self
@@ -151,26 +183,31 @@ impl ListObjectHeaders {
         self
     }
 
+    /// Lists only objects with any of these tag names.
     pub fn tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
         self.tags = tags.into_iter().map(Into::into).collect();
         self
     }
 
+    /// Lists only objects whose name matches `pattern`, case-insensitively, with `%` as the wildcard.
     pub fn pattern(mut self, pattern: impl Into<String>) -> Self {
         self.pattern = Some(pattern.into());
         self
     }
 
+    /// Lists only the objects with these GUIDs.
     pub fn fetch_ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
         self.fetch_ids = ids.into_iter().map(Into::into).collect();
         self
     }
 
+    /// Leaves out the objects with these GUIDs.
     pub fn skip_ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
         self.skip_ids = ids.into_iter().map(Into::into).collect();
         self
     }
 
+    /// Lists only objects that were (`true`) or were not (`false`) created automatically.
     pub fn auto_created(mut self, auto_created: bool) -> Self {
         self.auto_created = Some(auto_created);
         self
@@ -217,8 +254,10 @@ impl ListObjectHeaders {
 /// A tag on an object, from the richer headers of newer clusters.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct TagRef {
+    /// The tag's GUID, when the server sends it.
     #[serde(default)]
     pub id: Option<String>,
+    /// The tag's name; empty when the server leaves it out.
     #[serde(default)]
     pub name: String,
 }
@@ -228,17 +267,20 @@ pub struct TagRef {
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectHeader {
+    /// The object's GUID.
     pub id: String,
+    /// The object's name, as users see it.
     pub name: String,
+    /// The object's description; `None` when it has none.
     #[serde(default)]
     pub description: Option<String>,
     /// The author's user GUID.
     #[serde(default)]
     pub author: Option<String>,
-    /// Epoch milliseconds.
+    /// Epoch milliseconds of creation (`created`).
     #[serde(default, deserialize_with = "epoch_ms")]
     pub created: Option<i64>,
-    /// Epoch milliseconds.
+    /// Epoch milliseconds of the last change, as ThoughtSpot reports it (`modified`).
     #[serde(default, deserialize_with = "epoch_ms")]
     pub modified: Option<i64>,
     /// User GUID of the last change.
@@ -247,28 +289,40 @@ pub struct ObjectHeader {
     /// A containment link, usually the object's own id: not a user (wire-protocol §2.9).
     #[serde(default)]
     pub owner: Option<String>,
+    /// Whether ThoughtSpot created the object itself rather than a user (`isAutoCreated`); `false`
+    /// when not sent.
     #[serde(default)]
     pub is_auto_created: bool,
+    /// ThoughtSpot's `isAutoDelete` flag: the object is removed automatically; `false` when not sent.
     #[serde(default)]
     pub is_auto_delete: bool,
     // Richer fields some builds add (wire-protocol §2.9, §7 Q5).
+    /// Whether the object is deleted (`isDeleted`); `None` on builds without rich headers.
     #[serde(default)]
     pub is_deleted: Option<bool>,
+    /// Whether the object is hidden (`isHidden`); `None` on builds without rich headers.
     #[serde(default)]
     pub is_hidden: Option<bool>,
+    /// The author's user name (`authorName`); `None` on builds without rich headers.
     #[serde(default)]
     pub author_name: Option<String>,
+    /// The author's display name (`authorDisplayName`); `None` on builds without rich headers.
     #[serde(default)]
     pub author_display_name: Option<String>,
+    /// The object's tags; empty when it has none or the build does not send them.
     #[serde(default)]
     pub tags: Vec<TagRef>,
     // Principal fields, on `USER` and `USER_GROUP` headers.
+    /// The principal's display name (`displayName`); `None` on other types.
     #[serde(default)]
     pub display_name: Option<String>,
+    /// The user's e-mail address (`mail`); `None` on other types or when unset.
     #[serde(default)]
     pub mail: Option<String>,
+    /// Names of the groups the principal belongs to (`groupNames`); empty on other types.
     #[serde(default)]
     pub group_names: Vec<String>,
+    /// `DEFAULT` or `NON_SHARABLE` (`visibility`); `None` on other types.
     #[serde(default)]
     pub visibility: Option<String>,
 }
@@ -278,8 +332,11 @@ pub struct ObjectHeader {
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VizHeader {
+    /// The viz's GUID, as `vizid` of `pinboarddata` takes it.
     pub id: String,
+    /// The viz's name.
     pub name: String,
+    /// What the viz shows (`vizType`); `None` on builds that send only the basic header.
     #[serde(default)]
     pub viz_type: Option<VizType>,
     /// Tile size: `xs`, `ms`, `m`, `ls`, ...
@@ -288,12 +345,16 @@ pub struct VizHeader {
     /// The displayed title, unwrapped from `title.value.text`.
     #[serde(default, rename = "title", deserialize_with = "title_text")]
     pub title: Option<String>,
+    /// The author's user GUID.
     #[serde(default)]
     pub author: Option<String>,
+    /// Epoch milliseconds of creation (`created`).
     #[serde(default, deserialize_with = "epoch_ms")]
     pub created: Option<i64>,
+    /// Epoch milliseconds of the last change (`modified`).
     #[serde(default, deserialize_with = "epoch_ms")]
     pub modified: Option<i64>,
+    /// User GUID of the last change (`modifiedBy`).
     #[serde(default)]
     pub modified_by: Option<String>,
     /// The GUID of the Answer or Liveboard holding the viz.
@@ -327,13 +388,17 @@ struct DetailHeader {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ColumnDetails {
+    /// The column's GUID (`header.id`).
     pub id: String,
     /// The display name, as `columnNames` of data pages use it (before any aggregation prefix).
     pub name: String,
+    /// The column's description (`header.description`); `None` when it has none.
     pub description: Option<String>,
+    /// Whether the column is hidden (`header.isHidden`); hidden columns come only with `showhidden`.
     pub is_hidden: bool,
     /// `VARCHAR`, `INT64`, `DATE_TIME`, ...: kept as text, since clusters add types.
     pub data_type: String,
+    /// Attribute or measure (`type`).
     pub kind: ColumnKind,
     /// `defaultAggrType`: `NONE`, `SUM`, ...
     pub default_aggregation: Option<String>,
@@ -374,9 +439,13 @@ impl<'de> Deserialize<'de> for ColumnDetails {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectDetails {
+    /// The object's GUID (`header.id`).
     pub id: String,
+    /// The object's name (`header.name`).
     pub name: String,
+    /// The object's description (`header.description`); `None` when it has none.
     pub description: Option<String>,
+    /// Whether the object is hidden (`header.isHidden`).
     pub is_hidden: bool,
     /// The detail's own `type`: the subtype for tables (`WORKSHEET`, ...), when the server sends one.
     pub subtype: Option<String>,

@@ -85,15 +85,25 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone)]
 pub enum Credentials {
     /// `session/login` with a username and password: a cookie session.
-    Password { username: String, password: Secret },
+    Password {
+        /// The user to sign in as.
+        username: String,
+        /// That user's password.
+        password: Secret,
+    },
     /// Trusted authentication: `session/auth/token` with the cluster's secret key, then
     /// `session/login/token`: a cookie session for `username` without its password.
     TrustedAuth {
+        /// The user to sign in as.
         username: String,
+        /// The cluster's trusted-authentication secret key (`secret_key`).
         secret_key: Secret,
     },
     /// A bearer token sent on every call (clusters from about 2024 accept one on v1).
-    Bearer { token: Secret },
+    Bearer {
+        /// The token, sent as `Authorization: Bearer <token>`.
+        token: Secret,
+    },
 }
 
 impl Credentials {
@@ -161,7 +171,9 @@ impl std::str::FromStr for ApiChoice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiVersion {
+    /// REST API v1 (`/callosum/v1/tspublic/v1/`): cookie sessions, `searchdata` and `pinboarddata`.
     V1,
+    /// REST API v2.0 (`/api/rest/2.0/`): bearer tokens and JSON bodies (wire-protocol §4).
     V2,
 }
 

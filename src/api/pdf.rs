@@ -33,8 +33,11 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// The page orientation of the PDF (`orientation`).
     closed enum PdfOrientation {
+        /// Taller than wide.
         Portrait = "PORTRAIT",
+        /// Wider than tall; the default.
         Landscape = "LANDSCAPE",
     }
 }
@@ -43,7 +46,9 @@ wire_enum! {
 /// explicitly anyway, so the result does not depend on a cluster's (or library's) idea of a default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PdfOptions {
+    /// The layout (`layout_type`); [`PdfLayout::Pinboard`] by default.
     pub layout: PdfLayout,
+    /// The page orientation (`orientation`); landscape by default.
     pub orientation: PdfOrientation,
     /// Only these vizzes; needs [`PdfLayout::Visualization`] (the server refuses it otherwise).
     pub visualization_ids: Vec<String>,
@@ -51,9 +56,13 @@ pub struct PdfOptions {
     pub truncate_tables: bool,
     /// The cluster's custom logo in the footer.
     pub include_logo: bool,
+    /// Text printed in the footer of every page (`footer_text`); `None` sends none.
     pub footer_text: Option<String>,
+    /// Number the pages (`include_page_number`); on by default.
     pub include_page_number: bool,
+    /// Start with a cover page naming the Liveboard (`include_cover_page`); on by default.
     pub include_cover_page: bool,
+    /// Add a page listing the Liveboard's filters (`include_filter_page`); on by default.
     pub include_filter_page: bool,
 }
 

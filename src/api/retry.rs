@@ -20,8 +20,12 @@ pub struct RetryConfig {
     pub max_retries: u32,
     /// No retry starts after this much time since the first attempt.
     pub retry_timeout: Duration,
+    /// The first wait, and the lower bound of every later one (200 ms by default).
     pub init_backoff: Duration,
+    /// The longest drawn wait between attempts (30 s by default); a `Retry-After` is bounded by
+    /// `max_retry_after` instead.
     pub max_backoff: Duration,
+    /// Growth factor: each wait is drawn up to `base` times the previous one (3 by default).
     pub base: f64,
     /// Longest `Retry-After` honoured; a longer one ends the retries.
     pub max_retry_after: Duration,

@@ -12,20 +12,27 @@ use super::{Client, Error};
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionInfo {
+    /// The signed-in user's name (`userName`).
     pub user_name: String,
+    /// The user's display name (`userDisplayName`), when sent.
     #[serde(default)]
     pub user_display_name: Option<String>,
+    /// The user's e-mail address (`userEmail`), when sent.
     #[serde(default)]
     pub user_email: Option<String>,
+    /// The user's GUID (`userGUID`), when sent.
     #[serde(default, rename = "userGUID")]
     pub user_guid: Option<String>,
+    /// The user's privileges (`DATADOWNLOADING`, ...), from all of their groups; empty when not sent.
     #[serde(default)]
     pub privileges: Vec<String>,
     /// The zone data epochs are to be read in (wire-protocol §3.4).
     #[serde(default)]
     pub timezone: Option<String>,
+    /// The user's locale (`locale`), e.g. `en-US`, when sent.
     #[serde(default)]
     pub locale: Option<String>,
+    /// The cluster's ThoughtSpot release (`releaseVersion`), e.g. `8.4.1.sw`, when sent.
     #[serde(default)]
     pub release_version: Option<String>,
     /// Session expiry, epoch **seconds**.
@@ -34,6 +41,7 @@ pub struct SessionInfo {
     /// Account creation, epoch **milliseconds**.
     #[serde(default)]
     pub user_created_time: Option<f64>,
+    /// The REST API version the cluster reports (`apiVersion`), when sent; printed by `tsexport check`.
     #[serde(default)]
     pub api_version: Option<String>,
 }

@@ -15,10 +15,15 @@ use super::{Client, Error, Secret};
 wire_enum! {
     /// What kind of principal an entry is (wire-protocol §2.13). Newer clusters add kinds, hence `Other`.
     open enum PrincipalType {
+        /// A user defined in ThoughtSpot itself.
         LocalUser = "LOCAL_USER",
+        /// A group defined in ThoughtSpot itself.
         LocalGroup = "LOCAL_GROUP",
+        /// A user that signs in through SAML.
         SamlUser = "SAML_USER",
+        /// A user that signs in through OpenID Connect.
         OidcUser = "OIDC_USER",
+        /// A group synchronized from LDAP.
         LdapGroup = "LDAP_GROUP",
     }
 }
@@ -36,7 +41,9 @@ impl PrincipalType {
 wire_enum! {
     /// Whether others can share with the principal (wire-protocol §2.13; `NON_SHARABLE` is the real spelling).
     open enum Visibility {
+        /// Others can share objects with the principal.
         Default = "DEFAULT",
+        /// Others cannot share objects with the principal.
         NonSharable = "NON_SHARABLE",
     }
 }
@@ -49,8 +56,10 @@ wire_enum! {
 pub struct Principal {
     /// Unique per kind: a user and a group may share a name.
     pub name: String,
+    /// The name users see (`displayName`); empty when the server sends none.
     #[serde(default)]
     pub display_name: String,
+    /// Free-text description; `None` when it has none, and then not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Epoch milliseconds; blank for principals not created yet. Ignored by sync.
@@ -59,11 +68,13 @@ pub struct Principal {
     /// Epoch milliseconds. Ignored by sync.
     #[serde(default, deserialize_with = "epoch_ms", skip_serializing)]
     pub modified: Option<i64>,
+    /// What kind of user or group it is (`principalTypeEnum`).
     #[serde(rename = "principalTypeEnum")]
     pub principal_type: PrincipalType,
     /// Direct groups; the all-users group `All` may be left out.
     #[serde(default)]
     pub group_names: Vec<String>,
+    /// Whether others can share with it; `None` when not given, and then not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<Visibility>,
     /// Users only; clusters send `""` for users without one.
@@ -96,21 +107,25 @@ impl Principal {
         }
     }
 
+    /// Sets the direct groups, by name.
     pub fn in_groups<S: Into<String>>(mut self, groups: impl IntoIterator<Item = S>) -> Self {
         self.group_names = groups.into_iter().map(Into::into).collect();
         self
     }
 
+    /// Sets the e-mail address (users only).
     pub fn mail(mut self, mail: impl Into<String>) -> Self {
         self.mail = Some(mail.into());
         self
     }
 
+    /// Sets the description.
     pub fn description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
         self
     }
 
+    /// Whether this is a user of any origin, not a group.
     pub fn is_user(&self) -> bool {
         self.principal_type.is_user()
     }
@@ -132,16 +147,22 @@ pub struct SyncOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncDiff {
+    /// Names of the users created (`usersAdded`).
     #[serde(default)]
     pub users_added: Vec<String>,
+    /// Names of the users deleted (`usersDeleted`); empty unless `remove_deleted`.
     #[serde(default)]
     pub users_deleted: Vec<String>,
+    /// Names of the users changed (`usersUpdated`).
     #[serde(default)]
     pub users_updated: Vec<String>,
+    /// Names of the groups created (`groupsAdded`).
     #[serde(default)]
     pub groups_added: Vec<String>,
+    /// Names of the groups deleted (`groupsDeleted`); empty unless `remove_deleted`.
     #[serde(default)]
     pub groups_deleted: Vec<String>,
+    /// Names of the groups changed (`groupsUpdated`).
     #[serde(default)]
     pub groups_updated: Vec<String>,
 }

@@ -10,8 +10,11 @@ use serde::{Deserialize, Deserializer};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{value}' is not a known {kind}; expected one of {expected}")]
 pub struct ParseEnumError {
+    /// The enum's Rust name, e.g. `Privilege`.
     pub kind: &'static str,
+    /// The text that was given, trimmed.
     pub value: String,
+    /// Every wire value of the enum, comma-separated.
     pub expected: String,
 }
 

@@ -9,8 +9,6 @@
 //! becomes a `serde_json::Value`, and doubles keep every bit (serde_json's `float_roundtrip`, and the
 //! scanner hands number text to the same parser).
 
-#![warn(missing_docs)]
-
 mod cells;
 mod infer;
 mod page;

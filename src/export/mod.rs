@@ -47,10 +47,13 @@ use crate::sink::{
 /// What to export.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportSource {
+    /// A search query over one worksheet, view or table.
     Search(SearchRequest),
     /// A pinboard's vizzes: those listed, or every viz that holds data.
     Pinboard {
+        /// The pinboard, by id or name.
         pinboard: String,
+        /// The vizzes to export, by id or exact name; empty: every viz with data.
         vizzes: Vec<String>,
     },
     /// A saved Answer (REST v2 only).
@@ -62,27 +65,41 @@ pub enum ExportSource {
 pub enum Progress {
     /// A table's schema is known and its pages are coming.
     TableStarted {
+        /// The table's folder under the destination ("" for a single table).
         table: String,
+        /// The table's Arrow schema, as written.
         schema: SchemaRef,
     },
     /// A page was written.
     Page {
+        /// The table's folder under the destination.
         table: String,
+        /// Rows of the table read so far (this attempt).
         rows: u64,
+        /// The largest `totalRowCount` the server reported so far; None until it reports one.
         rows_expected: Option<u64>,
+        /// Bytes of JSON received for the table so far.
         json_bytes: u64,
     },
     /// A value did not fit; the table is read again with a wider type.
     Restarted {
+        /// The table's folder under the destination.
         table: String,
+        /// The columns widened, each with the value and row that did not fit.
         reason: String,
     },
+    /// A table was read to its end and its files finished.
     TableFinished {
+        /// The table's folder under the destination.
         table: String,
+        /// Rows written for the table.
         rows: u64,
     },
+    /// Every table committed.
     Committed {
+        /// Rows written, over all tables.
         rows: u64,
+        /// Data files written, over all tables.
         files: usize,
     },
 }
@@ -95,28 +112,44 @@ pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 pub struct TableSummary {
     /// The folder under the destination ("" for a single table).
     pub name: String,
+    /// The viz id, for a pinboard's viz; None for a search or an answer.
     pub viz: Option<String>,
+    /// The viz's name, for a pinboard's viz; None for a search or an answer.
     pub viz_name: Option<String>,
+    /// Rows written.
     pub rows: u64,
     /// The largest `totalRowCount` the server reported.
     pub rows_expected: Option<u64>,
+    /// Result pages read.
     pub pages: u64,
+    /// Bytes of JSON received.
     pub json_bytes: u64,
+    /// The lowest sampling ratio the server reported (1 = not sampled).
     pub sampling_ratio: f64,
+    /// The data files written for the table.
     pub files: Vec<FileReport>,
+    /// The Arrow schema the table was written with.
     pub schema: SchemaRef,
+    /// How many times the table was read again from its first row after a column was widened.
     pub restarts: u32,
 }
 
 /// A finished, committed export.
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// The destination as given to [`Export::to`].
     pub destination: String,
+    /// The manifest the commit wrote.
     pub manifest: String,
+    /// Per table: the search, or each viz.
     pub tables: Vec<TableSummary>,
+    /// Rows written, over all tables.
     pub rows: u64,
+    /// Data files written, over all tables.
     pub files: usize,
+    /// Bytes written, over all data files.
     pub bytes: u64,
+    /// How long the export took, in seconds.
     pub seconds: f64,
 }
 
@@ -124,10 +157,13 @@ pub struct Summary {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExportError {
+    /// Reading a table failed (request, decoding, incompleteness or a value that did not fit).
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// Writing or committing the files failed.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// The destination is not a valid one.
     #[error(transparent)]
     Destination(#[from] DestinationError),
     /// The export's options are invalid.
@@ -144,10 +180,16 @@ pub enum ExportError {
     NoDestination,
     /// The pinboard has no viz that holds data.
     #[error("pinboard {pinboard} has no viz with data to export")]
-    NoVizWithData { pinboard: String },
+    NoVizWithData {
+        /// The pinboard, as given.
+        pinboard: String,
+    },
     /// [`Export::to_writer`] writes one table: a pinboard export must pick exactly one viz.
     #[error("a stream holds one table: pick one viz of the pinboard (got {vizzes}), or export to a destination")]
-    StreamNeedsOneViz { vizzes: usize },
+    StreamNeedsOneViz {
+        /// How many vizzes the export picked.
+        vizzes: usize,
+    },
     /// The thread writing the stream stopped (panicked or was cancelled).
     #[error("writing the stream stopped: {0}")]
     StreamStopped(String),
@@ -211,6 +253,7 @@ impl std::fmt::Debug for Export {
 }
 
 impl Export {
+    /// An export of `source`, with default options and no destination yet.
     pub fn new(client: &Client, source: ExportSource) -> Self {
         Self {
             client: client.clone(),
@@ -263,11 +306,13 @@ impl Export {
         self
     }
 
+    /// Sets the export's options (format, compression, types, drift policy, ...).
     pub fn options(mut self, options: ExportOptions) -> Self {
         self.options = options;
         self
     }
 
+    /// Calls `progress` with each [`Progress`] event, on the export's task.
     pub fn on_progress(mut self, progress: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(progress));
         self

@@ -46,8 +46,11 @@ impl FromStr for DriftPolicy {
 /// Everything that shapes an export besides its source and destination.
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
+    /// How tables are read: paging (`page_size`, `in_flight`), type hints (`types`), `time_zone`.
     pub read: ReadOptions,
+    /// How files are written: format, compression, row groups, file limits.
     pub sink: SinkOptions,
+    /// `on_drift`: what to do when a value does not fit its column's type (default: widen).
     pub on_drift: DriftPolicy,
     /// Restarts allowed per table; each one widens at least one column, so few are ever needed.
     pub max_restarts: u32,
@@ -110,12 +113,16 @@ pub struct Settings {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SettingsError {
+    /// `page_size` is outside 1 to [`MAX_PAGE_SIZE`]; holds the value given.
     #[error("page_size must be 1 to {MAX_PAGE_SIZE} (got {0})")]
     PageSize(u64),
+    /// `in_flight` is outside 1 to [`MAX_IN_FLIGHT`]; holds the value given.
     #[error("in_flight must be 1 to {MAX_IN_FLIGHT} (got {0})")]
     InFlight(usize),
+    /// `max_partitions` is 0.
     #[error("max_partitions must be at least 1")]
     NoPartitions,
+    /// `partition_key` or `max_partitions` is set without `partition_by`.
     #[error("`partition_key` and `max_partitions` need `partition_by`")]
     PartitionWithoutColumn,
     /// A file option (codec level, row group size, file limits) is out of range.

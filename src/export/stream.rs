@@ -16,7 +16,9 @@ use crate::sink::StreamWriter;
 /// What [`Export::to_writer`] wrote.
 #[derive(Debug, Clone)]
 pub struct StreamSummary {
+    /// Rows written.
     pub rows: u64,
+    /// The Arrow schema the rows were written with.
     pub schema: SchemaRef,
 }
 

@@ -38,6 +38,7 @@ impl CheckReport {
 /// The checks of one export.
 #[derive(Debug)]
 pub struct ExportCheck {
+    /// The export's `name` in the job file.
     pub name: String,
     /// Each table of the export (the search, or each viz) with the columns its first page decodes
     /// to.
@@ -51,12 +52,14 @@ pub struct ExportCheck {
 pub struct CheckedTable {
     /// The table as the job file names it: `'worksheet'`, `'pinboard' / 'viz'`, `answer 'name'`.
     pub label: String,
+    /// The columns its first page decoded to, in order.
     pub columns: Vec<CheckedColumn>,
 }
 
 /// A column a first page decoded to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedColumn {
+    /// The column's name.
     pub name: String,
     /// The Arrow type, as Arrow prints it.
     pub data_type: String,
@@ -66,14 +69,19 @@ pub struct CheckedColumn {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckError {
+    /// The source (worksheet, pinboard or answer) could not be found.
     #[error(transparent)]
     Find(#[from] FindError),
+    /// A viz of `vizzes` is not on the pinboard, or its name is ambiguous.
     #[error(transparent)]
     Viz(#[from] VizSelectionError),
+    /// The first page could not be read or decoded.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// The destination is not a valid one.
     #[error(transparent)]
     Destination(#[from] DestinationError),
+    /// The destination could not be written.
     #[error(transparent)]
     Sink(#[from] SinkError),
 }

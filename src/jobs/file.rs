@@ -49,6 +49,7 @@ pub struct ConnectionSettings {
     pub profile: Option<String>,
     /// Cluster address, e.g. `https://example.thoughtspot.cloud`.
     pub url: Option<String>,
+    /// `username`: the user to sign in as.
     pub username: Option<String>,
     /// File whose first line is the password.
     pub password_file: Option<PathBuf>,
@@ -245,16 +246,23 @@ fn merge_types(
 /// What an export reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceSpec {
+    /// `search` with `source`: a search query run on a worksheet, view or table.
     Search {
+        /// The search query (`search`), with any `{window_start}`/`{window_end}` placeholders.
         query: String,
+        /// The worksheet, view or table the search runs on (`source`), by id or name.
         source: String,
     },
+    /// `pinboard`: the vizzes of a pinboard, each its own table.
     Pinboard {
+        /// The pinboard (`pinboard`), by id or name.
         pinboard: String,
+        /// The vizzes to export (`vizzes`), by id or name; empty: all of them.
         vizzes: Vec<String>,
     },
     /// A saved Answer (read through REST API v2).
     Answer {
+        /// The saved answer (`answer`), by id or name.
         answer: String,
     },
 }
@@ -263,18 +271,25 @@ pub enum SourceSpec {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SourceSpecError {
+    /// `answer` is given together with `search`, `source` or `pinboard`; holds the export's name.
     #[error("export '{0}': give one of `search` and `source`, `pinboard`, or `answer`")]
     AnswerAndMore(String),
+    /// `vizzes` is given with `answer`; holds the export's name.
     #[error("export '{0}': `vizzes` belongs to a pinboard export, not an answer")]
     VizzesOfAnswer(String),
+    /// `vizzes` is given with `search`; holds the export's name.
     #[error("export '{0}': `vizzes` belongs to a pinboard export, not a search")]
     VizzesOfSearch(String),
+    /// `search` is given without `source`; holds the export's name.
     #[error("export '{0}': a search needs `source`, the worksheet, view or table it runs on")]
     SearchWithoutSource(String),
+    /// `source` is given without `search`; holds the export's name.
     #[error("export '{0}': `source` goes with `search`; give the search too")]
     SourceWithoutSearch(String),
+    /// `search` or `source` is given together with `pinboard`; holds the export's name.
     #[error("export '{0}': give either `search` and `source`, or `pinboard`, not both")]
     SearchAndPinboard(String),
+    /// None of `search`, `pinboard` and `answer` is given; holds the export's name.
     #[error("export '{0}': say what to export: `search` and `source`, `pinboard`, or `answer`")]
     Nothing(String),
 }
@@ -322,20 +337,27 @@ impl ExportEntry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WindowRuleError {
+    /// `{window_start}` or `{window_end}` appears in the search or `out` without a `window`.
     #[error("{{window_start}} and {{window_end}} need a `window` (day, week or month)")]
     PlaceholdersWithoutWindow,
+    /// `lookback`, `first_window` or `window_date_format` is set without a `window`.
     #[error("`lookback`, `first_window` and `window_date_format` need a `window`")]
     SettingsWithoutWindow,
+    /// A `window` is set on a pinboard or answer export.
     #[error("windows apply to searches: give `search` with {{window_start}}")]
     NotASearch,
+    /// A `window` is set but the search holds no `{window_start}`.
     #[error("with a window, the search must filter on it, e.g. [Order Date] >= '{{window_start}}' [Order Date] < '{{window_end}}'")]
     SearchWithoutWindow,
+    /// A `window` is set but `out` holds no `{window_start}`.
     #[error("with a window, `out` must hold {{window_start}} so each window has its own folder, e.g. s3://lake/sales/order_date={{window_start}}/")]
     OutWithoutWindow,
+    /// A `window` is set and `out` holds `{run_date}`.
     #[error(
         "with a window, `out` cannot hold {{run_date}}: the windows of every run belong together"
     )]
     OutWithRunDate,
+    /// A `window` is set but `out` has no folder before `{window_start}` for the state.
     #[error("with a window, `out` needs a folder before {{window_start}} to keep the state in")]
     NoStateFolder,
 }
@@ -419,15 +441,20 @@ impl ExportSettings {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JobFileError {
+    /// The job file could not be read.
     #[error("cannot read the job file {}: {source}", path.display())]
     Read {
+        /// The job file's path.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     /// The TOML is malformed, a key is unknown, a value is bad, or settings do not fit together.
     #[error("job file {}: {source}", path.display())]
     Invalid {
+        /// The job file's path.
         path: PathBuf,
+        /// What is wrong with it.
         source: InvalidJobFile,
     },
 }
@@ -439,31 +466,46 @@ pub enum InvalidJobFile {
     /// Malformed TOML, an unknown key or a bad value; the message names the line and key.
     #[error("{0}")]
     Toml(String),
+    /// There is no `[[export]]`.
     #[error("there is no [[export]]: add at least one (`tsexport jobs init` writes an example)")]
     NoExports,
+    /// `[run] concurrency` is 0.
     #[error("[run] concurrency must be at least 1")]
     NoConcurrency,
+    /// An export's `name` holds a character other than letters, digits, `_`, `-` and `.`; holds
+    /// the name.
     #[error(
         "export name '{0}' must be letters, digits, '_', '-' or '.' (it names folders and reports)"
     )]
     BadName(String),
+    /// Two exports share this `name`.
     #[error("two exports are named '{0}': names must be unique")]
     DuplicateName(String),
+    /// An export does not say what it reads.
     #[error(transparent)]
     Source(#[from] SourceSpecError),
+    /// An export's `out` is not a valid destination template.
     #[error("export '{export}': out: {source}")]
     Out {
+        /// The export's name.
         export: String,
+        /// What is wrong with the template.
         source: super::plan::TemplateError,
     },
+    /// An export's window settings do not fit together.
     #[error("export '{export}': {source}")]
     Window {
+        /// The export's name.
         export: String,
+        /// What is wrong with them.
         source: WindowRuleError,
     },
+    /// An export's settings are bad or do not fit together.
     #[error("export '{export}': {source}")]
     Settings {
+        /// The export's name.
         export: String,
+        /// What is wrong with them.
         source: SettingsError,
     },
 }

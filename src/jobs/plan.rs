@@ -17,15 +17,23 @@ const PLACEHOLDERS: &[&str] = &["name", "run_date", "window_start", "window_end"
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TemplateError {
+    /// A `{` with no `}` after it; holds the template.
     #[error("'{{' without '}}' in '{0}'")]
     Unclosed(String),
+    /// A `}` with no `{` before it; holds the template.
     #[error("'}}' without '{{' in '{0}'")]
     Unopened(String),
+    /// A placeholder other than `{name}`, `{run_date}`, `{window_start}` and `{window_end}`.
     #[error(
         "unknown placeholder {{{name}}} in '{template}'; known: {}",
         known_placeholders()
     )]
-    Unknown { name: String, template: String },
+    Unknown {
+        /// The placeholder's name, without braces.
+        name: String,
+        /// The template that holds it.
+        template: String,
+    },
 }
 
 fn known_placeholders() -> String {
@@ -80,7 +88,9 @@ fn render(template: &str, name: &str, run_date: NaiveDate) -> String {
 /// shard `k % count`: every export lands in exactly one shard, and shards differ by at most one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// This machine's shard, 0-based, below `count`.
     pub index: usize,
+    /// How many shards the exports are split into, at least 1.
     pub count: usize,
 }
 
@@ -115,17 +125,22 @@ impl fmt::Display for Shard {
 pub struct Selection {
     /// Only these exports, by name (empty: all).
     pub only: Vec<String>,
+    /// Only the exports of this shard (`--shard INDEX/COUNT`); None: every export.
     pub shard: Option<Shard>,
 }
 
 /// One export as a run performs it.
 #[derive(Debug, Clone)]
 pub struct PlannedExport {
+    /// The export's `name` in the job file.
     pub name: String,
+    /// The search, pinboard or answer it reads.
     pub source: SourceSpec,
     /// The destination with its placeholders filled.
     pub destination: String,
+    /// The export's settings, its own over the file's `[defaults]`.
     pub settings: ExportSettings,
+    /// The export options those settings stand for.
     pub options: ExportOptions,
     /// For an export with a window: which, and where its state is.
     pub window: Option<WindowPlan>,
@@ -154,8 +169,13 @@ impl PlannedExport {
 /// The windows of an export (see [`super::window`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowPlan {
+    /// `window`: day, week (from Monday) or month.
     pub size: WindowSize,
+    /// `lookback`: how many windows before the first due one are exported again, for late rows
+    /// (default 0).
     pub lookback: u32,
+    /// `first_window`: the date whose window a new export starts at; None: only the newest
+    /// complete window.
     pub first: Option<NaiveDate>,
     /// strftime for `{window_start}` and `{window_end}` in the search.
     pub date_format: String,
@@ -169,12 +189,21 @@ pub struct WindowPlan {
 pub enum PlanError {
     /// [`Selection::only`] names an export the file does not have.
     #[error("no export is named '{name}'; the file has: {}", known.join(", "))]
-    UnknownExport { name: String, known: Vec<String> },
+    UnknownExport {
+        /// The name `only` gave.
+        name: String,
+        /// The names of the file's exports.
+        known: Vec<String>,
+    },
+    /// An export does not say what it reads.
     #[error(transparent)]
     Source(#[from] SourceSpecError),
+    /// An export's settings are bad or do not fit together.
     #[error("export '{export}': {source}")]
     Settings {
+        /// The export's name.
         export: String,
+        /// What is wrong with them.
         source: SettingsError,
     },
 }

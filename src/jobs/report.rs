@@ -10,16 +10,21 @@ use crate::failure::FailureKind;
 /// A whole run of a job file.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// The version of tsexport that ran.
     pub tsexport_version: &'static str,
     /// The date `{run_date}` stood for.
     pub run_date: String,
     /// When the run started, RFC 3339 in UTC.
     pub started_at: String,
+    /// How long the whole run took, in seconds.
     pub seconds: f64,
     /// `INDEX/COUNT` when the run was one shard of the file.
     pub shard: Option<String>,
+    /// How many exports committed.
     pub succeeded: usize,
+    /// How many exports failed.
     pub failed: usize,
+    /// Per export, in file order.
     pub exports: Vec<ExportReport>,
 }
 
@@ -53,41 +58,61 @@ pub enum ExportStatus {
 /// One export of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportReport {
+    /// The export's `name` in the job file.
     pub name: String,
     /// `search` or `pinboard`.
     pub kind: &'static str,
     /// The source as the job file names it (worksheet or pinboard, by id or name).
     pub source: String,
+    /// The destination with its placeholders filled (for a windowed export, `{window_start}` and
+    /// `{window_end}` as written).
     pub destination: String,
+    /// Whether the export committed.
     pub status: ExportStatus,
+    /// Rows written (0 when it failed).
     pub rows: u64,
     /// The largest `totalRowCount` ThoughtSpot reported, summed over tables.
     pub rows_expected: Option<u64>,
+    /// Result pages read from ThoughtSpot, over all tables.
     pub pages: u64,
+    /// Bytes of JSON received from ThoughtSpot, over all tables.
     pub json_bytes: u64,
+    /// Data files written.
     pub files: usize,
+    /// Bytes written, over all data files.
     pub bytes: u64,
+    /// How long the export took, in seconds.
     pub seconds: f64,
     /// The lowest sampling ratio of any table (1 = not sampled).
     pub sampling_ratio: Option<f64>,
     /// The manifest the commit wrote.
     pub manifest: Option<String>,
+    /// Per table (the search, or one viz) as committed; empty when nothing committed.
     pub tables: Vec<ExportedTable>,
     /// For an export with a window: each window this run exported, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub windows: Vec<WindowReport>,
+    /// Why the export failed; None when it committed.
     pub error: Option<ErrorReport>,
 }
 
 /// One window of an export.
 #[derive(Debug, Clone, Serialize)]
 pub struct WindowReport {
+    /// First day of the window, YYYY-MM-DD.
     pub start: String,
+    /// Day after the window's last day, YYYY-MM-DD.
     pub end: String,
+    /// The window's destination, `{window_start}` and `{window_end}` filled.
     pub destination: String,
+    /// Whether the window committed.
     pub status: ExportStatus,
+    /// Rows written (0 when the window failed).
     pub rows: u64,
+    /// The largest `totalRowCount` ThoughtSpot reported, summed over tables; None when it reported
+    /// none or the window failed.
     pub rows_expected: Option<u64>,
+    /// Data files written (0 when the window failed).
     pub files: usize,
 }
 
@@ -96,10 +121,15 @@ pub struct WindowReport {
 pub struct ExportedTable {
     /// The folder under the destination ("" for a single table).
     pub name: String,
+    /// The viz id for a pinboard's viz; None for a search.
     pub viz: Option<String>,
+    /// Rows written.
     pub rows: u64,
+    /// The largest `totalRowCount` ThoughtSpot reported; None when it reported none.
     pub rows_expected: Option<u64>,
+    /// Result pages read.
     pub pages: u64,
+    /// How many times the table was read again from its first row after a column was widened.
     pub restarts: u32,
     /// A hash of the column names and types: equal hashes, equal schemas, across runs.
     pub schema_hash: String,
@@ -108,7 +138,9 @@ pub struct ExportedTable {
 /// Why an export failed.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorReport {
+    /// The kind of failure, which picks the exit code.
     pub kind: FailureKind,
+    /// The error message.
     pub message: String,
 }
 
@@ -212,6 +244,7 @@ impl ExportReport {
         self
     }
 
+    /// Marks the export failed, with the error's kind and message.
     pub fn failed(mut self, kind: FailureKind, message: String) -> Self {
         self.status = ExportStatus::Failed;
         self.error = Some(ErrorReport { kind, message });

@@ -23,8 +23,16 @@ use crate::sink::{Destination, DestinationError, SideFile, SinkError};
 /// What a run reports while it goes.
 #[derive(Debug, Clone)]
 pub enum RunEvent {
-    Started { name: String },
-    Finished { report: Box<ExportReport> },
+    /// An export began.
+    Started {
+        /// The export's name.
+        name: String,
+    },
+    /// An export ended, committed or not.
+    Finished {
+        /// What it did.
+        report: Box<ExportReport>,
+    },
 }
 
 /// Receives [`RunEvent`]s.
@@ -37,9 +45,11 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// The date `{run_date}` stood for, recorded in the report; windows that ended by it are due.
     pub run_date: NaiveDate,
+    /// Only the exports of this shard (`--shard INDEX/COUNT`); None: every export.
     pub shard: Option<Shard>,
     /// Export these windows instead of the due ones (`tsexport backfill`).
     pub backfill: Option<Backfill>,
+    /// Called with each [`RunEvent`] as the run goes; None: no progress.
     pub observer: Option<RunObserver>,
 }
 
@@ -48,8 +58,11 @@ pub struct RunOptions {
 /// the same range already committed are skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backfill {
+    /// First day to export (`--from`): the windows start with the one holding it.
     pub from: NaiveDate,
+    /// The day after the last to export (`--to`), excluded.
     pub to: NaiveDate,
+    /// `--resume`: skip the windows the same backfill already committed.
     pub resume: bool,
 }
 
@@ -59,7 +72,12 @@ pub struct Backfill {
 pub enum BackfillError {
     /// `from` is not before `to`.
     #[error("the backfill's first day {from} must be before its end {to} (the day after the last to export)")]
-    EmptyRange { from: NaiveDate, to: NaiveDate },
+    EmptyRange {
+        /// The first day given.
+        from: NaiveDate,
+        /// The end given.
+        to: NaiveDate,
+    },
     /// An export picked by name has no window.
     #[error("export '{0}' has no window, so there is nothing to backfill")]
     NoWindow(String),
@@ -249,16 +267,23 @@ pub enum StateError {
     /// The state file is not a state.
     #[error("the state {location} is not valid ({source}); fix or delete it (deleting starts the windows over)")]
     Invalid {
+        /// Where the state file is.
         location: String,
+        /// Why its JSON is not a state.
         source: serde_json::Error,
     },
     /// The state belongs to another export or window size.
     #[error("the state {location} is for export '{found_export}' by {found_window}, not '{export}' by {window}; delete it to start the windows over")]
     OtherExport {
+        /// Where the state file is.
         location: String,
+        /// The export the state names.
         found_export: String,
+        /// The window size the state names.
         found_window: WindowSize,
+        /// The export that read it.
         export: String,
+        /// That export's window size.
         window: WindowSize,
     },
 }

@@ -14,8 +14,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WindowSize {
+    /// One calendar day.
     Day,
+    /// Seven days from a Monday.
     Week,
+    /// A calendar month from its 1st.
     Month,
 }
 
@@ -50,7 +53,9 @@ impl fmt::Display for WindowSize {
 /// A window of dates, `start` included, `end` excluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Window {
+    /// The window's first day.
     pub start: NaiveDate,
+    /// The day after the window's last day.
     pub end: NaiveDate,
 }
 
@@ -122,7 +127,9 @@ pub fn due(
 /// data. Written only after a window's commit, so it never claims a window that is not there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowState {
+    /// The export's `name` the state belongs to.
     pub export: String,
+    /// The window size the export used when the state was written.
     pub window: WindowSize,
     /// The start of the newest window committed.
     pub last_committed: NaiveDate,
@@ -140,7 +147,9 @@ pub struct WindowState {
 /// How far a backfill of `from..to` got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackfillProgress {
+    /// The backfill's `--from` date.
     pub from: NaiveDate,
+    /// The backfill's `--to` date, excluded.
     pub to: NaiveDate,
     /// The start of the last window it committed.
     pub done_through: NaiveDate,
@@ -149,6 +158,7 @@ pub struct BackfillProgress {
 /// One column of [`WindowState::columns`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateColumn {
+    /// The column's name.
     pub name: String,
     /// A type as `types` in the job file names it: `int`, `date`, `decimal(18,2)`, ...
     #[serde(rename = "type")]

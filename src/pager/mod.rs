@@ -9,8 +9,6 @@
 //! it below what was asked), and only then are later pages requested ahead, so the offsets asked for
 //! are always the ones the server will page by.
 
-#![warn(missing_docs)]
-
 mod seam;
 
 use std::sync::Arc;

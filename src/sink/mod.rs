@@ -8,8 +8,6 @@
 //! [`Staging::abort`]. The commit protocol is described in `src/sink/commit.rs` and
 //! `docs/guarantees.md` (Commit); a stream (the CLI's `--out -`) uses [`StreamWriter`] instead.
 
-#![warn(missing_docs)]
-
 mod commit;
 mod destination;
 mod encoder;

@@ -18,11 +18,14 @@ use crate::json as scan;
 pub struct AnswerRequest {
     /// The Answer's GUID or name.
     pub answer: String,
+    /// Row shape asked for (`data_format`; COMPACT by default).
     pub format: DataFormat,
+    /// Runtime filters `(column, operator, values)`, sent as `runtime_filter` `col<n>`/`op<n>`/`val<n>`.
     pub filters: Vec<(String, String, Vec<String>)>,
 }
 
 impl AnswerRequest {
+    /// The Answer `answer` (GUID or name), in COMPACT rows and without filters.
     pub fn new(answer: impl Into<String>) -> Self {
         Self {
             answer: answer.into(),

@@ -47,10 +47,16 @@ impl MetadataSelector {
 /// A `metadata/search` request. `record_size` is always sent (v2's default is 10).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetadataSearch {
+    /// What to find (`metadata[]`). Give each selector a type or an id: with neither, a cluster may
+    /// list Liveboards only (wire-protocol §7 Q18).
     pub metadata: Vec<MetadataSelector>,
+    /// 0-based index of the first object to return.
     pub record_offset: u64,
+    /// Objects per call (5000 by default).
     pub record_size: u64,
+    /// Fill `metadata_detail` (for tables: their columns and data types).
     pub include_details: bool,
+    /// Fill `visualization_headers` (for Answers and Liveboards).
     pub include_visualization_headers: bool,
 }
 
@@ -71,15 +77,23 @@ impl Default for MetadataSearch {
 /// since their shape depends on the object's type and the release.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct MetadataSearchItem {
+    /// The object's GUID (`metadata_id`).
     pub metadata_id: String,
+    /// The object's name (`metadata_name`); empty when not sent.
     #[serde(default)]
     pub metadata_name: String,
+    /// The object's v2 type (`metadata_type`): `LIVEBOARD`, `ANSWER`, `LOGICAL_TABLE`, ...; empty
+    /// when not sent.
     #[serde(default)]
     pub metadata_type: String,
+    /// The object's header as sent (`metadata_header`); `None` when the server sends `null`.
     #[serde(default)]
     pub metadata_header: Option<Value>,
+    /// The object's details (`metadata_detail`); `None` unless asked with `include_details`.
     #[serde(default)]
     pub metadata_detail: Option<Value>,
+    /// The headers of the object's vizzes (`visualization_headers`); `None` unless asked with
+    /// `include_visualization_headers`.
     #[serde(default)]
     pub visualization_headers: Option<Vec<Value>>,
 }
