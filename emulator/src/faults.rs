@@ -158,6 +158,7 @@ pub struct FaultPlan {
 
 /// A plan file that cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FaultPlanError {
     /// The file cannot be read.
     #[error("cannot read fault plan {path}: {source}")]

@@ -370,6 +370,7 @@ impl EmulatorBuilder {
 
 /// Why an emulator could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmulatorError {
     /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {source} (is another process using the port? try --bind 127.0.0.1:0)")]

@@ -313,6 +313,7 @@ impl Default for Profile {
 
 /// A profile name or override that cannot be applied.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProfileError {
     /// A profile name other than `v2021` and `modern`.
     #[error("unknown emulator profile '{0}': use 'v2021' or 'modern'")]
