@@ -43,6 +43,7 @@ pub mod export;
 pub mod failure;
 pub mod jobs;
 mod json;
+pub mod lake;
 pub mod pager;
 pub mod read;
 pub mod select;

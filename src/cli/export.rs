@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tsexport::api::{AnswerRequest, ApiVersion, Client, ObjectType, SearchRequest};
 use tsexport::decode::TypeHint;
 use tsexport::export::{
-    DriftPolicy, Export, ExportError, ExportOptions, ExportSource, Progress, Settings,
-    SettingsError, Summary, MAX_IN_FLIGHT, MAX_PAGE_SIZE,
+    DriftPolicy, Export, ExportError, ExportOptions, ExportSource, OutputFormat, Progress,
+    Settings, SettingsError, Summary, MAX_IN_FLIGHT, MAX_PAGE_SIZE,
 };
 use tsexport::jobs::file::ByteSize;
 use tsexport::sink::{Codec, FileFormat, PartitionSpec, WriteMode};
@@ -28,8 +28,9 @@ pub struct ExportArgs {
     /// `_manifest.json` and `_SUCCESS`.
     #[arg(long, short, value_name = "PATH_OR_URL")]
     pub out: String,
-    /// File format [default: from the file name, else parquet; arrow on stdout].
-    #[arg(long, value_name = "parquet|arrow|csv")]
+    /// File format, or `delta` for a Delta Lake table whose root is --out [default: from the file
+    /// name, else parquet; arrow on stdout].
+    #[arg(long, value_name = "parquet|arrow|csv|delta")]
     pub format: Option<String>,
     /// Parquet compression: zstd (zstd:LEVEL, 1-22), snappy, lz4, gzip (gzip:LEVEL), none.
     #[arg(long, value_name = "CODEC", default_value = "zstd")]
@@ -152,9 +153,9 @@ impl ExportArgs {
             })
             .transpose()?;
         let format = match &self.format {
-            Some(f) => Some(f.parse::<FileFormat>().map_err(|e| usage(&e))?),
+            Some(f) => Some(f.parse::<OutputFormat>().map_err(|e| usage(&e))?),
             // Stdout has no file name to take a format from; Arrow streams best.
-            None if self.out == "-" => Some(FileFormat::ArrowIpc),
+            None if self.out == "-" => Some(OutputFormat::Files(FileFormat::ArrowIpc)),
             None => None,
         };
         let settings = Settings {
@@ -356,7 +357,10 @@ fn print_summary(summary: &Summary) {
         ["TABLE", "ROWS", "REPORTED", "FILES", "COLUMNS", "RESTARTS"],
         &rows,
     );
-    println!("manifest: {}", summary.manifest);
+    match summary.table_version {
+        Some(version) => println!("table version {version}: {}", summary.manifest),
+        None => println!("manifest: {}", summary.manifest),
+    }
 }
 
 fn human_bytes(bytes: u64) -> String {
@@ -374,6 +378,7 @@ fn summary_json(summary: &Summary) -> serde_json::Value {
     serde_json::json!({
         "destination": summary.destination,
         "manifest": summary.manifest,
+        "table_version": summary.table_version,
         "rows": summary.rows,
         "files": summary.files,
         "bytes": summary.bytes,

@@ -300,9 +300,13 @@ async fn print_plan(
         let Some(window) = &export.window else {
             continue;
         };
+        let state = match export.options.table {
+            Some(format) => format!("the {format} table's log"),
+            None => format!("{}_tsexport_state/{}.json", window.state_folder, export.name),
+        };
         println!(
-            "  windows      by {}, lookback {}, state in {}_tsexport_state/{}.json",
-            window.size, window.lookback, window.state_folder, export.name
+            "  windows      by {}, lookback {}, state in {state}",
+            window.size, window.lookback
         );
         match jobs::runner::windows_of(export, window, run_date, backfill).await {
             Ok((_, state, windows)) => {

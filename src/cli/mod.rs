@@ -2,6 +2,8 @@
 
 mod check;
 mod connect;
+#[cfg(feature = "delta")]
+mod delta;
 #[cfg(feature = "emulator")]
 mod demo;
 mod docs;
@@ -98,6 +100,9 @@ pub enum Command {
     Users(users::UsersArgs),
     /// Grant or revoke a privilege on groups.
     Groups(groups::GroupsArgs),
+    /// Delta tables: history, vacuum.
+    #[cfg(feature = "delta")]
+    Delta(delta::DeltaArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
     /// Print the roff man page, or write one page per command into a folder.
@@ -161,6 +166,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Pdf(args) => pdf::run(args).await,
         Command::Users(args) => users::run(args).await,
         Command::Groups(args) => groups::run(args).await,
+        #[cfg(feature = "delta")]
+        Command::Delta(args) => delta::run(args).await,
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
     };

@@ -17,14 +17,17 @@
 //! # Ok(()) }
 //! ```
 
+mod landing;
 mod options;
 mod stream;
+mod table;
 
 pub use options::{
-    DriftPolicy, ExportOptions, Settings, SettingsError, UnknownDriftPolicy, MAX_IN_FLIGHT,
-    MAX_PAGE_SIZE,
+    DriftPolicy, ExportOptions, OutputFormat, Settings, SettingsError, UnknownDriftPolicy,
+    MAX_IN_FLIGHT, MAX_PAGE_SIZE,
 };
 pub use stream::StreamSummary;
+pub use table::TableScope;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -39,10 +42,11 @@ use crate::api::{AnswerRequest, ApiVersion, Client, SearchRequest};
 use crate::decode::{ColumnType, TypeSource};
 use crate::read::{self, PageStats, ReadError, TableSource};
 use crate::select::{select_vizzes, VizSelectionError};
+use crate::lake::LakeError;
 use crate::sink::{
-    Destination, DestinationError, FileReport, InvalidOption, PartitionError, PartitionedWriter,
-    SinkError, Staging,
+    Destination, DestinationError, FileReport, InvalidOption, PartitionError, SinkError, Staging,
 };
+use landing::{Landed, Landing};
 
 /// What to export.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +155,8 @@ pub struct Summary {
     pub bytes: u64,
     /// How long the export took, in seconds.
     pub seconds: f64,
+    /// The table version the commit made, for a lake table.
+    pub table_version: Option<u64>,
 }
 
 /// Why an export did not commit. The destination is as it was.
@@ -193,6 +199,21 @@ pub enum ExportError {
     /// The thread writing the stream stopped (panicked or was cancelled).
     #[error("writing the stream stopped: {0}")]
     StreamStopped(String),
+    /// Writing or committing a lake table failed, or it cannot take this export.
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    /// A lake table holds one table: a pinboard export must pick one viz.
+    #[error("a table holds one result: pick one viz of the pinboard (got {vizzes}), or export to Parquet files")]
+    TableNeedsOneViz {
+        /// How many vizzes the export picked.
+        vizzes: usize,
+    },
+    /// A lake table cannot be written to a stream.
+    #[error("a {0} table is a folder of files and a log: give its root (a folder or an object-store URL), not a stream")]
+    TableToStream(crate::lake::TableFormat),
+    /// This build has no support for the table format asked for.
+    #[error("this build of tsexport cannot write {0} tables (built without the `delta` feature)")]
+    NoTableSupport(crate::lake::TableFormat),
 }
 
 impl ExportError {
@@ -206,6 +227,10 @@ impl ExportError {
                 sink_kind(sink)
             }
             ExportError::StreamStopped(_) => K::Other,
+            ExportError::Lake(lake) => lake.kind(),
+            ExportError::TableNeedsOneViz { .. }
+            | ExportError::TableToStream(_)
+            | ExportError::NoTableSupport(_) => K::Usage,
             ExportError::Destination(_)
             | ExportError::Options(_)
             | ExportError::Partition(_)
@@ -240,6 +265,7 @@ pub struct Export {
     destination: Option<String>,
     options: ExportOptions,
     progress: Option<ProgressFn>,
+    scope: TableScope,
 }
 
 impl std::fmt::Debug for Export {
@@ -261,6 +287,7 @@ impl Export {
             destination: None,
             options: ExportOptions::default(),
             progress: None,
+            scope: TableScope::default(),
         }
     }
 
@@ -337,13 +364,20 @@ impl Export {
         };
         let api = self.client.data_api().await?;
         let tables = self.tables(api).await?;
+        if let Some(format) = self.options.table {
+            return self
+                .run_table(format, given, destination, zone, api, tables, started)
+                .await;
+        }
         let mut staging = Staging::open(destination, self.options.sink.clone()).await?;
         let mut summaries = Vec::with_capacity(tables.len());
         let mut reports = Vec::with_capacity(tables.len());
         for table in &tables {
-            match self.write_table(&mut staging, table, zone).await {
-                Ok((table_reports, summary)) => {
-                    reports.extend(table_reports);
+            let known = known_types(staging.existing_schema(&table.folder));
+            let mut landing = Landing::Folder(&mut staging);
+            match self.write_table(&mut landing, table, zone, known).await {
+                Ok((landed, summary)) => {
+                    reports.extend(landed.into_parts().0);
                     summaries.push(summary);
                 }
                 Err(error) => {
@@ -369,6 +403,7 @@ impl Export {
             files: committed.files.len(),
             bytes: committed.bytes,
             seconds: started.elapsed().as_secs_f64(),
+            table_version: None,
         })
     }
 
@@ -424,21 +459,19 @@ impl Export {
         }
     }
 
-    /// Reads one table into staging, widening and starting over while values do not fit.
+    /// Reads one table into `landing`, widening and starting over while values do not fit. Columns
+    /// in `known_types` (from the data already at the destination) keep their type.
     async fn write_table(
         &self,
-        staging: &mut Staging,
+        landing: &mut Landing<'_>,
         table: &Table,
         zone: Tz,
-    ) -> Result<(Vec<crate::sink::WrittenTable>, TableSummary), ExportError> {
+        known_types: Vec<(String, ColumnType)>,
+    ) -> Result<(Landed, TableSummary), ExportError> {
         let metadata = read::source_metadata(&self.client, &table.source).await?;
         let mut options = self.options.read.clone();
-        if let Some(existing) = staging.existing_schema(&table.folder) {
-            for field in existing.fields() {
-                if let Some(t) = ColumnType::from_arrow(field.data_type()) {
-                    options.fixed_types.entry(field.name().clone()).or_insert(t);
-                }
-            }
+        for (column, column_type) in known_types {
+            options.fixed_types.entry(column).or_insert(column_type);
         }
         let mut restarts = 0;
         loop {
@@ -448,8 +481,7 @@ impl Export {
                 table: table.folder.clone(),
                 schema: schema.clone(),
             });
-            let mut writer = PartitionedWriter::open(
-                staging,
+            let mut writer = landing.open(
                 &table.folder,
                 schema.clone(),
                 self.file_metadata(table),
@@ -462,7 +494,11 @@ impl Export {
                 match page {
                     Ok(page) => {
                         stats = page.stats;
-                        writer.write(staging, page.batch).await?;
+                        if let Err(error) = writer.write(landing, page.batch).await {
+                            drop(pages);
+                            writer.abort().await?;
+                            return Err(error);
+                        }
                         self.report(Progress::Page {
                             table: table.folder.clone(),
                             rows: stats.rows,
@@ -474,24 +510,27 @@ impl Export {
                         misfits = Some(found);
                         break;
                     }
-                    Err(other) => return Err(other.into()),
+                    Err(other) => {
+                        drop(pages);
+                        writer.abort().await?;
+                        return Err(other.into());
+                    }
                 }
             }
             drop(pages);
             let Some(found) = misfits else {
-                let mut reports = writer.finish().await?;
-                for report in &mut reports {
-                    report.extra = json!({
-                        "viz": table.viz,
-                        "viz_name": table.viz_name,
-                        "rows_expected": stats.rows_expected,
-                        "sampling_ratio": stats.sampling_ratio,
-                        "pages": stats.pages,
-                        "json_bytes": stats.bytes,
-                        "restarts": restarts,
-                    });
-                }
-                let rows = reports.iter().map(|r| r.rows).sum();
+                let extra = json!({
+                    "viz": table.viz,
+                    "viz_name": table.viz_name,
+                    "rows_expected": stats.rows_expected,
+                    "sampling_ratio": stats.sampling_ratio,
+                    "pages": stats.pages,
+                    "json_bytes": stats.bytes,
+                    "restarts": restarts,
+                });
+                let landed = writer.finish(extra).await?;
+                let files = landed.files();
+                let rows = files.iter().map(|f| f.rows).sum();
                 self.report(Progress::TableFinished {
                     table: table.folder.clone(),
                     rows,
@@ -505,11 +544,11 @@ impl Export {
                     pages: stats.pages,
                     json_bytes: stats.bytes,
                     sampling_ratio: stats.sampling_ratio,
-                    files: reports.iter().flat_map(|r| r.files.clone()).collect(),
+                    files,
                     schema,
                     restarts,
                 };
-                return Ok((reports, summary));
+                return Ok((landed, summary));
             };
             writer.abort().await?;
             let widened = self.widen(&mut options.fixed_types, &found, restarts)?;
@@ -610,6 +649,17 @@ impl Export {
             }),
         }
     }
+}
+
+/// The types of the columns of `schema` (data already at the destination), which later runs keep.
+fn known_types(schema: Option<SchemaRef>) -> Vec<(String, ColumnType)> {
+    schema
+        .iter()
+        .flat_map(|schema| schema.fields().iter().cloned().collect::<Vec<_>>())
+        .filter_map(|field| {
+            ColumnType::from_arrow(field.data_type()).map(|t| (field.name().clone(), t))
+        })
+        .collect()
 }
 
 /// One table of an export.

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use chrono_tz::Tz;
 
 use crate::decode::TypeHint;
+use crate::lake::TableFormat;
 use crate::pager::PagerConfig;
 use crate::read::ReadOptions;
 use crate::sink::{Codec, FileFormat, InvalidOption, PartitionSpec, SinkOptions, WriteMode};
@@ -43,6 +44,28 @@ impl FromStr for DriftPolicy {
     }
 }
 
+/// What an export writes: files of one format under a manifest, or a lake table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Parquet, Arrow IPC or CSV files, committed by `_manifest.json` and `_SUCCESS`.
+    Files(FileFormat),
+    /// A table (Parquet files committed by the table format's log).
+    Table(TableFormat),
+}
+
+impl FromStr for OutputFormat {
+    type Err = InvalidOption;
+
+    fn from_str(given: &str) -> Result<Self, InvalidOption> {
+        if let Ok(table) = given.trim().parse::<TableFormat>() {
+            return Ok(OutputFormat::Table(table));
+        }
+        given.parse().map(OutputFormat::Files).map_err(|_| {
+            InvalidOption::new("format", given, "use parquet, arrow (alias ipc), csv or delta")
+        })
+    }
+}
+
 /// Everything that shapes an export besides its source and destination.
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
@@ -56,6 +79,9 @@ pub struct ExportOptions {
     pub max_restarts: u32,
     /// Hive-style folders by a column's value or date part, under each table's folder.
     pub partition: Option<PartitionSpec>,
+    /// Write a lake table at the destination (its files are Parquet, as `sink` says) instead of
+    /// files under a manifest.
+    pub table: Option<TableFormat>,
 }
 
 impl Default for ExportOptions {
@@ -66,6 +92,7 @@ impl Default for ExportOptions {
             on_drift: DriftPolicy::Widen,
             max_restarts: 16,
             partition: None,
+            table: None,
         }
     }
 }
@@ -75,8 +102,8 @@ impl Default for ExportOptions {
 /// job file's keys (the command line's flags are the same with dashes).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
-    /// File format [default: from the destination's extension, else Parquet].
-    pub format: Option<FileFormat>,
+    /// Format [default: from the destination's extension, else Parquet files].
+    pub format: Option<OutputFormat>,
     /// Parquet compression [default: zstd].
     pub compression: Option<Codec>,
     /// Data already at the destination [default: overwrite].
@@ -137,9 +164,14 @@ impl ExportOptions {
         settings: &Settings,
         destination: &str,
     ) -> Result<ExportOptions, SettingsError> {
-        let format = settings.format.unwrap_or_else(|| {
-            FileFormat::from_extension(destination).unwrap_or(FileFormat::Parquet)
-        });
+        let (format, table) = match settings.format {
+            Some(OutputFormat::Files(format)) => (format, None),
+            Some(OutputFormat::Table(table)) => (FileFormat::Parquet, Some(table)),
+            None => (
+                FileFormat::from_extension(destination).unwrap_or(FileFormat::Parquet),
+                None,
+            ),
+        };
         let mut sink = SinkOptions {
             format,
             codec: settings.compression.unwrap_or_default(),
@@ -194,6 +226,7 @@ impl ExportOptions {
             sink,
             on_drift: settings.on_drift.unwrap_or_default(),
             partition,
+            table,
             ..ExportOptions::default()
         })
     }

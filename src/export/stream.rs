@@ -31,6 +31,9 @@ impl Export {
     where
         W: Write + Send + 'static,
     {
+        if let Some(format) = self.options.table {
+            return Err(ExportError::TableToStream(format));
+        }
         let source = match self.source {
             ExportSource::Search(request) => TableSource::Search(request),
             ExportSource::Answer(request) => TableSource::Answer(request),

@@ -16,8 +16,8 @@ use chrono::NaiveDate;
 
 use super::window::WindowSize;
 use crate::decode::{ColumnType, TypeHint};
-use crate::export::{DriftPolicy, ExportOptions, Settings, SettingsError};
-use crate::sink::{Codec, FileFormat, PartitionSpec, WriteMode};
+use crate::export::{DriftPolicy, ExportOptions, OutputFormat, Settings, SettingsError};
+use crate::sink::{Codec, PartitionBy, PartitionSpec, WriteMode};
 
 /// A whole job file.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -115,8 +115,8 @@ macro_rules! with_export_settings {
         $(#[$meta])*
         pub struct $name {
             $( $(#[$fmeta])* pub $field: $ty, )*
-            /// File format: `parquet`, `arrow` or `csv` [default: from `out`'s extension, else parquet].
-            pub format: Option<Parsed<FileFormat>>,
+            /// Format: `parquet`, `arrow` or `csv` files, or a `delta` table [default: from `out`'s extension, else parquet].
+            pub format: Option<Parsed<OutputFormat>>,
             /// Parquet compression: `zstd` (`zstd:LEVEL`, 1-22), `snappy`, `lz4`, `gzip`
             /// (`gzip:LEVEL`), `none` [default: zstd].
             pub compression: Option<Parsed<Codec>>,
@@ -360,11 +360,58 @@ pub enum WindowRuleError {
     /// A `window` is set but `out` has no folder before `{window_start}` for the state.
     #[error("with a window, `out` needs a folder before {{window_start}} to keep the state in")]
     NoStateFolder,
+    /// A windowed Delta export's `out` holds a window placeholder.
+    #[error("a Delta table holds every window: `out` names the table's root, without {{window_start}} or {{window_end}}, e.g. s3://lake/retail/daily_lines/")]
+    TableOutWithWindow,
+    /// A windowed Delta export is not partitioned by a date part at the window's grain or finer.
+    #[error("each window of a Delta table replaces exactly its own partitions, so the table must be partitioned by the window's date column at the {window}'s grain or finer: add partition_by = \"COLUMN:{grain}\" with the column the search's window filters on{got}")]
+    TableWithoutWindowPartition {
+        /// The window size.
+        window: String,
+        /// The grain to add.
+        grain: &'static str,
+        /// What the export has instead, as ` (it has ...)`, or empty.
+        got: String,
+    },
+}
+
+/// The window rules of an export to a Delta table (see [`ExportEntry::check_window`]).
+fn check_table_window(
+    entry: &ExportEntry,
+    settings: &ExportSettings,
+) -> Result<(), WindowRuleError> {
+    if entry.out.contains("{window_start}") || entry.out.contains("{window_end}") {
+        return Err(WindowRuleError::TableOutWithWindow);
+    }
+    if entry.out.contains("{run_date}") {
+        return Err(WindowRuleError::OutWithRunDate);
+    }
+    let Some(Parsed(size)) = entry.window else {
+        return Ok(());
+    };
+    let partition = settings.partition_by.as_ref().map(|p| &p.0);
+    let fits = match (size, partition.map(|p| p.by)) {
+        (_, Some(PartitionBy::Day)) => true,
+        (WindowSize::Month, Some(PartitionBy::Month)) => true,
+        _ => false,
+    };
+    if fits {
+        return Ok(());
+    }
+    Err(WindowRuleError::TableWithoutWindowPartition {
+        window: size.to_string(),
+        grain: if size == WindowSize::Month { "month" } else { "day" },
+        got: partition.map_or_else(String::new, |p| {
+            format!(" (it has partition_by = \"{}:{}\")", p.column, p.by)
+        }),
+    })
 }
 
 impl ExportEntry {
-    /// A window needs its placeholders in the search and in `out`; no window, no placeholders.
-    fn check_window(&self) -> Result<(), WindowRuleError> {
+    /// A window needs its placeholders in the search and in `out`; no window, no placeholders. A
+    /// window of a Delta table (`settings`, the export's over the defaults) needs the table's root
+    /// as `out` and a partitioning by a date part at the window's grain or finer.
+    fn check_window(&self, settings: &ExportSettings) -> Result<(), WindowRuleError> {
         let query = self.search.as_deref().unwrap_or_default();
         let in_query = query.contains("{window_start}") || query.contains("{window_end}");
         let in_out = self.out.contains("{window_start}") || self.out.contains("{window_end}");
@@ -385,6 +432,9 @@ impl ExportEntry {
         }
         if !query.contains("{window_start}") {
             return Err(WindowRuleError::SearchWithoutWindow);
+        }
+        if let Some(Parsed(OutputFormat::Table(_))) = settings.format {
+            return check_table_window(self, settings);
         }
         if !self.out.contains("{window_start}") {
             return Err(WindowRuleError::OutWithoutWindow);
@@ -552,13 +602,13 @@ impl JobFile {
                 export: name.clone(),
                 source,
             })?;
+            let settings = export.settings_over(&file.defaults);
             export
-                .check_window()
+                .check_window(&settings)
                 .map_err(|source| InvalidJobFile::Window {
                     export: name.clone(),
                     source,
                 })?;
-            let settings = export.settings_over(&file.defaults);
             settings
                 .options(&export.out)
                 .map_err(|source| InvalidJobFile::Settings {

@@ -10,6 +10,7 @@ pub mod file;
 pub mod plan;
 pub mod report;
 pub mod runner;
+pub mod table_state;
 pub mod window;
 
 pub use check::{check, CheckError, CheckReport, CheckedColumn, CheckedTable, ExportCheck};

@@ -174,6 +174,7 @@ async fn run_one(client: &Client, planned: PlannedExport, options: &RunOptions) 
             &planned.source,
             &planned.destination,
             &planned.options,
+            None,
         )
         .await
         {
@@ -203,7 +204,7 @@ async fn windowed(
     options: &RunOptions,
     mut report: ExportReport,
 ) -> ExportReport {
-    let (state_file, mut state, windows) =
+    let (store, mut state, windows) =
         match windows_of(planned, plan, options.run_date, options.backfill).await {
             Ok(found) => found,
             Err(error) => return report.failed(error.kind(), error.to_string()),
@@ -220,8 +221,21 @@ async fn windowed(
                     .insert(column.name.clone(), column_type);
             }
         }
-        match export(client, &source, &destination, &export_options).await {
+        let scope = match store {
+            StateStore::Table => Some(super::table_state::scope(
+                planned,
+                &window,
+                options.run_date,
+                options.backfill,
+            )),
+            StateStore::File(_) => None,
+        };
+        match export(client, &source, &destination, &export_options, scope).await {
             Ok(summary) => {
+                report.add_window(window, &destination, Ok(&summary));
+                let StateStore::File(state_file) = &store else {
+                    continue;
+                };
                 let next = advance(state.take(), planned, plan, &window, &summary, options);
                 let written = serde_json::to_vec_pretty(&next)
                     .map_err(|e| e.to_string())
@@ -230,7 +244,6 @@ async fn windowed(
                     Ok(bytes) => state_file.write(bytes).await.map_err(|e| e.to_string()),
                     Err(e) => Err(e),
                 };
-                report.add_window(window, &destination, Ok(&summary));
                 state = Some(next);
                 if let Err(e) = saved {
                     let message = format!(
@@ -272,6 +285,12 @@ pub enum StateError {
         /// Why its JSON is not a state.
         source: serde_json::Error,
     },
+    /// The lake table that holds the state cannot be read.
+    #[error(transparent)]
+    Table(#[from] crate::lake::LakeError),
+    /// This build cannot read lake tables.
+    #[error("this build of tsexport cannot write Delta tables (built without the `delta` feature)")]
+    NoTableSupport,
     /// The state belongs to another export or window size.
     #[error("the state {location} is for export '{found_export}' by {found_window}, not '{export}' by {window}; delete it to start the windows over")]
     OtherExport {
@@ -294,19 +313,40 @@ impl StateError {
     pub fn kind(&self) -> FailureKind {
         match self {
             StateError::Storage(_) => FailureKind::Other,
+            StateError::Table(table) => table.kind(),
             _ => FailureKind::Usage,
         }
     }
 }
 
-/// A windowed export's state file, its state, and the windows a run on `run_date` (or `backfill`)
-/// exports, oldest first. Reads storage only: `--dry-run` shows the same windows the run takes.
+/// Where a windowed export's state lives.
+#[derive(Debug)]
+pub enum StateStore {
+    /// `_tsexport_state/NAME.json` beside the windows' folders.
+    File(SideFile),
+    /// The lake table's log (`super::table_state`): nothing to write after a commit.
+    Table,
+}
+
+/// A windowed export's state store, its state, and the windows a run on `run_date` (or
+/// `backfill`) exports, oldest first. Reads storage only: `--dry-run` shows the same windows the
+/// run takes.
 pub async fn windows_of(
     planned: &PlannedExport,
     plan: &WindowPlan,
     run_date: NaiveDate,
     backfill: Option<Backfill>,
-) -> Result<(SideFile, Option<WindowState>, Vec<Window>), StateError> {
+) -> Result<(StateStore, Option<WindowState>, Vec<Window>), StateError> {
+    if planned.options.table.is_some() {
+        #[cfg(feature = "delta")]
+        {
+            let (state, windows) =
+                super::table_state::windows(planned, plan, run_date, backfill).await?;
+            return Ok((StateStore::Table, state, windows));
+        }
+        #[cfg(not(feature = "delta"))]
+        return Err(StateError::NoTableSupport);
+    }
     let folder = Destination::parse(&plan.state_folder)?;
     let state_file = SideFile::new(&folder, &format!("_tsexport_state/{}.json", planned.name))
         .map_err(StateError::Name)?;
@@ -332,7 +372,7 @@ pub async fn windows_of(
                 .collect()
         }
     };
-    Ok((state_file, state, windows))
+    Ok((StateStore::File(state_file), state, windows))
 }
 
 async fn read_state(
@@ -436,6 +476,7 @@ async fn export(
     source: &SourceSpec,
     destination: &str,
     options: &crate::export::ExportOptions,
+    scope: Option<crate::export::TableScope>,
 ) -> Result<Summary, ExportFailure> {
     let source = match source {
         SourceSpec::Search { query, source } => {
@@ -458,9 +499,13 @@ async fn export(
             ExportSource::Answer(AnswerRequest::new(header.id))
         }
     };
-    Export::new(client, source)
+    let mut export = Export::new(client, source)
         .to(destination.to_string())
-        .options(options.clone())
+        .options(options.clone());
+    if let Some(scope) = scope {
+        export = export.table_scope(scope);
+    }
+    export
         .run()
         .await
         .map_err(ExportFailure::from)

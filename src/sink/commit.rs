@@ -32,7 +32,7 @@ use super::options::{FileFormat, SinkOptions, WriteMode};
 use super::recovery;
 use super::storage::{join, Storage};
 use super::upload::Uploads;
-use super::writer::{FileNames, FileReport, RunContext, TableWriter, WrittenTable};
+use super::writer::{FileNames, FileReport, Placement, RunContext, TableWriter, WrittenTable};
 
 /// What a commit made visible.
 #[derive(Debug, Clone)]
@@ -100,6 +100,7 @@ impl Staging {
                 run_id,
                 uploads: Uploads::new(),
                 tables: Mutex::new(Vec::new()),
+                placement: Placement::Staged,
             }),
             existing,
             present,
@@ -568,7 +569,7 @@ fn describe_columns(columns: &[ManifestColumn]) -> String {
 /// A run id sortable by start time: `20261127T234501Z-<pid>-<8 hex digits>`. The random part
 /// (std's per-process random hash keys, mixed with the clock) keeps two runs started in the
 /// same second by the same process apart.
-fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     let now = SystemTime::now();
     let nanos = now
         .duration_since(UNIX_EPOCH)

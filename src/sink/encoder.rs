@@ -8,7 +8,7 @@ use std::io::Write;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
-use parquet::file::metadata::KeyValue;
+use parquet::file::metadata::{KeyValue, RowGroupMetaData};
 use parquet::file::properties::WriterProperties;
 
 use super::options::{Codec, SinkOptions};
@@ -155,13 +155,14 @@ impl<W: Write + Send> Encoder<W> {
         }
     }
 
-    /// Writes what ends the file (last row group, footer, end-of-stream marker) and gives `W` back.
-    pub(super) fn finish(self) -> Result<W, EncodeError> {
+    /// Writes what ends the file (last row group, footer, end-of-stream marker) and gives `W` back,
+    /// with the Parquet row groups' metadata (none for the other formats).
+    pub(super) fn finish(self) -> Result<(W, Vec<RowGroupMetaData>), EncodeError> {
         match self {
-            Encoder::Parquet(writer) => writer.into_inner().map_err(EncodeError::from),
-            Encoder::ArrowFile(writer) => writer.into_inner().map_err(EncodeError::from),
-            Encoder::ArrowStream(writer) => writer.into_inner().map_err(EncodeError::from),
-            Encoder::Csv(writer) => Ok(writer.into_inner()),
+            Encoder::Parquet(writer) => writer.close().map_err(EncodeError::from),
+            Encoder::ArrowFile(writer) => Ok((writer.into_inner()?, Vec::new())),
+            Encoder::ArrowStream(writer) => Ok((writer.into_inner()?, Vec::new())),
+            Encoder::Csv(writer) => Ok((writer.into_inner(), Vec::new())),
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod commit;
 mod destination;
+mod direct;
 mod encoder;
 mod error;
 mod layout;
@@ -20,6 +21,7 @@ mod parallel_parquet;
 mod partitioned;
 mod recovery;
 mod side_file;
+mod stats;
 mod storage;
 mod stream;
 mod upload;
@@ -27,6 +29,7 @@ mod writer;
 
 pub use commit::{Committed, Staging};
 pub use destination::{Destination, DestinationError};
+pub use direct::DataFiles;
 pub use encoder::VERSION_KEY;
 pub use error::SinkError;
 pub use layout::{MANIFEST_FILE, STAGING_DIR, SUCCESS_FILE};
@@ -40,5 +43,6 @@ pub use partitioned::{
     InvalidPartitionSpec, PartitionBy, PartitionError, PartitionSpec, PartitionedWriter,
 };
 pub use side_file::SideFile;
+pub use stats::{ColumnStats, StatValue};
 pub use stream::StreamWriter;
 pub use writer::{FileReport, TableWriter, WrittenTable};

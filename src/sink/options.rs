@@ -18,7 +18,7 @@ pub struct InvalidOption {
 }
 
 impl InvalidOption {
-    fn new(option: &'static str, given: &str, expected: impl Into<String>) -> Self {
+    pub(crate) fn new(option: &'static str, given: &str, expected: impl Into<String>) -> Self {
         InvalidOption {
             option,
             given: given.to_string(),

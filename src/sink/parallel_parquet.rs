@@ -11,6 +11,7 @@ use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::errors::{ParquetError, Result};
+use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 
@@ -105,9 +106,16 @@ impl<W: Write + Send> ParallelParquetWriter<W> {
     }
 
     /// Writes the last row group and the footer, and gives `W` back.
-    pub fn into_inner(mut self) -> Result<W> {
+    pub fn into_inner(self) -> Result<W> {
+        self.close().map(|(out, _)| out)
+    }
+
+    /// Writes the last row group and the footer, and gives `W` back with the metadata of every
+    /// row group, whose column statistics a table format's log records for the file.
+    pub fn close(mut self) -> Result<(W, Vec<RowGroupMetaData>)> {
         self.flush()?;
-        self.file.into_inner()
+        let row_groups = self.file.flushed_row_groups().to_vec();
+        Ok((self.file.into_inner()?, row_groups))
     }
 }
 

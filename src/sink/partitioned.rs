@@ -179,9 +179,17 @@ impl PartitionSpec {
 
     /// The partition value of `row`, as it appears in the folder name (before escaping).
     fn value(&self, values: &dyn Array, row: usize) -> Result<String, PartitionError> {
+        // Hive's name for the partition of nulls; Spark, Trino and DuckDB read it as null.
+        Ok(self
+            .value_at(values, row)?
+            .unwrap_or_else(|| "__HIVE_DEFAULT_PARTITION__".to_string()))
+    }
+
+    /// The partition value of row `row` of the partition column `values`: the value itself (text,
+    /// integers, booleans, dates as YYYY-MM-DD) or its date part; None for a null.
+    pub fn value_at(&self, values: &dyn Array, row: usize) -> Result<Option<String>, PartitionError> {
         if values.is_null(row) {
-            // Hive's name for the partition of nulls; Spark, Trino and DuckDB read it as null.
-            return Ok("__HIVE_DEFAULT_PARTITION__".to_string());
+            return Ok(None);
         }
         let date = match values.data_type() {
             DataType::Date32 => {
@@ -202,13 +210,13 @@ impl PartitionSpec {
             _ => None,
         };
         if let Some(date) = date {
-            return Ok(match self.by {
+            return Ok(Some(match self.by {
                 PartitionBy::Year => format!("{:04}", date.year()),
                 PartitionBy::Month => format!("{:04}-{:02}", date.year(), date.month()),
                 PartitionBy::Day | PartitionBy::Value => date.format("%Y-%m-%d").to_string(),
-            });
+            }));
         }
-        Ok(match values.data_type() {
+        Ok(Some(match values.data_type() {
             DataType::Utf8 => values.as_string::<i32>().value(row).to_string(),
             DataType::Int64 => values.as_primitive::<Int64Type>().value(row).to_string(),
             DataType::Boolean => values.as_boolean().value(row).to_string(),
@@ -221,7 +229,7 @@ impl PartitionSpec {
                 }
                 arrow_cast::display::array_value_to_string(values, row)?
             }
-        })
+        }))
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use object_store::path::Path as StorePath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use super::error::SinkError;
 use super::output::FileOutput;
@@ -84,7 +84,7 @@ impl Storage {
     fn key(root: &StorePath, rel: &str) -> StorePath {
         rel.split('/')
             .filter(|part| !part.is_empty())
-            .fold(root.clone(), |path, part| path.child(part))
+            .fold(root.clone(), |path, part| path.join(part))
     }
 
     /// `None` for the root of a bucket, which object_store lists without a prefix.

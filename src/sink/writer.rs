@@ -19,6 +19,7 @@ use super::error::SinkError;
 use super::layout::Target;
 use super::options::{FileFormat, SinkOptions};
 use super::output::{Counted, FileOutput};
+use super::stats::{file_stats, ColumnStats};
 use super::storage::join;
 use super::upload::Uploads;
 
@@ -41,7 +42,7 @@ pub struct WrittenTable {
 }
 
 /// One file of a table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileReport {
     /// Relative to the destination folder, `/`-separated, as it is once committed.
     pub path: String,
@@ -49,6 +50,8 @@ pub struct FileReport {
     pub rows: u64,
     /// Bytes of the file.
     pub bytes: u64,
+    /// Per column: nulls, min and max (Parquet files; empty for the other formats).
+    pub stats: Vec<ColumnStats>,
 }
 
 /// What the writers of one run share with it.
@@ -60,12 +63,32 @@ pub(crate) struct RunContext {
     pub uploads: Arc<Uploads>,
     /// The tables handed out and not aborted, in order.
     pub tables: Mutex<Vec<String>>,
+    /// Where files are written until they are visible.
+    pub placement: Placement,
+}
+
+/// Where a run writes its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// Under the run's staging folder; the commit moves them into place.
+    Staged,
+    /// At their final paths, under names no other run uses: a table format's log, not the
+    /// folder, decides what readers see, so nothing needs moving.
+    Final,
 }
 
 impl RunContext {
     /// The tables handed out and not aborted.
     pub(crate) fn tables(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         self.tables.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Where the file that ends up at `final_path` is written.
+    pub(crate) fn location(&self, final_path: &str) -> String {
+        match self.placement {
+            Placement::Staged => self.target.staged(&self.run_id, final_path),
+            Placement::Final => final_path.to_string(),
+        }
     }
 
     fn encoding(&self) -> Encoding {
@@ -90,6 +113,14 @@ pub(crate) enum FileNames {
     },
     /// The one file of a single-file destination.
     Single { name: String, used: bool },
+    /// `<folder>/part-NNNNN-<run>.<extension>`: names that no other run can take, for files
+    /// written at their final paths.
+    OfRun {
+        folder: String,
+        run: String,
+        extension: &'static str,
+        next: u32,
+    },
 }
 
 impl FileNames {
@@ -124,6 +155,16 @@ impl FileNames {
             },
             FileNames::Single { name, used } => {
                 (!std::mem::replace(used, true)).then(|| name.clone())
+            }
+            FileNames::OfRun {
+                folder,
+                run,
+                extension,
+                next,
+            } => {
+                let path = join(folder, &format!("part-{next:05}-{run}.{extension}"));
+                *next = next.checked_add(1)?;
+                Some(path)
             }
         }
     }
@@ -222,10 +263,10 @@ impl TableWriter {
         let mut staged: Vec<String> = self
             .files
             .iter()
-            .map(|file| target.staged(&self.run.run_id, &file.path))
+            .map(|file| self.run.location(&file.path))
             .collect();
         if let Some(file) = self.open.take() {
-            staged.push(target.staged(&self.run.run_id, &file.path));
+            staged.push(self.run.location(&file.path));
             discard(file).await;
         }
         for path in staged {
@@ -316,7 +357,7 @@ impl TableWriter {
                 ),
             )
         })?;
-        let staged = target.staged(&self.run.run_id, &path);
+        let staged = self.run.location(&path);
         let shown = target.storage.describe(&staged);
         let output = target.storage.create(&staged, &self.run.uploads).await?;
         let written = Arc::new(AtomicU64::new(0));
@@ -361,11 +402,17 @@ impl TableWriter {
             written,
             rows,
         } = file;
-        let output = encoding_step(&shown, move || encoder.finish()).await?;
+        let (output, row_groups) = encoding_step(&shown, move || encoder.finish()).await?;
         output.into_inner().complete().await?;
         let bytes = written.load(Ordering::Relaxed);
         tracing::debug!(table = %self.table, file = %shown, rows, bytes, "file written");
-        self.files.push(FileReport { path, rows, bytes });
+        let stats = file_stats(&self.schema, &row_groups);
+        self.files.push(FileReport {
+            path,
+            rows,
+            bytes,
+            stats,
+        });
         Ok(())
     }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
 use object_store::path::Path as StorePath;
-use object_store::ObjectStore;
+use object_store::{ObjectStore, ObjectStoreExt};
 use tsexport::sink::Manifest;
 use tsexport::sink::{MANIFEST_FILE, STAGING_DIR, SUCCESS_FILE};
 use tsexport_emulator::rng::SplitMix64;

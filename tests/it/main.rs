@@ -17,6 +17,7 @@ mod api_admin;
 mod api_core;
 mod api_v2;
 mod decode_property;
+mod delta;
 mod export;
 mod fault_matrix;
 mod hostile;

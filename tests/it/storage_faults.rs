@@ -19,7 +19,7 @@ use futures_util::stream::BoxStream;
 use futures_util::TryStreamExt;
 use object_store::path::Path as StorePath;
 use object_store::{
-    GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
     PutMultipartOptions, PutOptions, PutPayload, PutResult, UploadPart,
 };
 use serde_json::Value;
@@ -230,8 +230,13 @@ impl ObjectStore for FailingParts {
         self.inner.get_opts(location, options).await
     }
 
-    async fn delete(&self, location: &StorePath) -> object_store::Result<()> {
-        self.inner.delete(location).await
+    /// Passed through whole, so that a single delete reaches the server as the inner store sends
+    /// it (since object_store 0.13, S3's is a one-key bulk DeleteObjects request).
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<StorePath>>,
+    ) -> BoxStream<'static, object_store::Result<StorePath>> {
+        self.inner.delete_stream(locations)
     }
 
     fn list(
@@ -248,16 +253,14 @@ impl ObjectStore for FailingParts {
         self.inner.list_with_delimiter(prefix).await
     }
 
-    async fn copy(&self, from: &StorePath, to: &StorePath) -> object_store::Result<()> {
-        self.inner.copy(from, to).await
-    }
-
-    async fn copy_if_not_exists(
+    /// Both copy modes (overwrite, and create-if-absent) arrive here as options.
+    async fn copy_opts(
         &self,
         from: &StorePath,
         to: &StorePath,
+        options: CopyOptions,
     ) -> object_store::Result<()> {
-        self.inner.copy_if_not_exists(from, to).await
+        self.inner.copy_opts(from, to, options).await
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::common::{output_text as text, run_cli as run};
 use arrow_array::RecordBatch;
 use object_store::path::Path as StorePath;
-use object_store::ObjectStore;
+use object_store::ObjectStoreExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tsexport_emulator::{Emulator, Fault, FaultPlan, FaultRule};
 

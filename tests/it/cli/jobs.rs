@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::common::{output_text as text, run_cli};
 use object_store::path::Path as StorePath;
-use object_store::ObjectStore;
+use object_store::ObjectStoreExt;
 use serde_json::Value;
 use tsexport_emulator::Emulator;
 

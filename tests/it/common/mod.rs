@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod decode_values;
+pub mod delta;
 pub mod files;
 pub mod s3;
 

@@ -123,15 +123,36 @@ async fn serve(tempdir: TempDir) -> S3Server {
     let endpoint = format!("http://{}", listener.local_addr().expect("local address"));
     let connections = Arc::new(std::sync::Mutex::new(Vec::new()));
     let tracked = connections.clone();
+    let conditional = Arc::new(tokio::sync::Mutex::new(()));
     let server = tokio::spawn(async move {
         loop {
             let Ok((socket, _)) = listener.accept().await else {
                 continue;
             };
             let service = service.clone();
+            let conditional = conditional.clone();
+            // s3s-fs checks If-None-Match and then writes, in two steps; S3 does both at once. So
+            // conditional puts (a Delta commit's log entry) go one at a time, and of two writers
+            // racing for one version exactly one wins, as on S3.
+            let handler = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let service = service.clone();
+                    let conditional = conditional.clone();
+                    async move {
+                        let conditional_put = request.method() == hyper::Method::PUT
+                            && request.headers().contains_key("if-none-match");
+                        let _one_at_a_time = if conditional_put {
+                            Some(conditional.lock_owned().await)
+                        } else {
+                            None
+                        };
+                        hyper::service::Service::call(&service, request).await
+                    }
+                },
+            );
             let connection = tokio::spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(socket), service)
+                    .serve_connection(TokioIo::new(socket), handler)
                     .await;
             });
             let mut open = tracked.lock().expect("connections");
