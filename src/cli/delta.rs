@@ -53,7 +53,9 @@ fn parse_retention(text: &str) -> Result<Duration, String> {
         "d" => number.checked_mul(24).ok_or_else(bad)?,
         _ => return Err(bad()),
     };
-    Ok(Duration::from_secs(hours.checked_mul(3600).ok_or_else(bad)?))
+    Ok(Duration::from_secs(
+        hours.checked_mul(3600).ok_or_else(bad)?,
+    ))
 }
 
 pub async fn run(args: DeltaArgs) -> Result<(), CliError> {
@@ -86,7 +88,14 @@ pub async fn run(args: DeltaArgs) -> Result<(), CliError> {
                 })
                 .collect();
             output::table(
-                ["version", "time", "operation", "files", "rows added", "export"],
+                [
+                    "version",
+                    "time",
+                    "operation",
+                    "files",
+                    "rows added",
+                    "export",
+                ],
                 &rows,
             );
             Ok(())

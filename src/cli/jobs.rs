@@ -302,7 +302,10 @@ async fn print_plan(
         };
         let state = match export.options.table {
             Some(format) => format!("the {format} table's log"),
-            None => format!("{}_tsexport_state/{}.json", window.state_folder, export.name),
+            None => format!(
+                "{}_tsexport_state/{}.json",
+                window.state_folder, export.name
+            ),
         };
         println!(
             "  windows      by {}, lookback {}, state in {state}",

@@ -191,9 +191,12 @@ pub fn init_logging(verbose: u8, format: LogFormat) {
         format == LogFormat::Json,
         std::sync::atomic::Ordering::Relaxed,
     );
+    // The Delta library logs a lost commit race, which tsexport then resolves, as a warning and
+    // each commit attempt as info: its own lines start at -vv, so the default output stays
+    // tsexport's.
     let level = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,deltalake_core=error",
+        1 => "info,deltalake_core=warn",
         2 => "debug",
         _ => "trace",
     };

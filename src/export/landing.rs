@@ -54,7 +54,8 @@ impl Landing<'_> {
                 staging, folder, schema, metadata, partition,
             )?)),
             Landing::Table { files, allowed } => {
-                let plan = TablePlan::new(&schema, partition).map_err(crate::lake::LakeError::from)?;
+                let plan =
+                    TablePlan::new(&schema, partition).map_err(crate::lake::LakeError::from)?;
                 Ok(Writer::Table(TableFiles::new(
                     (*files).clone(),
                     plan,
@@ -125,7 +126,9 @@ impl Landed {
 
     /// The folders written (for a manifest), and the table's plan and partitions (for a table's
     /// log); each landing fills one of them.
-    pub(super) fn into_parts(self) -> (Vec<WrittenTable>, Option<(TablePlan, Vec<PartitionFiles>)>) {
+    pub(super) fn into_parts(
+        self,
+    ) -> (Vec<WrittenTable>, Option<(TablePlan, Vec<PartitionFiles>)>) {
         match self {
             Landed::Folder(tables) => (tables, None),
             Landed::Table { plan, partitions } => (Vec::new(), Some((*plan, partitions))),

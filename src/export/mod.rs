@@ -40,9 +40,9 @@ use serde_json::json;
 
 use crate::api::{AnswerRequest, ApiVersion, Client, SearchRequest};
 use crate::decode::{ColumnType, TypeSource};
+use crate::lake::LakeError;
 use crate::read::{self, PageStats, ReadError, TableSource};
 use crate::select::{select_vizzes, VizSelectionError};
-use crate::lake::LakeError;
 use crate::sink::{
     Destination, DestinationError, FileReport, InvalidOption, PartitionError, SinkError, Staging,
 };

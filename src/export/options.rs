@@ -61,7 +61,11 @@ impl FromStr for OutputFormat {
             return Ok(OutputFormat::Table(table));
         }
         given.parse().map(OutputFormat::Files).map_err(|_| {
-            InvalidOption::new("format", given, "use parquet, arrow (alias ipc), csv or delta")
+            InvalidOption::new(
+                "format",
+                given,
+                "use parquet, arrow (alias ipc), csv or delta",
+            )
         })
     }
 }

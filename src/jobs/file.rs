@@ -390,17 +390,20 @@ fn check_table_window(
         return Ok(());
     };
     let partition = settings.partition_by.as_ref().map(|p| &p.0);
-    let fits = match (size, partition.map(|p| p.by)) {
-        (_, Some(PartitionBy::Day)) => true,
-        (WindowSize::Month, Some(PartitionBy::Month)) => true,
-        _ => false,
-    };
+    let fits = matches!(
+        (size, partition.map(|p| p.by)),
+        (_, Some(PartitionBy::Day)) | (WindowSize::Month, Some(PartitionBy::Month))
+    );
     if fits {
         return Ok(());
     }
     Err(WindowRuleError::TableWithoutWindowPartition {
         window: size.to_string(),
-        grain: if size == WindowSize::Month { "month" } else { "day" },
+        grain: if size == WindowSize::Month {
+            "month"
+        } else {
+            "day"
+        },
         got: partition.map_or_else(String::new, |p| {
             format!(" (it has partition_by = \"{}:{}\")", p.column, p.by)
         }),

@@ -289,7 +289,9 @@ pub enum StateError {
     #[error(transparent)]
     Table(#[from] crate::lake::LakeError),
     /// This build cannot read lake tables.
-    #[error("this build of tsexport cannot write Delta tables (built without the `delta` feature)")]
+    #[error(
+        "this build of tsexport cannot write Delta tables (built without the `delta` feature)"
+    )]
     NoTableSupport,
     /// The state belongs to another export or window size.
     #[error("the state {location} is for export '{found_export}' by {found_window}, not '{export}' by {window}; delete it to start the windows over")]
@@ -505,8 +507,5 @@ async fn export(
     if let Some(scope) = scope {
         export = export.table_scope(scope);
     }
-    export
-        .run()
-        .await
-        .map_err(ExportFailure::from)
+    export.run().await.map_err(ExportFailure::from)
 }

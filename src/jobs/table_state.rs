@@ -82,7 +82,10 @@ pub fn scope(
     info.insert("backfill".into(), json!(backfill.is_some()));
     TableScope {
         partitions,
-        transactions: vec![(window_app(&planned.name, window.start), date_number(run_date))],
+        transactions: vec![(
+            window_app(&planned.name, window.start),
+            date_number(run_date),
+        )],
         progress: backfill
             .is_none()
             .then(|| (progress_app(&planned.name), date_number(window.start))),

@@ -3,9 +3,9 @@
 //! Delta Lake is the one format today ([`delta`]); a second is one more module beside it, using
 //! the same parts:
 //!
-//! - [`schema`]: the export's columns as a table's ([`TablePlan`]: names every engine reads,
+//! - `schema`: the export's columns as a table's ([`TablePlan`]: names every engine reads,
 //!   types, the partition column, the conversions values need);
-//! - [`files`]: the data files of one commit, Parquet written by the sink at final paths that no
+//! - `files`: the data files of one commit, Parquet written by the sink at final paths that no
 //!   reader sees until the log names them, partitioned and checked against the commit's window;
 //! - [`Replace`]: what a commit replaces (nothing, everything, or a window's partitions).
 //!

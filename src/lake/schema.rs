@@ -161,7 +161,10 @@ pub struct TablePlan {
 
 impl TablePlan {
     /// The plan for `schema` (as the export reads it) partitioned by `partition`.
-    pub fn new(schema: &Schema, partition: Option<&PartitionSpec>) -> Result<TablePlan, SchemaError> {
+    pub fn new(
+        schema: &Schema,
+        partition: Option<&PartitionSpec>,
+    ) -> Result<TablePlan, SchemaError> {
         let names = table_column_names(schema.fields().iter().map(|f| f.name().as_str()))?;
         let mut columns = Vec::with_capacity(schema.fields().len() + 1);
         for (field, name) in schema.fields().iter().zip(names) {
@@ -189,12 +192,7 @@ impl TablePlan {
     /// value partition's column.
     pub fn file_batch(&self, batch: &RecordBatch) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.file_schema.fields().len());
-        for (index, column) in self
-            .columns
-            .iter()
-            .enumerate()
-            .take(batch.num_columns())
-        {
+        for (index, column) in self.columns.iter().enumerate().take(batch.num_columns()) {
             if !column.in_files {
                 continue;
             }
@@ -387,7 +385,13 @@ mod tests {
         let names: Vec<&str> = plan.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
-            ["order_line_id", "order_date", "region", "ship_time", "order_date_day"]
+            [
+                "order_line_id",
+                "order_date",
+                "region",
+                "ship_time",
+                "order_date_day"
+            ]
         );
         assert_eq!(plan.file_schema.fields().len(), 4);
         let batch = RecordBatch::try_new(
@@ -403,7 +407,10 @@ mod tests {
         )
         .unwrap();
         let files = plan.file_batch(&batch).unwrap();
-        assert_eq!(files.column(3).as_string::<i32>().value(0), "13:05:09.000042");
+        assert_eq!(
+            files.column(3).as_string::<i32>().value(0),
+            "13:05:09.000042"
+        );
     }
 
     #[test]

@@ -187,7 +187,11 @@ impl PartitionSpec {
 
     /// The partition value of row `row` of the partition column `values`: the value itself (text,
     /// integers, booleans, dates as YYYY-MM-DD) or its date part; None for a null.
-    pub fn value_at(&self, values: &dyn Array, row: usize) -> Result<Option<String>, PartitionError> {
+    pub fn value_at(
+        &self,
+        values: &dyn Array,
+        row: usize,
+    ) -> Result<Option<String>, PartitionError> {
         if values.is_null(row) {
             return Ok(None);
         }

@@ -42,7 +42,10 @@ pub enum StatValue {
 /// file's layout is not one leaf per column (ThoughtSpot results are flat, so it always is).
 pub(crate) fn file_stats(schema: &Schema, row_groups: &[RowGroupMetaData]) -> Vec<ColumnStats> {
     let columns = schema.fields().len();
-    if row_groups.iter().any(|group| group.num_columns() != columns) {
+    if row_groups
+        .iter()
+        .any(|group| group.num_columns() != columns)
+    {
         return Vec::new();
     }
     schema

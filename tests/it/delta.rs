@@ -70,7 +70,14 @@ async fn a_search_becomes_a_table_that_every_reader_reads_the_same() {
     let dir = TempDir::new("delta-table");
     let table = dir.path().join("sales");
     let table = table.to_str().unwrap();
-    let output = export_delta(&emu, QUERY, table, &["--type", "Total Sales=decimal(38,18)"], &[]).await;
+    let output = export_delta(
+        &emu,
+        QUERY,
+        table,
+        &["--type", "Total Sales=decimal(38,18)"],
+        &[],
+    )
+    .await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let summary = json_of(&output);
     assert_eq!(summary["rows"], ROWS);
@@ -84,7 +91,10 @@ async fn a_search_becomes_a_table_that_every_reader_reads_the_same() {
     );
     // No folder protocol inside a table.
     for reserved in ["_SUCCESS", "_manifest.json", "_tsexport_staging"] {
-        assert!(!Path::new(table).join(reserved).exists(), "{reserved} in the table");
+        assert!(
+            !Path::new(table).join(reserved).exists(),
+            "{reserved} in the table"
+        );
     }
 
     let read = read_by_both(table, &[]).await;
@@ -98,7 +108,13 @@ async fn a_search_becomes_a_table_that_every_reader_reads_the_same() {
         .collect();
     assert_eq!(
         names,
-        ["order_line_id", "region", "order_date", "total_sales", "total_quantity"]
+        [
+            "order_line_id",
+            "region",
+            "order_date",
+            "total_sales",
+            "total_quantity"
+        ]
     );
     // Every Order Line ID once, decimals exact, dates as dates.
     let ids: Vec<i64> = read["rows"]
@@ -124,7 +140,10 @@ async fn a_search_becomes_a_table_that_every_reader_reads_the_same() {
         .find_map(|a| a.get("metaData"))
         .expect("metaData");
     let schema: Value = serde_json::from_str(metadata["schemaString"].as_str().unwrap()).unwrap();
-    assert_eq!(schema["fields"][0]["metadata"]["tsexport.name"], "Order Line ID");
+    assert_eq!(
+        schema["fields"][0]["metadata"]["tsexport.name"],
+        "Order Line ID"
+    );
     assert_eq!(schema["fields"][2]["type"], "date");
     assert_eq!(schema["fields"][3]["type"], "decimal(38,18)");
     assert_eq!(metadata["configuration"]["delta.checkpointInterval"], "10");
@@ -140,7 +159,10 @@ async fn a_search_becomes_a_table_that_every_reader_reads_the_same() {
     assert_eq!(info["tsexport"]["rows_expected"], ROWS);
     assert_eq!(info["tsexport"]["sampling_ratio"], 1.0);
     let all = serde_json::to_string(actions).unwrap();
-    assert!(!crate::common::has_word(&all, "admin"), "a credential in the log: {all}");
+    assert!(
+        !crate::common::has_word(&all, "admin"),
+        "a credential in the log: {all}"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +177,10 @@ async fn overwrite_replaces_append_adds_and_error_if_exists_refuses() {
         assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     }
     let read = read_by_both(table, &[]).await;
-    assert_eq!((read["version"].as_i64(), read["num_rows"].as_u64()), (Some(1), Some(ROWS)));
+    assert_eq!(
+        (read["version"].as_i64(), read["num_rows"].as_u64()),
+        (Some(1), Some(ROWS))
+    );
     // The overwrite removed every file of version 0.
     let log = log(Path::new(table));
     let removed = log[&1].iter().filter(|a| a.get("remove").is_some()).count();
@@ -169,14 +194,29 @@ async fn overwrite_replaces_append_adds_and_error_if_exists_refuses() {
 
     let output = export_delta(&emu, query, table, &["--mode", "error-if-exists"], &[]).await;
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(text(&output).contains("already a Delta table (version 2)"), "{}", text(&output));
+    assert!(
+        text(&output).contains("already a Delta table (version 2)"),
+        "{}",
+        text(&output)
+    );
     assert_eq!(log_versions(Path::new(table)), 3);
 
     // A new column: refused with on_drift fail, added with widen (earlier rows read it as null).
     let wider = "[Order Line ID] [Region] [Quantity] sort by [Order Line ID]";
-    let output = export_delta(&emu, wider, table, &["--mode", "append", "--on-drift", "fail"], &[]).await;
+    let output = export_delta(
+        &emu,
+        wider,
+        table,
+        &["--mode", "append", "--on-drift", "fail"],
+        &[],
+    )
+    .await;
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(text(&output).contains("column 'total_quantity' is new"), "{}", text(&output));
+    assert!(
+        text(&output).contains("column 'total_quantity' is new"),
+        "{}",
+        text(&output)
+    );
     let output = export_delta(&emu, wider, table, &["--mode", "append"], &[]).await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let read = read_by_both(table, &[]).await;
@@ -195,7 +235,11 @@ async fn overwrite_replaces_append_adds_and_error_if_exists_refuses() {
     )
     .await;
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(text(&output).contains("is string in this export but long"), "{}", text(&output));
+    assert!(
+        text(&output).contains("is string in this export but long"),
+        "{}",
+        text(&output)
+    );
 }
 
 fn log_versions(table: &Path) -> usize {
@@ -226,7 +270,13 @@ fn windows_of(report: &Value) -> Vec<String> {
         .map(|windows| {
             windows
                 .iter()
-                .map(|w| format!("{} {}", w["start"].as_str().unwrap(), w["status"].as_str().unwrap()))
+                .map(|w| {
+                    format!(
+                        "{} {}",
+                        w["start"].as_str().unwrap(),
+                        w["status"].as_str().unwrap()
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -242,7 +292,14 @@ async fn rows_per_day(emu: &Emulator, from: &str, to: &str) -> BTreeMap<String, 
     let out = dir.path().join("truth");
     let output = tsexport(
         emu,
-        &["search", &query, "--source", "Retail Sales", "--out", out.to_str().unwrap()],
+        &[
+            "search",
+            &query,
+            "--source",
+            "Retail Sales",
+            "--out",
+            out.to_str().unwrap(),
+        ],
         &[],
     )
     .await;
@@ -251,7 +308,10 @@ async fn rows_per_day(emu: &Emulator, from: &str, to: &str) -> BTreeMap<String, 
     use arrow_array::types::Date32Type;
     let mut days = BTreeMap::new();
     for batch in crate::common::files::read_parquet_in(&out) {
-        let dates = batch.column_by_name("Order Date").unwrap().as_primitive::<Date32Type>();
+        let dates = batch
+            .column_by_name("Order Date")
+            .unwrap()
+            .as_primitive::<Date32Type>();
         for days_since_epoch in dates.values() {
             let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
                 + chrono::Days::new(*days_since_epoch as u64);
@@ -261,7 +321,11 @@ async fn rows_per_day(emu: &Emulator, from: &str, to: &str) -> BTreeMap<String, 
     days
 }
 
-async fn nights_commit_each_day_exactly_once(out: &str, env: &[(&str, &str)], local: Option<&Path>) {
+async fn nights_commit_each_day_exactly_once(
+    out: &str,
+    env: &[(&str, &str)],
+    local: Option<&Path>,
+) {
     let emu = emulator().await;
     let dir = TempDir::new("delta-nights");
     let jobs = dir.path().join("jobs.toml");
@@ -281,7 +345,10 @@ async fn nights_commit_each_day_exactly_once(out: &str, env: &[(&str, &str)], lo
         ["2021-02-28 ok", "2021-03-01 ok", "2021-03-02 ok"]
     );
     // lookback = 1: the day before is exported again, and replaced, not added to.
-    assert_eq!(night("2021-03-04").await, ["2021-03-02 ok", "2021-03-03 ok"]);
+    assert_eq!(
+        night("2021-03-04").await,
+        ["2021-03-02 ok", "2021-03-03 ok"]
+    );
     // The same night again (a rerun after a crash): its windows are in the log already.
     assert!(night("2021-03-04").await.is_empty());
     assert_eq!(
@@ -290,7 +357,10 @@ async fn nights_commit_each_day_exactly_once(out: &str, env: &[(&str, &str)], lo
     );
 
     let read = read_by_both(out, env).await;
-    assert_eq!(read["partition_columns"], serde_json::json!(["order_date_day"]));
+    assert_eq!(
+        read["partition_columns"],
+        serde_json::json!(["order_date_day"])
+    );
     let truth = rows_per_day(&emu, "2021-02-28", "2021-03-06").await;
     assert!(truth.values().all(|n| *n > 0), "{truth:?}");
     assert_eq!(count_by(&read, "order_date"), truth);
@@ -303,10 +373,15 @@ async fn nights_commit_each_day_exactly_once(out: &str, env: &[(&str, &str)], lo
         // Each window's commit replaced exactly its own day.
         let info = commit_info(&versions[&2]);
         assert_eq!(info["tsexport"]["window"]["start"], "2021-03-02");
-        assert_eq!(info["operationParameters"]["predicate"], "order_date_day IN ('2021-03-02')");
+        assert_eq!(
+            info["operationParameters"]["predicate"],
+            "order_date_day IN ('2021-03-02')"
+        );
         let txns: Vec<&Value> = versions[&3].iter().filter_map(|a| a.get("txn")).collect();
         assert!(
-            txns.iter().any(|t| t["appId"] == "tsexport/daily_lines/2021-03-02" && t["version"] == 20210304),
+            txns.iter().any(
+                |t| t["appId"] == "tsexport/daily_lines/2021-03-02" && t["version"] == 20210304
+            ),
             "{txns:?}"
         );
     }
@@ -369,7 +444,12 @@ async fn history_lists_commits_and_a_checkpoint_comes_every_ten() {
     let read = read_by_both(table, &[]).await;
     assert_eq!(read["num_rows"], 10 * ROWS);
 
-    let output = tsexport(&emu, &["delta", "history", table, "--limit", "3", "--json"], &[]).await;
+    let output = tsexport(
+        &emu,
+        &["delta", "history", table, "--limit", "3", "--json"],
+        &[],
+    )
+    .await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let history = json_of(&output);
     let versions: Vec<i64> = history
@@ -391,7 +471,104 @@ async fn history_lists_commits_and_a_checkpoint_comes_every_ten() {
     let output = tsexport(&emu, &["delta", "vacuum", table, "--dry-run"], &[]).await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert!(orphan.exists());
-    let missing = tsexport(&emu, &["delta", "history", dir.path().join("nothing").to_str().unwrap()], &[]).await;
+    let missing = tsexport(
+        &emu,
+        &[
+            "delta",
+            "history",
+            dir.path().join("nothing").to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
-    assert!(text(&missing).contains("is not a Delta table"), "{}", text(&missing));
+    assert!(
+        text(&missing).contains("is not a Delta table"),
+        "{}",
+        text(&missing)
+    );
+}
+
+/// A job file with one windowed export named `name` into the table `out`.
+fn daily_job_named(name: &str, out: &str) -> String {
+    daily_job(out).replace("name = \"daily_lines\"", &format!("name = \"{name}\""))
+}
+
+/// Two `tsexport backfill` processes at once on one table: `first` and `second` are their
+/// `--from`/`--to` ranges.
+async fn race(
+    emu: &Emulator,
+    out: &str,
+    env: &[(&str, &str)],
+    first: (&str, &str),
+    second: (&str, &str),
+) -> [std::process::Output; 2] {
+    let dir = TempDir::new("delta-race");
+    let jobs_a = dir.path().join("a.toml");
+    let jobs_b = dir.path().join("b.toml");
+    std::fs::write(&jobs_a, daily_job_named("writer_a", out)).unwrap();
+    std::fs::write(&jobs_b, daily_job_named("writer_b", out)).unwrap();
+    let (a, b) = (jobs_a.to_str().unwrap(), jobs_b.to_str().unwrap());
+    let args_a = ["backfill", a, "--from", first.0, "--to", first.1];
+    let args_b = ["backfill", b, "--from", second.0, "--to", second.1];
+    let (one, two) = tokio::join!(tsexport(emu, &args_a, env), tsexport(emu, &args_b, env));
+    [one, two]
+}
+
+/// Two writers on one table: windows of different days both commit (the loser of a version
+/// retries on top of it); two writers replacing the same days never leave a row twice: each
+/// either commits or fails naming the conflict.
+async fn racing_writers_lose_and_duplicate_nothing(out: &str, env: &[(&str, &str)]) {
+    let emu = emulator().await;
+    let [a, b] = race(
+        &emu,
+        out,
+        env,
+        ("2021-03-01", "2021-03-04"),
+        ("2021-03-04", "2021-03-07"),
+    )
+    .await;
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a));
+    assert_eq!(b.status.code(), Some(0), "{}", text(&b));
+    let truth = rows_per_day(&emu, "2021-03-01", "2021-03-07").await;
+    let read = read_by_both(out, env).await;
+    assert_eq!(count_by(&read, "order_date_day"), truth);
+    // Six windows, six commits, whatever order they landed in.
+    assert_eq!(read["version"], 5);
+
+    for _ in 0..3 {
+        let [a, b] = race(
+            &emu,
+            out,
+            env,
+            ("2021-03-02", "2021-03-04"),
+            ("2021-03-03", "2021-03-05"),
+        )
+        .await;
+        for output in [&a, &b] {
+            let all = text(output);
+            assert!(
+                output.status.code() == Some(0)
+                    || (output.status.code() == Some(1)
+                        && all.contains("another writer committed version")),
+                "{all}"
+            );
+        }
+        let read = read_by_both(out, env).await;
+        assert_eq!(count_by(&read, "order_date_day"), truth);
+    }
+}
+
+#[tokio::test]
+async fn racing_writers_lose_and_duplicate_nothing_on_disk() {
+    let dir = TempDir::new("delta-race-disk");
+    let table = dir.path().join("t");
+    racing_writers_lose_and_duplicate_nothing(table.to_str().unwrap(), &[]).await;
+}
+
+#[tokio::test]
+async fn racing_writers_lose_and_duplicate_nothing_on_s3() {
+    let server = s3::start_s3().await;
+    let out = format!("s3://{}/lake/raced/", server.bucket);
+    racing_writers_lose_and_duplicate_nothing(&out, &server.aws_env()).await;
 }

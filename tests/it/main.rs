@@ -18,6 +18,7 @@ mod api_core;
 mod api_v2;
 mod decode_property;
 mod delta;
+mod delta_faults;
 mod export;
 mod fault_matrix;
 mod hostile;

@@ -179,7 +179,11 @@ impl Table {
             let changed: BTreeSet<String> = scope
                 .iter()
                 .filter(|(path, _)| !read_scope.contains_key(*path))
-                .chain(read_scope.iter().filter(|(path, _)| !scope.contains_key(*path)))
+                .chain(
+                    read_scope
+                        .iter()
+                        .filter(|(path, _)| !scope.contains_key(*path)),
+                )
                 .map(|(_, value)| value.clone().unwrap_or_else(|| "the table".into()))
                 .collect();
             let list: Vec<String> = changed.into_iter().collect();
@@ -257,7 +261,8 @@ impl Table {
     fn schema_actions(&self, commit: &TableCommit<'_>) -> Result<Vec<Action>, LakeError> {
         let plan = commit.plan;
         let new_schema = schema::schema(plan);
-        let partition_columns: Vec<String> = plan.partition.iter().map(|p| p.name.clone()).collect();
+        let partition_columns: Vec<String> =
+            plan.partition.iter().map(|p| p.name.clone()).collect();
         let configuration = [(
             "delta.checkpointInterval".to_string(),
             CHECKPOINT_INTERVAL.to_string(),

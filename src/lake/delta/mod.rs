@@ -165,8 +165,7 @@ fn log_store(destination: &Destination, shown: &str) -> Result<LogStoreRef, Lake
         action: "open the table",
         reason,
     };
-    let (root, prefix, location): (Arc<dyn ObjectStore>, StorePath, url::Url) = match destination
-    {
+    let (root, prefix, location): (Arc<dyn ObjectStore>, StorePath, url::Url) = match destination {
         Destination::Store { url, store, path } if !url.starts_with("file:") => {
             let location =
                 url::Url::parse(url.trim_end_matches('/')).map_err(|e| bad(e.to_string()))?;

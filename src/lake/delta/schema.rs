@@ -78,15 +78,15 @@ pub(super) enum Evolution {
     /// The table has every column, with the same types.
     Same,
     /// These columns are new; the merged schema adds them after the table's.
-    Added {
-        columns: Vec<String>,
-        merged: Value,
-    },
+    Added { columns: Vec<String>, merged: Value },
 }
 
 /// What differs between the table's schema (`existing`, the log's JSON) and `plan`'s: Err with
 /// the column and both types when a type changed.
-pub(super) fn evolve(existing: &Value, plan: &TablePlan) -> Result<Evolution, (String, String, String)> {
+pub(super) fn evolve(
+    existing: &Value,
+    plan: &TablePlan,
+) -> Result<Evolution, (String, String, String)> {
     let fields = existing["fields"].as_array().cloned().unwrap_or_default();
     let by_name: HashMap<&str, &Value> = fields
         .iter()
@@ -98,13 +98,7 @@ pub(super) fn evolve(existing: &Value, plan: &TablePlan) -> Result<Evolution, (S
         let new_type = json!(delta_type(column.kind));
         match by_name.get(column.name.as_str()) {
             Some(old) if **old == new_type => {}
-            Some(old) => {
-                return Err((
-                    column.name.clone(),
-                    type_text(old),
-                    type_text(&new_type),
-                ))
-            }
+            Some(old) => return Err((column.name.clone(), type_text(old), type_text(&new_type))),
             None => {
                 added.push(column.name.clone());
                 merged.push(field(column));

@@ -76,7 +76,11 @@ fn bound(kind: ColumnKind, value: Option<&StatValue>, round: Round) -> Option<St
                 Round::Up => micros.div_euclid(1000) + i64::from(micros.rem_euclid(1000) != 0),
             };
             let time = DateTime::from_timestamp_millis(millis)?;
-            let zone = if kind == ColumnKind::Timestamp { "Z" } else { "" };
+            let zone = if kind == ColumnKind::Timestamp {
+                "Z"
+            } else {
+                ""
+            };
             Some(format!(
                 "\"{}{zone}\"",
                 time.naive_utc().format("%Y-%m-%dT%H:%M:%S%.3f")
@@ -125,7 +129,11 @@ mod tests {
             "\"1970-01-01T00:00:01.001Z\""
         );
         assert_eq!(
-            bound(ColumnKind::Boolean, Some(&StatValue::Boolean(true)), Round::Up),
+            bound(
+                ColumnKind::Boolean,
+                Some(&StatValue::Boolean(true)),
+                Round::Up
+            ),
             None
         );
     }

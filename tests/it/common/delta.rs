@@ -38,13 +38,24 @@ pub fn python() -> &'static str {
 /// The table at `uri` (a path, or `s3://bucket/prefix` with `env` naming the server) as `reader`
 /// (`deltalake` or `polars`) reads it: `{"version", "columns", "partition_columns", "num_rows",
 /// "rows"}`, rows sorted.
-pub async fn read_with(reader: &str, uri: &str, version: Option<i64>, env: &[(&str, &str)]) -> Value {
-    let script = format!("{}/tests/it/common/delta_read.py", env!("CARGO_MANIFEST_DIR"));
+pub async fn read_with(
+    reader: &str,
+    uri: &str,
+    version: Option<i64>,
+    env: &[(&str, &str)],
+) -> Value {
+    let script = format!(
+        "{}/tests/it/common/delta_read.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let mut args = vec![script, reader.to_string(), uri.to_string()];
     if let Some(version) = version {
         args.extend(["--version".to_string(), version.to_string()]);
     }
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let python = python().to_string();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(python)
@@ -67,8 +78,14 @@ pub async fn read_with(reader: &str, uri: &str, version: Option<i64>, env: &[(&s
 pub async fn read_by_both(uri: &str, env: &[(&str, &str)]) -> Value {
     let delta = read_with("deltalake", uri, None, env).await;
     let polars = read_with("polars", uri, None, env).await;
-    assert_eq!(delta["num_rows"], polars["num_rows"], "deltalake and polars disagree on {uri}");
-    assert_eq!(delta["rows"], polars["rows"], "deltalake and polars disagree on {uri}");
+    assert_eq!(
+        delta["num_rows"], polars["num_rows"],
+        "deltalake and polars disagree on {uri}"
+    );
+    assert_eq!(
+        delta["rows"], polars["rows"],
+        "deltalake and polars disagree on {uri}"
+    );
     delta
 }
 
@@ -102,7 +119,10 @@ pub fn log(dir: &Path) -> BTreeMap<i64, Vec<Value>> {
     for entry in std::fs::read_dir(dir.join("_delta_log")).expect("a _delta_log") {
         let path = entry.expect("entry").path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let Some(version) = name.strip_suffix(".json").and_then(|v| v.parse::<i64>().ok()) else {
+        let Some(version) = name
+            .strip_suffix(".json")
+            .and_then(|v| v.parse::<i64>().ok())
+        else {
             continue;
         };
         let text = std::fs::read_to_string(&path).expect("log entry");
