@@ -109,9 +109,12 @@ impl Export {
                 transactions: self.scope.transactions.clone(),
                 progress: self.scope.progress.clone(),
                 info,
+                run: files.run_id().to_string(),
             };
             let committed = match delta.commit(&commit).await {
                 Ok(committed) => committed,
+                // A commit that may yet land keeps the files its log entry would name.
+                Err(error @ crate::lake::LakeError::Unsettled { .. }) => return Err(error.into()),
                 Err(error) => {
                     if let Err(cleanup) = files.delete(&written).await {
                         tracing::warn!(%cleanup, "could not delete this run's uncommitted files; `tsexport delta vacuum` removes them");

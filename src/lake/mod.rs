@@ -152,6 +152,19 @@ pub enum LakeError {
         /// What it changed that this commit depends on.
         what: String,
     },
+    /// The log entry's write failed in a way that does not say whether it landed (an object
+    /// store may apply a write whose answer was lost), and the log could not tell either.
+    #[error("the commit of version {version} to {table} failed ({reason}), and whether it landed cannot be told now; this run's files stay in place: if `tsexport delta history` shows version {version} from run {run}, the export committed; otherwise `tsexport delta vacuum` removes them")]
+    Unsettled {
+        /// The table.
+        table: String,
+        /// The version attempted.
+        version: u64,
+        /// The run's id.
+        run: String,
+        /// What the write said.
+        reason: String,
+    },
     /// There is no Delta table where one is needed.
     #[error("{table} is not a Delta table (no _delta_log); check the path")]
     NotATable {
@@ -179,6 +192,7 @@ impl LakeError {
             | LakeError::Partition(PartitionError::Sink(_))
             | LakeError::Arrow(_)
             | LakeError::Conflict { .. }
+            | LakeError::Unsettled { .. }
             | LakeError::Log { .. } => FailureKind::Other,
             LakeError::Partition(_)
             | LakeError::Schema(_)

@@ -202,6 +202,8 @@ pub struct TableWriter {
     /// carries the schema) is written so that the table exists for readers.
     needs_a_file: bool,
     poisoned: bool,
+    /// Files given up half-written after a failed write, for `abort` to delete.
+    discarded: Vec<String>,
 }
 
 impl TableWriter {
@@ -223,6 +225,7 @@ impl TableWriter {
             files: Vec::new(),
             needs_a_file,
             poisoned: false,
+            discarded: Vec::new(),
         }
     }
 
@@ -249,6 +252,7 @@ impl TableWriter {
         if written.is_err() {
             self.poisoned = true;
             if let Some(file) = self.open.take() {
+                self.discarded.push(file.path.clone());
                 discard(file).await;
             }
         }
@@ -263,7 +267,9 @@ impl TableWriter {
         let mut staged: Vec<String> = self
             .files
             .iter()
-            .map(|file| self.run.location(&file.path))
+            .map(|file| &file.path)
+            .chain(&self.discarded)
+            .map(|path| self.run.location(path))
             .collect();
         if let Some(file) = self.open.take() {
             staged.push(self.run.location(&file.path));
@@ -402,8 +408,20 @@ impl TableWriter {
             written,
             rows,
         } = file;
-        let (output, row_groups) = encoding_step(&shown, move || encoder.finish()).await?;
-        output.into_inner().complete().await?;
+        let finished = async {
+            let (output, row_groups) = encoding_step(&shown, move || encoder.finish()).await?;
+            output.into_inner().complete().await?;
+            Ok::<_, SinkError>(row_groups)
+        }
+        .await;
+        let row_groups = match finished {
+            Ok(row_groups) => row_groups,
+            Err(error) => {
+                // Whatever of the file reached storage goes with the table's abort.
+                self.discarded.push(path);
+                return Err(error);
+            }
+        };
         let bytes = written.load(Ordering::Relaxed);
         tracing::debug!(table = %self.table, file = %shown, rows, bytes, "file written");
         let stats = file_stats(&self.schema, &row_groups);

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::Value;
 use tsexport_emulator::Emulator;
 
-use crate::common::delta::{commit_info, count_by, log, read_by_both};
+use crate::common::delta::{commit_info, count_by, log, read_by_both, read_by_crate};
 use crate::common::{output_text as text, run_cli, s3, TempDir};
 
 const ROWS: u64 = 6_000;
@@ -100,6 +100,8 @@ async fn a_search_becomes_a_table_that_every_reader_reads_the_same() {
     let read = read_by_both(table, &[]).await;
     assert_eq!(read["num_rows"], ROWS);
     assert_eq!(read["version"], 0);
+    let (version, rows) = read_by_crate(Path::new(table)).await;
+    assert_eq!((version, rows.values().sum::<usize>()), (0, ROWS as usize));
     let names: Vec<&str> = read["columns"]
         .as_array()
         .unwrap()
@@ -366,6 +368,12 @@ async fn nights_commit_each_day_exactly_once(
     assert_eq!(count_by(&read, "order_date"), truth);
     assert_eq!(count_by(&read, "order_date_day"), truth);
     if let Some(local) = local {
+        let (_, by_day) = read_by_crate(local).await;
+        let by_day: BTreeMap<String, u64> = by_day
+            .into_iter()
+            .map(|(day, rows)| (day.expect("a day"), rows as u64))
+            .collect();
+        assert_eq!(by_day, truth);
         // No state file: the table's log is the state.
         assert!(!local.join("_tsexport_state").exists());
         let versions = log(local);

@@ -46,8 +46,12 @@ pub struct TableCommit<'a> {
     /// An application transaction that only moves forward: committed as the larger of the
     /// table's version of it and this one, never a conflict.
     pub progress: Option<(String, i64)>,
-    /// tsexport's record of the export, under `commitInfo.tsexport`.
+    /// tsexport's record of the export, under `commitInfo.tsexport`; its `run` key must be
+    /// [`TableCommit::run`].
     pub info: Value,
+    /// The run's id (its files carry it), by which a commit whose answer was lost is recognised
+    /// in the log.
+    pub run: String,
 }
 
 /// A commit that landed.
@@ -122,7 +126,8 @@ impl Table {
             } else {
                 None
             };
-            let outcome = CommitBuilder::from(properties)
+            let attempted = self.version().map_or(0, |v| v + 1);
+            let prepared = CommitBuilder::from(properties)
                 .with_actions(actions)
                 .build(
                     state
@@ -131,34 +136,81 @@ impl Table {
                     log_store,
                     operation,
                 )
-                .await;
-            match outcome {
-                Ok(done) => {
-                    let version = done.version();
-                    self.reload().await?;
-                    tracing::debug!(table = %self.shown, version, attempt, "committed");
-                    return Ok(Committed {
-                        version,
-                        log_entry: format!(
-                            "{}/_delta_log/{version:020}.json",
-                            self.shown.trim_end_matches('/')
-                        ),
-                        files_added: adds.len(),
-                        files_removed,
-                        retries: attempt,
-                    });
+                .into_prepared_commit_future()
+                .await
+                .map_err(|e| log_error(&self.shown, "prepare the commit", e))?;
+            let version = match prepared.await {
+                Ok(written) => {
+                    let version = written.version;
+                    // The version is committed; what follows (a checkpoint every 10 versions) only
+                    // speeds up readers, so its failure is a warning, never a failed export.
+                    if let Err(error) = written.await {
+                        tracing::warn!(table = %self.shown, version, %error, "committed, but the checkpoint or log clean-up after it failed; readers replay the log instead");
+                    }
+                    version
                 }
+                // "Already exists" may be this run's own entry: a write that landed, whose answer
+                // was lost, and that the object store's client sent again.
                 Err(error) if lost_race(&error) => {
-                    tracing::debug!(table = %self.shown, attempt, "another writer committed first; checking what it changed");
+                    match self.entry_of_run(attempted, &commit.run).await? {
+                        Some(true) => attempted,
+                        _ => {
+                            tracing::debug!(table = %self.shown, attempt, "another writer committed first; checking what it changed");
+                            continue;
+                        }
+                    }
                 }
-                Err(error) => return Err(log_error(&self.shown, "commit", error)),
-            }
+                Err(error) => match self.entry_of_run(attempted, &commit.run).await {
+                    Ok(Some(true)) => attempted,
+                    Ok(Some(false)) => {
+                        tracing::debug!(table = %self.shown, attempt, "another writer committed first; checking what it changed");
+                        continue;
+                    }
+                    Ok(None) | Err(_) => {
+                        return Err(LakeError::Unsettled {
+                            table: self.shown.clone(),
+                            version: attempted,
+                            run: commit.run.clone(),
+                            reason: error.to_string(),
+                        })
+                    }
+                },
+            };
+            self.reload().await?;
+            tracing::debug!(table = %self.shown, version, attempt, "committed");
+            return Ok(Committed {
+                version,
+                log_entry: format!(
+                    "{}/_delta_log/{version:020}.json",
+                    self.shown.trim_end_matches('/')
+                ),
+                files_added: adds.len(),
+                files_removed,
+                retries: attempt,
+            });
         }
         Err(LakeError::Conflict {
             table: self.shown.clone(),
             version: self.version().unwrap_or(0),
             what: format!("kept winning: {MAX_ATTEMPTS} commits of other writers in a row"),
         })
+    }
+
+    /// Whose log entry `version` is, after a commit whose answer was an error (a write can land
+    /// even when its answer is lost): Some(true) this run's (`run`, as its `commitInfo` records),
+    /// Some(false) another writer's, None no entry.
+    async fn entry_of_run(&self, version: u64, run: &str) -> Result<Option<bool>, LakeError> {
+        let entry = self
+            .log_store()
+            .read_commit_entry(version)
+            .await
+            .map_err(|e| log_error(&self.shown, "read the log", e))?;
+        Ok(entry.map(|bytes| {
+            bytes.split(|b| *b == b'\n').any(|line| {
+                serde_json::from_slice::<Value>(line)
+                    .is_ok_and(|action| action["commitInfo"]["tsexport"]["run"] == run)
+            })
+        }))
     }
 
     /// After losing a race: the winners must not have touched what this commit replaces or its

@@ -113,6 +113,26 @@ pub fn count_by(read: &Value, column: &str) -> BTreeMap<String, u64> {
     counts
 }
 
+/// The table at the local folder `dir` as the `deltalake` crate replays its log: its version, and
+/// the rows of its live files (each read with the `parquet` crate) per partition value.
+pub async fn read_by_crate(dir: &Path) -> (u64, BTreeMap<Option<String>, usize>) {
+    let url = url::Url::from_directory_path(dir).expect("an absolute path");
+    let table = deltalake_core::open_table(url)
+        .await
+        .expect("the deltalake crate opens the table");
+    let state = table.snapshot().expect("a loaded table");
+    let partition = state.metadata().partition_columns().first().cloned();
+    let mut rows = BTreeMap::new();
+    for file in state.log_data().iter() {
+        let value = partition
+            .as_ref()
+            .and_then(|column| file.partition_values_map().remove(column).flatten());
+        let batches = super::files::read_parquet(&dir.join(file.path().as_ref()));
+        *rows.entry(value).or_insert(0) += super::files::rows(&batches);
+    }
+    (table.version().expect("a version"), rows)
+}
+
 /// Every action of every commit in the table's `_delta_log`, by version.
 pub fn log(dir: &Path) -> BTreeMap<i64, Vec<Value>> {
     let mut versions = BTreeMap::new();
