@@ -17,6 +17,7 @@ pub(super) enum Landing<'a> {
     /// The run's staging folder.
     Folder(&'a mut Staging),
     /// A lake table's data files; rows must fall in `allowed` partitions (a window's), if set.
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))]
     Table {
         files: &'a DataFiles,
         allowed: Option<BTreeSet<String>>,

@@ -8,13 +8,12 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use chrono_tz::Tz;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use super::landing::Landing;
-use super::{DriftPolicy, Export, ExportError, Summary, Table};
+use super::{Export, ExportError, Summary, Table};
 use crate::api::ApiVersion;
-use crate::lake::{Replace, TableFormat};
-use crate::sink::{DataFiles, Destination, WriteMode};
+use crate::lake::TableFormat;
+use crate::sink::Destination;
 
 /// How a commit to a lake table fits the runs around it; the job runner sets one per window
 /// ([`Export::table_scope`]).
@@ -52,90 +51,114 @@ impl Export {
         tables: Vec<Table>,
         started: Instant,
     ) -> Result<Summary, ExportError> {
-        #[cfg(not(feature = "delta"))]
-        {
-            let _ = (given, destination, zone, api, tables, started);
-            return Err(ExportError::NoTableSupport(format));
-        }
-        #[cfg(feature = "delta")]
-        {
-            let TableFormat::Delta = format;
-            let [table] = tables.as_slice() else {
-                return Err(ExportError::TableNeedsOneViz {
-                    vizzes: tables.len(),
-                });
-            };
-            let mut delta = crate::lake::delta::Table::open(&destination).await?;
-            let mode = self.options.sink.mode;
-            delta.check_mode(mode)?;
-            let files = DataFiles::open(&destination, self.options.sink.clone())?;
-            let mut landing = Landing::Table {
-                files: &files,
-                allowed: self.scope.partitions.clone(),
-            };
-            let (landed, summary) = self
-                .write_table(&mut landing, table, zone, delta.column_types())
-                .await?;
-            let written = landed.files();
-            let Some((plan, partitions)) = landed.into_parts().1 else {
-                return Err(ExportError::StreamStopped(
-                    "a table export landed outside its table".into(),
-                ));
-            };
-            let replace = match (&self.scope.partitions, mode) {
-                (Some(values), _) => Replace::Partitions(values.clone()),
-                (None, WriteMode::Append) => Replace::Nothing,
-                (None, _) => Replace::Everything,
-            };
-            let mut info = json!({
-                "version": crate::VERSION,
-                "source": self.source_json(&tables, api),
-                "rows": summary.rows,
-                "rows_expected": summary.rows_expected,
-                "sampling_ratio": summary.sampling_ratio,
-                "pages": summary.pages,
-                "restarts": summary.restarts,
-                "run": files.run_id(),
-            });
-            if let Value::Object(record) = &mut info {
-                record.extend(self.scope.info.clone());
+        match format {
+            #[cfg(feature = "delta")]
+            TableFormat::Delta => {
+                self.run_delta(given, destination, zone, api, tables, started)
+                    .await
             }
-            let commit = crate::lake::delta::TableCommit {
-                plan: &plan,
-                partitions: &partitions,
-                replace,
-                mode,
-                add_columns: self.options.on_drift == DriftPolicy::Widen,
-                transactions: self.scope.transactions.clone(),
-                progress: self.scope.progress.clone(),
-                info,
-                run: files.run_id().to_string(),
-            };
-            let committed = match delta.commit(&commit).await {
-                Ok(committed) => committed,
-                // A commit that may yet land keeps the files its log entry would name.
-                Err(error @ crate::lake::LakeError::Unsettled { .. }) => return Err(error.into()),
-                Err(error) => {
-                    if let Err(cleanup) = files.delete(&written).await {
-                        tracing::warn!(%cleanup, "could not delete this run's uncommitted files; `tsexport delta vacuum` removes them");
-                    }
-                    return Err(error.into());
-                }
-            };
-            self.report(super::Progress::Committed {
-                rows: summary.rows,
-                files: written.len(),
-            });
-            Ok(Summary {
-                destination: given,
-                manifest: committed.log_entry,
-                rows: summary.rows,
-                files: written.len(),
-                bytes: written.iter().map(|f| f.bytes).sum(),
-                tables: vec![summary],
-                seconds: started.elapsed().as_secs_f64(),
-                table_version: Some(committed.version),
-            })
+            #[cfg(not(feature = "delta"))]
+            TableFormat::Delta => {
+                let _ = (given, destination, zone, api, tables, started);
+                Err(ExportError::NoTableSupport(format))
+            }
         }
+    }
+
+    /// [`run_table`](Export::run_table) for a Delta table.
+    #[cfg(feature = "delta")]
+    async fn run_delta(
+        &self,
+        given: String,
+        destination: Destination,
+        zone: Tz,
+        api: ApiVersion,
+        tables: Vec<Table>,
+        started: Instant,
+    ) -> Result<Summary, ExportError> {
+        use super::landing::Landing;
+        use super::DriftPolicy;
+        use crate::lake::delta::{Table as DeltaTable, TableCommit};
+        use crate::lake::{LakeError, Replace};
+        use crate::sink::{DataFiles, WriteMode};
+        use serde_json::json;
+
+        let [table] = tables.as_slice() else {
+            return Err(ExportError::TableNeedsOneViz {
+                vizzes: tables.len(),
+            });
+        };
+        let mut delta = DeltaTable::open(&destination).await?;
+
+        let mode = self.options.sink.mode;
+        delta.check_mode(mode)?;
+        let files = DataFiles::open(&destination, self.options.sink.clone())?;
+        let mut landing = Landing::Table {
+            files: &files,
+            allowed: self.scope.partitions.clone(),
+        };
+        let (landed, summary) = self
+            .write_table(&mut landing, table, zone, delta.column_types())
+            .await?;
+        let written = landed.files();
+        let Some((plan, partitions)) = landed.into_parts().1 else {
+            return Err(ExportError::StreamStopped(
+                "a table export landed outside its table".into(),
+            ));
+        };
+        let replace = match (&self.scope.partitions, mode) {
+            (Some(values), _) => Replace::Partitions(values.clone()),
+            (None, WriteMode::Append) => Replace::Nothing,
+            (None, _) => Replace::Everything,
+        };
+        let mut info = json!({
+            "version": crate::VERSION,
+            "source": self.source_json(&tables, api),
+            "rows": summary.rows,
+            "rows_expected": summary.rows_expected,
+            "sampling_ratio": summary.sampling_ratio,
+            "pages": summary.pages,
+            "restarts": summary.restarts,
+            "run": files.run_id(),
+        });
+        if let Value::Object(record) = &mut info {
+            record.extend(self.scope.info.clone());
+        }
+        let commit = TableCommit {
+            plan: &plan,
+            partitions: &partitions,
+            replace,
+            mode,
+            add_columns: self.options.on_drift == DriftPolicy::Widen,
+            transactions: self.scope.transactions.clone(),
+            progress: self.scope.progress.clone(),
+            info,
+            run: files.run_id().to_string(),
+        };
+        let committed = match delta.commit(&commit).await {
+            Ok(committed) => committed,
+            // A commit that may yet land keeps the files its log entry would name.
+            Err(error @ LakeError::Unsettled { .. }) => return Err(error.into()),
+            Err(error) => {
+                if let Err(cleanup) = files.delete(&written).await {
+                    tracing::warn!(%cleanup, "could not delete this run's uncommitted files; `tsexport delta vacuum` removes them");
+                }
+                return Err(error.into());
+            }
+        };
+        self.report(super::Progress::Committed {
+            rows: summary.rows,
+            files: written.len(),
+        });
+        Ok(Summary {
+            destination: given,
+            manifest: committed.log_entry,
+            rows: summary.rows,
+            files: written.len(),
+            bytes: written.iter().map(|f| f.bytes).sum(),
+            tables: vec![summary],
+            seconds: started.elapsed().as_secs_f64(),
+            table_version: Some(committed.version),
+        })
     }
 }

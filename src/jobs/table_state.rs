@@ -18,9 +18,9 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate};
 use serde_json::{json, Map};
 
-use super::plan::{PlannedExport, WindowPlan};
+use super::plan::PlannedExport;
 use super::runner::Backfill;
-use super::window::{self, StateColumn, Window, WindowState};
+use super::window::Window;
 use crate::export::TableScope;
 use crate::sink::{PartitionBy, PartitionSpec};
 
@@ -39,6 +39,7 @@ pub fn date_number(date: NaiveDate) -> i64 {
     i64::from(date.year()) * 10_000 + i64::from(date.month()) * 100 + i64::from(date.day())
 }
 
+#[cfg_attr(not(feature = "delta"), allow(dead_code))]
 fn number_date(number: i64) -> Option<NaiveDate> {
     let year = i32::try_from(number / 10_000).ok()?;
     NaiveDate::from_ymd_opt(year, (number / 100 % 100) as u32, (number % 100) as u32)
@@ -100,10 +101,12 @@ pub fn scope(
 #[cfg(feature = "delta")]
 pub async fn windows(
     planned: &PlannedExport,
-    plan: &WindowPlan,
+    plan: &super::plan::WindowPlan,
     run_date: NaiveDate,
     backfill: Option<Backfill>,
-) -> Result<(Option<WindowState>, Vec<Window>), crate::lake::LakeError> {
+) -> Result<(Option<super::window::WindowState>, Vec<Window>), crate::lake::LakeError> {
+    use super::window::{self, StateColumn, WindowState};
+
     let destination = crate::sink::Destination::parse(&planned.destination).map_err(|e| {
         crate::lake::LakeError::NotATable {
             table: format!("{} ({e})", planned.destination),
@@ -152,6 +155,7 @@ pub async fn windows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::window;
 
     #[test]
     fn windows_cover_their_days_and_dates_number_both_ways() {
