@@ -94,7 +94,7 @@ pub fn scope(
     }
 }
 
-/// The state the table's log holds for `planned`, as a [`WindowState`], and the windows a run on
+/// The state the table's log holds for `planned`, as a [`WindowState`](super::window::WindowState), and the windows a run on
 /// `run_date` (or `backfill`) owes: those after the last committed (with `lookback`), or the
 /// backfill's, without the windows this run date already committed (a rerun after a crash; a
 /// backfill skips them only with `--resume`).
