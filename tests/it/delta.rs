@@ -10,7 +10,7 @@ use serde_json::Value;
 use tsexport_emulator::Emulator;
 
 use crate::common::delta::{commit_info, count_by, log, read_by_both, read_by_crate};
-use crate::common::{output_text as text, run_cli, s3, TempDir};
+use crate::common::{output_text as text, s3, tsexport_on as tsexport, TempDir};
 
 const ROWS: u64 = 6_000;
 
@@ -23,18 +23,6 @@ async fn emulator() -> Emulator {
         .start()
         .await
         .expect("emulator")
-}
-
-/// Runs the binary signed in as the default user, with `extra` environment.
-async fn tsexport(emu: &Emulator, args: &[&str], extra: &[(&str, &str)]) -> std::process::Output {
-    let url = emu.base_url();
-    let mut env = vec![
-        ("TSEXPORT_URL", url.as_str()),
-        ("TSEXPORT_USERNAME", "tsadmin"),
-        ("TSEXPORT_PASSWORD", "admin"),
-    ];
-    env.extend_from_slice(extra);
-    run_cli(args, &env).await
 }
 
 fn json_of(output: &std::process::Output) -> Value {

@@ -12,7 +12,7 @@ use crate::common::TempDir;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::common::{output_text as text, run_cli};
+use crate::common::{output_text as text, run_cli, tsexport_on as tsexport};
 use object_store::path::Path as StorePath;
 use object_store::ObjectStoreExt;
 use serde_json::Value;
@@ -26,18 +26,6 @@ async fn emulator() -> Emulator {
         .start()
         .await
         .expect("emulator")
-}
-
-/// Runs the binary signed in as the default user, with `extra` environment.
-async fn tsexport(emu: &Emulator, args: &[&str], extra: &[(&str, &str)]) -> std::process::Output {
-    let url = emu.base_url();
-    let mut env = vec![
-        ("TSEXPORT_URL", url.as_str()),
-        ("TSEXPORT_USERNAME", "tsadmin"),
-        ("TSEXPORT_PASSWORD", "admin"),
-    ];
-    env.extend_from_slice(extra);
-    run_cli(args, &env).await
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

@@ -127,6 +127,22 @@ pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Outpu
     .expect("the runner thread")
 }
 
+/// Runs the binary against `emu`, signed in as the default user, with `extra` environment.
+pub async fn tsexport_on(
+    emu: &Emulator,
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> std::process::Output {
+    let url = emu.base_url();
+    let mut env = vec![
+        ("TSEXPORT_URL", url.as_str()),
+        ("TSEXPORT_USERNAME", "tsadmin"),
+        ("TSEXPORT_PASSWORD", "admin"),
+    ];
+    env.extend_from_slice(extra);
+    run_cli(args, &env).await
+}
+
 /// A finished command's stdout and stderr together.
 pub fn output_text(output: &std::process::Output) -> String {
     format!(
