@@ -9,37 +9,30 @@
 //!
 //! The binary runs where a fault can be made from outside it (kills, tmpfs mounts, a folder in the
 //! way of a checkpoint); the faults an object store makes run through the library's table API
-//! (`tsexport::lake`) with a [`Faulty`] store injected as `Destination::Store`, committing as
+//! (`tsexport::lake`) with a `Faulty` store (`common::failing_store`) injected as `Destination::Store`, committing as
 //! `src/export/table.rs` does.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow_array::cast::AsArray;
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-use async_trait::async_trait;
-use futures_util::stream::BoxStream;
-use futures_util::StreamExt;
-use object_store::path::Path as StorePath;
-use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult, UploadPart,
-};
 use serde_json::{json, Value};
 use tsexport::lake::delta::{Committed, Table, TableCommit, CHECKPOINT_INTERVAL};
 use tsexport::lake::{LakeError, Replace, TableFiles, TablePlan};
-use tsexport::sink::{Codec, DataFiles, Destination, FileReport, SinkOptions, WriteMode};
+use tsexport::sink::{DataFiles, Destination, FileReport, WriteMode};
 use tsexport_emulator::rng::SplitMix64;
 use tsexport_emulator::Emulator;
 
 use crate::common::delta::{column_index, log, read_by_both, read_with};
+use crate::common::failing_store::{assert_part_failed, destination, uncompressed, Fault, Faulty};
+use crate::common::kill;
 use crate::common::s3::{eventually, incompressible, open_upload_parts, start_s3, S3Server};
-use crate::common::{files, output_text, run_cli, TempDir};
+use crate::common::tmpfs::Mount;
+use crate::common::{emulator, files, output_text, run_cli, TempDir};
 
 /// Two versions of one table, told apart by their second column (an overwrite may replace the
 /// table's schema): the query, and the second column's name in the table.
@@ -55,14 +48,6 @@ const VERSIONS: [(&str, &str); 2] = [
 const KILL_ROWS: u64 = 20_000;
 /// Kills per destination.
 const KILLS: usize = 10;
-
-async fn emulator(rows: u64) -> Emulator {
-    Emulator::builder()
-        .rows(rows)
-        .start()
-        .await
-        .expect("emulator")
-}
 
 /// `tsexport search QUERY --out OUT --format delta`, with pages and files of 5,000 rows.
 fn export_args(query: &str, out: &str) -> Vec<String> {
@@ -214,16 +199,7 @@ async fn kill_after(emu: &Emulator, place: &Place, query: &str, after: Duration)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    tokio::task::spawn_blocking(move || {
-        let mut child = command.spawn().expect("tsexport starts");
-        std::thread::sleep(after);
-        let running = child.try_wait().expect("status").is_none();
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
-        running
-    })
-    .await
-    .expect("runner")
+    kill::kill_after(command, after).await
 }
 
 /// Version 0, then `KILLS` trials: an export of the other version is killed, the table must read
@@ -320,10 +296,7 @@ async fn kill_trials(place: Place, seed: u64) {
         "{}: {KILLS} kills over exports of {full:?} at the end ({killed_running} mid-run, {left_files} leaving files no version names, {committed_when_killed} after the commit); the table at version {version}",
         place.uri
     );
-    assert!(
-        killed_running >= KILLS / 2,
-        "most kills must land while the export runs ({killed_running} of {KILLS})"
-    );
+    kill::assert_most_landed_mid_run(killed_running, KILLS);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -360,51 +333,6 @@ async fn killed_delta_exports_to_s3_leave_the_old_or_the_new_version() {
 // ----------------------------------------------------------------------------------------------
 // The binary: a full disk, a read-only folder, a checkpoint that cannot be written
 // ----------------------------------------------------------------------------------------------
-
-/// A tmpfs mounted for one test, unmounted on drop (as `storage_faults` mounts one; its `Mount` is
-/// private to that module).
-struct Tmpfs(TempDir);
-
-impl Tmpfs {
-    /// A tmpfs of `size`, or None where this process may not mount (not root). As root, a failed
-    /// mount fails the test.
-    fn mount(size: &str) -> Option<Tmpfs> {
-        let dir = TempDir::new("delta-tmpfs");
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .status();
-        // SAFETY: getuid has no preconditions and cannot fail.
-        let root = unsafe { libc::getuid() == 0 };
-        match status {
-            Ok(status) if status.success() => Some(Tmpfs(dir)),
-            other if root => panic!("mounting a tmpfs as root failed: {other:?}"),
-            _ => {
-                eprintln!("SKIPPED: not root, so no tmpfs to fill or make read-only");
-                None
-            }
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.0.path()
-    }
-
-    fn read_only(&self) {
-        let status = Command::new("mount")
-            .args(["-o", "remount,ro"])
-            .arg(self.path())
-            .status()
-            .expect("mount runs");
-        assert!(status.success(), "remount read-only");
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0.path()).status();
-    }
-}
 
 /// A second export that fails on the destination: exit 1 with `reason` and the table named, and
 /// the table exactly as it was, read the same by every reader.
@@ -446,7 +374,7 @@ async fn assert_failed_cleanly(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_fails_the_export_and_the_table_keeps_its_version() {
-    let Some(mount) = Tmpfs::mount("1m") else {
+    let Some(mount) = Mount::tmpfs("1m") else {
         return;
     };
     let table = mount.path().join("sales");
@@ -474,7 +402,7 @@ async fn a_full_disk_fails_the_export_and_the_table_keeps_its_version() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_table_fails_the_export_and_keeps_its_version() {
-    let Some(mount) = Tmpfs::mount("4m") else {
+    let Some(mount) = Mount::tmpfs("4m") else {
         return;
     };
     let table = mount.path().join("sales");
@@ -560,205 +488,6 @@ async fn a_checkpoint_that_cannot_be_written_never_leaves_a_version_without_its_
 // ----------------------------------------------------------------------------------------------
 // An object store that fails: through the library's table API
 // ----------------------------------------------------------------------------------------------
-
-/// What a [`Faulty`] store does wrong.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Fault {
-    /// Every multipart part after the first fails, as a server answering 503 would.
-    Parts,
-    /// From the put of a log entry on, every request fails: the server is gone at the commit.
-    GoneAtCommit,
-    /// The put of a log entry reaches the server and writes the entry, and the connection drops
-    /// before the answer (object_store sends a conditional put once: it is not idempotent).
-    AnswerLost,
-    /// The same, and the put is sent again (as after a 5xx answer, which object_store retries):
-    /// the second put finds the entry there.
-    AnswerLostAndSentAgain,
-}
-
-/// An object store that passes everything through but for its [`Fault`], which fires once.
-#[derive(Debug)]
-struct Faulty {
-    inner: Arc<dyn ObjectStore>,
-    fault: Fault,
-    fired: AtomicBool,
-    parts_sent: Arc<AtomicUsize>,
-}
-
-impl Faulty {
-    fn new(inner: Arc<dyn ObjectStore>, fault: Fault) -> Arc<Faulty> {
-        Arc::new(Faulty {
-            inner,
-            fault,
-            fired: AtomicBool::new(false),
-            parts_sent: Arc::new(AtomicUsize::new(0)),
-        })
-    }
-
-    fn fired(&self) -> bool {
-        self.fired.load(Ordering::SeqCst)
-    }
-
-    /// Fails every request once the server is gone.
-    fn reachable(&self) -> object_store::Result<()> {
-        match self.fault == Fault::GoneAtCommit && self.fired() {
-            true => Err(injected("connection refused: the server is gone")),
-            false => Ok(()),
-        }
-    }
-}
-
-fn injected(what: &str) -> object_store::Error {
-    object_store::Error::Generic {
-        store: "S3",
-        source: format!("injected: {what}").into(),
-    }
-}
-
-impl fmt::Display for Faulty {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Faulty({:?}, {})", self.fault, self.inner)
-    }
-}
-
-#[derive(Debug)]
-struct FailingParts {
-    inner: Box<dyn MultipartUpload>,
-    parts_sent: Arc<AtomicUsize>,
-}
-
-#[async_trait]
-impl MultipartUpload for FailingParts {
-    fn put_part(&mut self, data: PutPayload) -> UploadPart {
-        if self.parts_sent.fetch_add(1, Ordering::SeqCst) == 0 {
-            return self.inner.put_part(data);
-        }
-        Box::pin(async { Err(injected("503 Slow Down while uploading a part")) })
-    }
-
-    async fn complete(&mut self) -> object_store::Result<PutResult> {
-        self.inner.complete().await
-    }
-
-    async fn abort(&mut self) -> object_store::Result<()> {
-        self.inner.abort().await
-    }
-}
-
-#[async_trait]
-impl ObjectStore for Faulty {
-    async fn put_opts(
-        &self,
-        location: &StorePath,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        self.reachable()?;
-        let log_entry = location.as_ref().contains("_delta_log/")
-            && location.as_ref().ends_with(".json")
-            && opts.mode == PutMode::Create;
-        if !log_entry || self.fault == Fault::Parts || self.fired.swap(true, Ordering::SeqCst) {
-            return self.inner.put_opts(location, payload, opts).await;
-        }
-        match self.fault {
-            Fault::GoneAtCommit => Err(injected("connection refused: the server is gone")),
-            Fault::AnswerLost => {
-                self.inner.put_opts(location, payload, opts).await?;
-                Err(injected("connection reset before the answer came"))
-            }
-            Fault::Parts => unreachable!("parts only fail"),
-            Fault::AnswerLostAndSentAgain => {
-                self.inner
-                    .put_opts(location, payload.clone(), opts.clone())
-                    .await?;
-                self.inner.put_opts(location, payload, opts).await
-            }
-        }
-    }
-
-    async fn put_multipart_opts(
-        &self,
-        location: &StorePath,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.reachable()?;
-        let upload = self.inner.put_multipart_opts(location, opts).await?;
-        if self.fault != Fault::Parts {
-            return Ok(upload);
-        }
-        self.fired.store(true, Ordering::SeqCst);
-        Ok(Box::new(FailingParts {
-            inner: upload,
-            parts_sent: self.parts_sent.clone(),
-        }))
-    }
-
-    async fn get_opts(
-        &self,
-        location: &StorePath,
-        options: GetOptions,
-    ) -> object_store::Result<GetResult> {
-        self.reachable()?;
-        self.inner.get_opts(location, options).await
-    }
-
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, object_store::Result<StorePath>>,
-    ) -> BoxStream<'static, object_store::Result<StorePath>> {
-        if self.reachable().is_err() {
-            return locations
-                .map(|_| Err(injected("connection refused: the server is gone")))
-                .boxed();
-        }
-        self.inner.delete_stream(locations)
-    }
-
-    fn list(
-        &self,
-        prefix: Option<&StorePath>,
-    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        if let Err(error) = self.reachable() {
-            return futures_util::stream::once(async { Err(error) }).boxed();
-        }
-        self.inner.list(prefix)
-    }
-
-    async fn list_with_delimiter(
-        &self,
-        prefix: Option<&StorePath>,
-    ) -> object_store::Result<ListResult> {
-        self.reachable()?;
-        self.inner.list_with_delimiter(prefix).await
-    }
-
-    async fn copy_opts(
-        &self,
-        from: &StorePath,
-        to: &StorePath,
-        options: CopyOptions,
-    ) -> object_store::Result<()> {
-        self.reachable()?;
-        self.inner.copy_opts(from, to, options).await
-    }
-}
-
-/// The table at `prefix` in the test server's bucket, through `store`.
-fn destination(store: Arc<dyn ObjectStore>, prefix: &str) -> Destination {
-    Destination::Store {
-        url: format!("s3://lake/{prefix}"),
-        store,
-        path: StorePath::from(prefix),
-    }
-}
-
-fn uncompressed() -> SinkOptions {
-    SinkOptions {
-        codec: Codec::None,
-        row_group_rows: 1024,
-        ..SinkOptions::default()
-    }
-}
 
 /// `count` rows from `Order Line ID` `first` on, each with a `Blob` of `width` random hex digits.
 fn rows(seed: u64, first: i64, count: usize, width: usize) -> RecordBatch {
@@ -901,20 +630,7 @@ async fn s3_failing_a_part_fails_the_commit_and_the_table_keeps_its_version() {
     let error = commit_rows(&destination(faulty.clone(), "parts"), big_table())
         .await
         .expect_err("a failed part fails the commit");
-    assert!(error.contains("503 Slow Down"), "{error}");
-    assert!(
-        error.contains("s3://lake/parts"),
-        "the error names the table: {error}"
-    );
-    assert!(
-        faulty.parts_sent.load(Ordering::SeqCst) >= 2,
-        "it got to a second part"
-    );
-    assert!(
-        eventually(|| open_upload_parts(&server).is_empty()).await,
-        "the multipart upload is aborted: {:?}",
-        open_upload_parts(&server)
-    );
+    assert_part_failed(&server, &faulty, &error, "s3://lake/parts", "table").await;
     let after = files::snapshot(&table_dir(&server, "parts"));
     assert!(
         after == before,

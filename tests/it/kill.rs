@@ -8,6 +8,7 @@
 //! end, so the versions alternate and every trial starts from a committed version.
 
 use crate::common::files;
+use crate::common::kill;
 use crate::common::s3;
 use crate::common::TempDir;
 
@@ -195,17 +196,7 @@ async fn complete(emu: &Emulator, place: &Place<'_>, version: usize) -> Duration
 
 /// Starts an export and SIGKILLs it after `after`; returns whether it was still running.
 async fn kill_after(emu: &Emulator, place: &Place<'_>, version: usize, after: Duration) -> bool {
-    let mut command = command(emu, place, version);
-    tokio::task::spawn_blocking(move || {
-        let mut child = command.spawn().expect("tsexport starts");
-        std::thread::sleep(after);
-        let running = child.try_wait().expect("status").is_none();
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
-        running
-    })
-    .await
-    .expect("runner")
+    kill::kill_after(command(emu, place, version), after).await
 }
 
 async fn kill_trials(place: Place<'_>, seed: u64) {
@@ -263,10 +254,7 @@ async fn kill_trials(place: Place<'_>, seed: u64) {
         "{}: {TRIALS} kills over {full:?} exports ({killed_running} mid-run); seen after the kill: {seen:?}",
         place.out()
     );
-    assert!(
-        killed_running >= TRIALS / 2,
-        "most kills must land while the export runs"
-    );
+    kill::assert_most_landed_mid_run(killed_running, TRIALS);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,80 +6,23 @@
 use crate::common::files;
 use crate::common::s3;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_array::RecordBatch;
-use async_trait::async_trait;
-use futures_util::stream::BoxStream;
 use futures_util::TryStreamExt;
 use object_store::path::Path as StorePath;
-use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult, UploadPart,
-};
+use object_store::ObjectStore;
 use serde_json::Value;
-use tsexport::sink::{Codec, Destination, SinkOptions, Staging};
+use tsexport::sink::{Destination, Staging};
 use tsexport_emulator::Emulator;
 
-use crate::common::TempDir;
-use crate::common::{output_text, run_cli};
+use crate::common::failing_store::{assert_part_failed, destination, uncompressed, Fault, Faulty};
+use crate::common::tmpfs::Mount;
+use crate::common::{emulator, output_text, run_cli};
 use s3::{eventually, incompressible, open_upload_parts, start_s3};
 
 const QUERY: &str = "[Order Line ID] [Region] [Sales] [Order Date] sort by [Order Line ID]";
-
-/// A tmpfs mounted for one test, unmounted on drop.
-struct Mount {
-    dir: TempDir,
-}
-
-impl Mount {
-    /// A tmpfs of `size` (e.g. `1m`), or `None` where this process may not mount (not root). As root,
-    /// a failed mount fails the test: CI runs as root and must run these.
-    fn tmpfs(size: &str) -> Option<Mount> {
-        let dir = TempDir::new("tmpfs");
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .status();
-        match status {
-            Ok(status) if status.success() => Some(Mount { dir }),
-            other if is_root() => panic!("mounting a tmpfs as root failed: {other:?}"),
-            _ => {
-                eprintln!("SKIPPED: not root, so no tmpfs to fill or make read-only");
-                None
-            }
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn read_only(&self) {
-        let status = Command::new("mount")
-            .args(["-o", "remount,ro"])
-            .arg(self.path())
-            .status()
-            .expect("mount runs");
-        assert!(status.success(), "remount read-only");
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
-
-fn is_root() -> bool {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    unsafe { libc::getuid() == 0 }
-}
 
 async fn export(emu: &Emulator, out: &Path) -> std::process::Output {
     let url = emu.base_url();
@@ -93,14 +36,6 @@ async fn export(emu: &Emulator, out: &Path) -> std::process::Output {
         ],
     )
     .await
-}
-
-async fn emulator(rows: u64) -> Emulator {
-    Emulator::builder()
-        .rows(rows)
-        .start()
-        .await
-        .expect("emulator")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,132 +89,6 @@ async fn a_read_only_destination_fails_cleanly_and_changes_nothing() {
     assert_eq!(files::snapshot(&out), before);
 }
 
-/// An object store that passes everything through, but fails every multipart part after the first
-/// `parts_ok`, as a server answering 503 or a network dropping mid-upload would.
-#[derive(Debug)]
-struct FailingParts {
-    inner: Arc<dyn ObjectStore>,
-    parts_ok: usize,
-    parts_sent: Arc<AtomicUsize>,
-}
-
-impl fmt::Display for FailingParts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "FailingParts({})", self.inner)
-    }
-}
-
-#[derive(Debug)]
-struct FailingUpload {
-    inner: Box<dyn MultipartUpload>,
-    parts_ok: usize,
-    parts_sent: Arc<AtomicUsize>,
-}
-
-#[async_trait]
-impl MultipartUpload for FailingUpload {
-    fn put_part(&mut self, data: PutPayload) -> UploadPart {
-        if self.parts_sent.fetch_add(1, Ordering::SeqCst) < self.parts_ok {
-            return self.inner.put_part(data);
-        }
-        Box::pin(async {
-            Err(object_store::Error::Generic {
-                store: "S3",
-                source: "injected: 503 Slow Down while uploading a part".into(),
-            })
-        })
-    }
-
-    async fn complete(&mut self) -> object_store::Result<PutResult> {
-        self.inner.complete().await
-    }
-
-    async fn abort(&mut self) -> object_store::Result<()> {
-        self.inner.abort().await
-    }
-}
-
-#[async_trait]
-impl ObjectStore for FailingParts {
-    async fn put_opts(
-        &self,
-        location: &StorePath,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        self.inner.put_opts(location, payload, opts).await
-    }
-
-    async fn put_multipart_opts(
-        &self,
-        location: &StorePath,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        Ok(Box::new(FailingUpload {
-            inner: self.inner.put_multipart_opts(location, opts).await?,
-            parts_ok: self.parts_ok,
-            parts_sent: self.parts_sent.clone(),
-        }))
-    }
-
-    async fn get_opts(
-        &self,
-        location: &StorePath,
-        options: GetOptions,
-    ) -> object_store::Result<GetResult> {
-        self.inner.get_opts(location, options).await
-    }
-
-    /// Passed through whole, so that a single delete reaches the server as the inner store sends
-    /// it (since object_store 0.13, S3's is a one-key bulk DeleteObjects request).
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, object_store::Result<StorePath>>,
-    ) -> BoxStream<'static, object_store::Result<StorePath>> {
-        self.inner.delete_stream(locations)
-    }
-
-    fn list(
-        &self,
-        prefix: Option<&StorePath>,
-    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.inner.list(prefix)
-    }
-
-    async fn list_with_delimiter(
-        &self,
-        prefix: Option<&StorePath>,
-    ) -> object_store::Result<ListResult> {
-        self.inner.list_with_delimiter(prefix).await
-    }
-
-    /// Both copy modes (overwrite, and create-if-absent) arrive here as options.
-    async fn copy_opts(
-        &self,
-        from: &StorePath,
-        to: &StorePath,
-        options: CopyOptions,
-    ) -> object_store::Result<()> {
-        self.inner.copy_opts(from, to, options).await
-    }
-}
-
-fn destination(store: Arc<dyn ObjectStore>, prefix: &str) -> Destination {
-    Destination::Store {
-        url: format!("s3://lake/{prefix}"),
-        store,
-        path: StorePath::from(prefix),
-    }
-}
-
-fn uncompressed() -> SinkOptions {
-    SinkOptions {
-        codec: Codec::None,
-        row_group_rows: 1024,
-        ..SinkOptions::default()
-    }
-}
-
 /// 24 batches of 512 KiB: a 12 MiB file, which goes up in two 10 MiB-or-less parts.
 fn big_table() -> Vec<RecordBatch> {
     (0..24)
@@ -326,28 +135,11 @@ async fn s3_failing_mid_upload_aborts_the_multipart_upload_and_changes_nothing()
         .expect("the previous version");
     let before = listing(server.store.as_ref(), "big").await;
 
-    let failing = Arc::new(FailingParts {
-        inner: server.store.clone(),
-        parts_ok: 1,
-        parts_sent: Arc::new(AtomicUsize::new(0)),
-    });
+    let failing = Faulty::new(server.store.clone(), Fault::Parts);
     let error = write_and_commit(destination(failing.clone(), "big"), big_table())
         .await
         .expect_err("a failed part fails the export");
-    assert!(error.contains("503 Slow Down"), "{error}");
-    assert!(
-        error.contains("s3://lake/big"),
-        "the error names the destination: {error}"
-    );
-    assert!(
-        failing.parts_sent.load(Ordering::SeqCst) >= 2,
-        "it got to a second part"
-    );
-    assert!(
-        eventually(|| open_upload_parts(&server).is_empty()).await,
-        "the multipart upload is aborted: {:?}",
-        open_upload_parts(&server)
-    );
+    assert_part_failed(&server, &failing, &error, "s3://lake/big", "destination").await;
     assert_eq!(listing(server.store.as_ref(), "big").await, before);
 }
 

@@ -3,8 +3,11 @@
 
 pub mod decode_values;
 pub mod delta;
+pub mod failing_store;
 pub mod files;
+pub mod kill;
 pub mod s3;
+pub mod tmpfs;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -20,6 +23,15 @@ pub async fn start(rows: u64, profile: Profile) -> Emulator {
         .start()
         .await
         .expect("emulator starts")
+}
+
+/// A fresh emulator with `rows` rows and the builder's default profile.
+pub async fn emulator(rows: u64) -> Emulator {
+    Emulator::builder()
+        .rows(rows)
+        .start()
+        .await
+        .expect("emulator")
 }
 
 /// `profile` with `settings` (`key=value`) applied.
