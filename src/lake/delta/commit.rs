@@ -83,6 +83,9 @@ impl Table {
 
     /// Commits `commit` as one new version; see the module documentation for other writers.
     pub async fn commit(&mut self, commit: &TableCommit<'_>) -> Result<Committed, LakeError> {
+        if self.stale {
+            self.reload().await?;
+        }
         let adds = adds(commit.plan, commit.partitions);
         let read_scope = self.files_in(&commit.replace)?;
         let mut read_transactions = HashMap::new();
@@ -176,7 +179,8 @@ impl Table {
                     }
                 },
             };
-            self.reload().await?;
+            // Read again only when used again: the commit stands whatever a read would say now.
+            self.stale = true;
             tracing::debug!(table = %self.shown, version, attempt, "committed");
             return Ok(Committed {
                 version,

@@ -46,6 +46,8 @@ pub struct Table {
     /// The table as the user gave it, for messages.
     shown: String,
     exists: bool,
+    /// This handle committed since it last read the log.
+    stale: bool,
 }
 
 impl std::fmt::Debug for Table {
@@ -78,6 +80,7 @@ impl Table {
             inner,
             shown,
             exists,
+            stale: false,
         })
     }
 
@@ -91,7 +94,8 @@ impl Table {
         self.exists
     }
 
-    /// The version read, None for a table that does not exist.
+    /// The version last read, None for a table that does not exist. A commit does not read the
+    /// log again (its version is in [`Committed::version`]); the next commit does.
     pub fn version(&self) -> Option<u64> {
         self.exists.then(|| self.inner.version()).flatten()
     }
@@ -138,6 +142,7 @@ impl Table {
 
     /// Reads the log again, to its newest version.
     async fn reload(&mut self) -> Result<(), LakeError> {
+        self.stale = false;
         self.exists = self
             .inner
             .verify_deltatable_existence()
