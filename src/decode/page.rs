@@ -665,7 +665,11 @@ mod agrees_with_serde_json {
                     let (int, fraction) = text.split_at((digits - point) as usize);
                     let int = int.trim_start_matches('0');
                     let int = if int.is_empty() { "0" } else { int };
-                    let sign = if rng.next() % 2 == 0 { "-" } else { "" };
+                    let sign = if rng.next().is_multiple_of(2) {
+                        "-"
+                    } else {
+                        ""
+                    };
                     if fraction.is_empty() {
                         format!("{sign}{int}.0")
                     } else {
