@@ -178,6 +178,12 @@ for kind in ("parquet", "delta-new", "delta-over"):
     ratio_min = "—" if kind == "parquet" else f"{mn / base_min:.3f}x"
     print(f"| {names[kind]} | {med:.3f} | {mn:.3f} | {rows / med / 1e6:.2f} | {rows / mn / 1e6:.2f} | {rss:.0f} | {cpu:.2f} | {size:.1f} | {ratio} | {ratio_min} |")
 print()
+for kind in ("delta-new", "delta-over"):
+    paired = sorted(d[0] / p[0] for d, p in zip(runs[kind], base))
+    cpu_ratio = statistics.median(float(r[2]) for r in runs[kind]) / statistics.median(float(r[2]) for r in base)
+    print(f"{names[kind]} against the parquet run of the same repetition: median {statistics.median(paired):.3f}x "
+          f"(from {paired[0]:.3f}x to {paired[-1]:.3f}x); CPU time {cpu_ratio:.3f}x parquet's.")
+print()
 others = [r[4] for rs in runs.values() for r in rs]
 disturbed = sum(1 for _ in open(os.path.join(os.path.dirname(tsv), "disturbed.tsv")))
 print(f"Other work on the machine during a kept run: median {statistics.median(others):.2f} CPU s, max {max(others):.2f}; "
