@@ -22,3 +22,17 @@ pub enum FailureKind {
     /// person to look, not a later run), a fault of tsexport itself.
     Other,
 }
+
+impl FailureKind {
+    /// The exit code the command line ends with after a failure of this kind; the Python package's
+    /// exceptions carry the same code. README.md, "Exit codes", lists them.
+    pub const fn exit_code(self) -> i32 {
+        match self {
+            FailureKind::Usage => 2,
+            FailureKind::Auth => 3,
+            FailureKind::Incomplete => 4,
+            FailureKind::Server => 5,
+            FailureKind::Other => 1,
+        }
+    }
+}

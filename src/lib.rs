@@ -38,6 +38,9 @@
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod api;
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod connect;
 pub mod decode;
 pub mod export;
 pub mod failure;

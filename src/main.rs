@@ -1,22 +1,8 @@
-//! The `tsexport` binary: parse, run, map the error to an exit code.
-
-mod cli;
-
-use clap::Parser;
+//! The `tsexport` binary: the command line of [`tsexport::cli`], in a process with a bounded heap.
 
 fn main() {
     bounded_heap();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            std::process::exit(cli::exit::OTHER);
-        }
-    };
-    runtime.block_on(run());
+    std::process::exit(tsexport::cli::main(std::env::args_os()));
 }
 
 /// Keeps glibc's heap from growing with the number of pages: a page body and its Arrow buffers are
@@ -31,21 +17,4 @@ fn bounded_heap() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
-}
-
-async fn run() {
-    let args = cli::Cli::parse();
-    cli::init_logging(args.verbose, args.log_format);
-    let code = match cli::run(args).await {
-        Ok(()) => cli::exit::OK,
-        Err(e) => {
-            if cli::JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
-                tracing::error!(exit_code = e.exit_code, "{e}");
-            } else {
-                eprintln!("error: {e}");
-            }
-            e.exit_code
-        }
-    };
-    std::process::exit(code);
 }

@@ -118,3 +118,70 @@ impl Client {
             .collect())
     }
 }
+
+/// The kinds of objects a person lists by name (`tsexport ls KIND`, `client.list(kind)` in Python).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[non_exhaustive]
+pub enum ObjectKind {
+    /// Liveboards (PINBOARD_ANSWER_BOOK).
+    Pinboards,
+    /// Saved Answers (QUESTION_ANSWER_BOOK).
+    Answers,
+    /// Worksheets.
+    Worksheets,
+    /// Tables, uploaded files and SQL views.
+    Tables,
+    /// Views (aggregated worksheets).
+    Views,
+    /// Users (USER).
+    Users,
+    /// User groups (USER_GROUP).
+    Groups,
+    /// The visualizations of one pinboard, given as the next argument.
+    Vizzes,
+}
+
+impl ObjectKind {
+    /// The metadata type and subtypes behind a kind of object; none for `vizzes`.
+    pub fn object_type(self) -> Option<(ObjectType, &'static [SubType])> {
+        use SubType::*;
+        Some(match self {
+            ObjectKind::Pinboards => (ObjectType::Pinboard, &[]),
+            ObjectKind::Answers => (ObjectType::Answer, &[]),
+            ObjectKind::Worksheets => (ObjectType::LogicalTable, &[Worksheet]),
+            ObjectKind::Tables => (
+                ObjectType::LogicalTable,
+                &[OneToOneLogical, UserDefined, SqlView],
+            ),
+            ObjectKind::Views => (ObjectType::LogicalTable, &[AggrWorksheet]),
+            ObjectKind::Users => (ObjectType::User, &[]),
+            ObjectKind::Groups => (ObjectType::UserGroup, &[]),
+            ObjectKind::Vizzes => return None,
+        })
+    }
+}
+
+impl std::str::FromStr for ObjectKind {
+    type Err = String;
+
+    /// The kind's name as `tsexport ls` takes it: `pinboards`, `answers`, `worksheets`, `tables`,
+    /// `views`, `users`, `groups` or `vizzes`.
+    fn from_str(given: &str) -> Result<Self, Self::Err> {
+        Ok(match given.trim().to_ascii_lowercase().as_str() {
+            "pinboards" | "liveboards" => ObjectKind::Pinboards,
+            "answers" => ObjectKind::Answers,
+            "worksheets" => ObjectKind::Worksheets,
+            "tables" => ObjectKind::Tables,
+            "views" => ObjectKind::Views,
+            "users" => ObjectKind::Users,
+            "groups" => ObjectKind::Groups,
+            "vizzes" => ObjectKind::Vizzes,
+            _ => {
+                return Err(format!(
+                    "unknown kind '{given}': use pinboards, answers, worksheets, tables, views, users, groups or vizzes"
+                ))
+            }
+        })
+    }
+}

@@ -44,7 +44,7 @@ use std::time::Duration;
 
 pub use data::{Counters, DataFormat, Page, PinboardRequest, SearchRequest, VizPage};
 pub use error::Error;
-pub use find::FindError;
+pub use find::{FindError, ObjectKind};
 pub use retry::{Jitter, RetryConfig};
 pub use session::SessionInfo;
 pub use v2::{AnswerRequest, MetadataSearch, MetadataSearchItem, MetadataSelector};

@@ -7,18 +7,18 @@ use super::connect::ConnectionArgs;
 use super::CliError;
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     /// Print the session facts as JSON.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// A job file: also resolve each export's source, decode its first page and show the columns,
     /// and prove its destination writable. The exit code is the number of failed checks.
-    pub jobs: Option<std::path::PathBuf>,
+    pub(crate) jobs: Option<std::path::PathBuf>,
 }
 
-pub async fn run(args: CheckArgs) -> Result<(), CliError> {
+pub(crate) async fn run(args: CheckArgs) -> Result<(), CliError> {
     if let Some(path) = &args.jobs {
         return super::jobs::check(&args.connection, path).await;
     }

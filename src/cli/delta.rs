@@ -3,20 +3,20 @@
 
 use std::time::Duration;
 
+use crate::lake::delta::Table;
+use crate::sink::Destination;
 use clap::{Args, Subcommand};
-use tsexport::lake::delta::Table;
-use tsexport::sink::Destination;
 
 use super::{output, CliError};
 
 #[derive(Debug, Args)]
-pub struct DeltaArgs {
+pub(crate) struct DeltaArgs {
     #[command(subcommand)]
-    pub command: DeltaCommand,
+    pub(crate) command: DeltaCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum DeltaCommand {
+pub(crate) enum DeltaCommand {
     /// Show a table's commits, newest first: version, time, operation, files, rows, the export.
     History {
         /// The table's root: a local folder or an s3://, gs://, az:// URL.
@@ -58,7 +58,7 @@ fn parse_retention(text: &str) -> Result<Duration, String> {
     ))
 }
 
-pub async fn run(args: DeltaArgs) -> Result<(), CliError> {
+pub(crate) async fn run(args: DeltaArgs) -> Result<(), CliError> {
     match args.command {
         DeltaCommand::History { table, limit, json } => {
             let table = open(&table).await?;
@@ -122,7 +122,7 @@ async fn open(table: &str) -> Result<Table, CliError> {
     Table::open(&destination).await.map_err(lake)
 }
 
-fn lake(error: tsexport::lake::LakeError) -> CliError {
+fn lake(error: crate::lake::LakeError) -> CliError {
     CliError::of_kind(error.kind(), error.to_string())
 }
 

@@ -2,10 +2,8 @@
 //! with three real exports to Parquet on local disk: a search and a pinboard through REST v1, and a
 //! saved answer through REST v2.
 
-use tsexport::api::{
-    ApiChoice, Client, Credentials, ListObjectHeaders, ObjectType, Secret, SubType,
-};
-use tsexport::export::Export;
+use crate::api::{ApiChoice, Client, Credentials, ListObjectHeaders, ObjectType, Secret, SubType};
+use crate::export::Export;
 use tsexport_emulator::{ids, DEFAULT_PASSWORD, DEFAULT_USERNAME};
 
 use super::CliError;
@@ -15,7 +13,7 @@ const ALL_COLUMNS: &str = "[Order Line ID] [Order ID] [Customer] [Region] [Produ
                            [Line Cents] [Sales] [Discount] [Is Returned] [Order Date] [Ship Time] [Order Time] \
                            [Loyalty Points] sort by [Order Line ID]";
 
-pub async fn tour(base_url: &str, out: &str) -> Result<(), CliError> {
+pub(crate) async fn tour(base_url: &str, out: &str) -> Result<(), CliError> {
     let builder = Client::builder(base_url).credentials(Credentials::password(
         DEFAULT_USERNAME,
         Secret::new(DEFAULT_PASSWORD),

@@ -9,30 +9,30 @@ use clap_complete::Shell;
 use super::{Cli, CliError};
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to complete for; source the output from its startup file, e.g.
     /// `tsexport completions bash > ~/.local/share/bash-completion/completions/tsexport`.
     #[arg(value_enum)]
-    pub shell: Shell,
+    pub(crate) shell: Shell,
 }
 
 #[derive(Debug, Args)]
-pub struct ManArgs {
+pub(crate) struct ManArgs {
     /// Write one page per command (tsexport.1, tsexport-search.1, ...) into this folder instead of
     /// printing the top-level page on stdout.
     #[arg(long, value_name = "FOLDER")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// Prints the completion script for `args.shell` on stdout.
-pub fn completions(args: CompletionsArgs) -> Result<(), CliError> {
+pub(crate) fn completions(args: CompletionsArgs) -> Result<(), CliError> {
     let mut command = Cli::command();
     clap_complete::generate(args.shell, &mut command, "tsexport", &mut std::io::stdout());
     Ok(())
 }
 
 /// Prints the man page on stdout, or writes every command's page into `--out`.
-pub fn man(args: ManArgs) -> Result<(), CliError> {
+pub(crate) fn man(args: ManArgs) -> Result<(), CliError> {
     let command = Cli::command();
     match args.out {
         None => clap_mangen::Man::new(command)

@@ -11,7 +11,7 @@ use tsexport_emulator::{
 };
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ProfileName {
+pub(crate) enum ProfileName {
     /// Clusters of 2020-22 (Software 6.x-7.x, Cloud ts7-8.x).
     V2021,
     /// Current clusters.
@@ -19,56 +19,56 @@ pub enum ProfileName {
 }
 
 #[derive(Debug, Args)]
-pub struct EmulatorArgs {
+pub(crate) struct EmulatorArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8787")]
-    pub bind: SocketAddr,
+    pub(crate) bind: SocketAddr,
     /// Behaviour profile.
     #[arg(long, value_enum, default_value = "v2021")]
-    pub profile: ProfileName,
+    pub(crate) profile: ProfileName,
     /// Override one profile setting, e.g. --set past_end=bad_request (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub settings: Vec<String>,
+    pub(crate) settings: Vec<String>,
     /// Rows of the Retail Sales worksheet (generated lazily).
     #[arg(long, default_value_t = 1_000_000)]
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Seed of the generated data.
     #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// A TOML fault plan (see README, "Fault plans").
     #[arg(long, value_name = "FILE")]
-    pub faults: Option<PathBuf>,
+    pub(crate) faults: Option<PathBuf>,
     /// Serve DATE and DATE_TIME cells as {"v":{"s":..}}.
     #[arg(long)]
-    pub custom_calendar: bool,
+    pub(crate) custom_calendar: bool,
     /// Cluster time zone reported by session/info; DATE cells are local midnights in it.
     #[arg(long, default_value = "America/Chicago")]
-    pub timezone: String,
+    pub(crate) timezone: String,
     /// Switch trusted authentication off (session/auth/token answers 500).
     #[arg(long)]
-    pub no_trusted_auth: bool,
+    pub(crate) no_trusted_auth: bool,
     /// Print the profile's settings (after --set overrides) as TOML and exit.
     #[arg(long)]
-    pub show_profile: bool,
+    pub(crate) show_profile: bool,
     /// Keep up to this many MB of rendered data pages in memory and serve repeats from there.
     #[arg(long, value_name = "MB", default_value_t = 0)]
-    pub page_cache_mb: usize,
+    pub(crate) page_cache_mb: usize,
 }
 
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
-    pub bind: SocketAddr,
+    pub(crate) bind: SocketAddr,
     /// Rows of the Retail Sales worksheet.
     #[arg(long, default_value_t = 1_000_000)]
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Keep the emulator running after the tour, until Ctrl-C.
     #[arg(long)]
-    pub serve: bool,
+    pub(crate) serve: bool,
     /// Where the demo's exports go (a folder or object-store URL); each run replaces them.
     #[arg(long, default_value = "tsexport-demo")]
-    pub out: String,
+    pub(crate) out: String,
 }
 
 fn builder(args: &EmulatorArgs) -> Result<EmulatorBuilder, CliError> {
@@ -135,7 +135,7 @@ async fn until_interrupted(emulator: Emulator) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn serve(args: EmulatorArgs) -> Result<(), CliError> {
+pub(crate) async fn serve(args: EmulatorArgs) -> Result<(), CliError> {
     if args.show_profile {
         let profile = builder(&args)?.config().profile.clone();
         let text = toml::to_string(&profile)
@@ -151,7 +151,7 @@ pub async fn serve(args: EmulatorArgs) -> Result<(), CliError> {
     until_interrupted(emulator).await
 }
 
-pub async fn demo(args: DemoArgs) -> Result<(), CliError> {
+pub(crate) async fn demo(args: DemoArgs) -> Result<(), CliError> {
     // A current cluster: REST v1 and v2 both served.
     let emulator = Emulator::builder()
         .profile(Profile::modern())

@@ -1,128 +1,128 @@
 //! `tsexport search`, `tsexport pinboard` and `tsexport answer`: a one-shot export to Parquet (or Arrow, or CSV) on local
-//! disk or an object store, or streamed to stdout. Parses flags, runs [`tsexport::export`], renders
+//! disk or an object store, or streamed to stdout. Parses flags, runs [`crate::export`], renders
 //! progress and the summary.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
-use tsexport::api::{AnswerRequest, ApiVersion, Client, ObjectType, SearchRequest};
-use tsexport::decode::TypeHint;
-use tsexport::export::{
+use crate::api::{AnswerRequest, ApiVersion, Client, ObjectType, SearchRequest};
+use crate::decode::TypeHint;
+use crate::export::{
     DriftPolicy, Export, ExportError, ExportOptions, ExportSource, OutputFormat, Progress,
     Settings, SettingsError, Summary, MAX_IN_FLIGHT, MAX_PAGE_SIZE,
 };
-use tsexport::jobs::file::ByteSize;
-use tsexport::sink::{Codec, FileFormat, PartitionSpec, WriteMode};
+use crate::jobs::file::ByteSize;
+use crate::sink::{Codec, FileFormat, PartitionSpec, WriteMode};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 
 use super::connect::ConnectionArgs;
 use super::{output, resolve, CliError};
 
 /// Flags shared by every export.
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// Where to write: a folder or file path, an object-store URL (s3://, gs://, az://, file://;
     /// credentials and endpoint from the standard environment), or `-` for stdout. A path ending in
     /// .parquet, .arrow or .csv is one file; anything else is a folder of part files with
     /// `_manifest.json` and `_SUCCESS`.
     #[arg(long, short, value_name = "PATH_OR_URL")]
-    pub out: String,
+    pub(crate) out: String,
     /// File format, or `delta` for a Delta Lake table whose root is --out [default: from the file
     /// name, else parquet; arrow on stdout].
     #[arg(long, value_name = "parquet|arrow|csv|delta")]
-    pub format: Option<String>,
+    pub(crate) format: Option<String>,
     /// Parquet compression: zstd (zstd:LEVEL, 1-22), snappy, lz4, gzip (gzip:LEVEL), none.
     #[arg(long, value_name = "CODEC", default_value = "zstd")]
-    pub compression: String,
+    pub(crate) compression: String,
     /// What to do with data already at the destination: overwrite (only files a previous export
     /// wrote), append, or error-if-exists.
     #[arg(long, value_name = "MODE", default_value = "overwrite")]
-    pub mode: String,
+    pub(crate) mode: String,
     /// A column's type, overriding ThoughtSpot's and the data's: "Order Date=date",
     /// "Amount=decimal(18,2)"; types: string, int, float, bool, date, timestamp, time, decimal(P,S).
     /// Repeat for several columns.
     #[arg(long = "type", value_name = "COLUMN=TYPE")]
-    pub types: Vec<String>,
+    pub(crate) types: Vec<String>,
     /// When a value does not fit its column: widen the type and read again (nothing is committed
     /// before the end), or fail naming the column, row and value.
     #[arg(long, value_name = "widen|fail", default_value = "widen")]
-    pub on_drift: String,
+    pub(crate) on_drift: String,
     /// Rows per request (at most 100000; a cluster may cap it lower).
     #[arg(long, value_name = "ROWS", default_value_t = 100_000)]
-    pub page_size: u64,
+    pub(crate) page_size: u64,
     /// Page requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 2)]
-    pub in_flight: usize,
+    pub(crate) in_flight: usize,
     /// Rows per Parquet row group.
     #[arg(long, value_name = "ROWS")]
-    pub row_group_rows: Option<usize>,
+    pub(crate) row_group_rows: Option<usize>,
     /// Start a new file after this many rows.
     #[arg(long, value_name = "ROWS")]
-    pub max_rows_per_file: Option<u64>,
+    pub(crate) max_rows_per_file: Option<u64>,
     /// Start a new file once one reaches this size (bytes; K, M and G suffixes allowed).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_bytes_per_file: Option<u64>,
+    pub(crate) max_bytes_per_file: Option<u64>,
     /// Hive-style folders by a column: "Region" (its value) or "Order Date:month" (year, month or
     /// day of a date or timestamp); the column stays in the files.
     #[arg(long, value_name = "COLUMN[:year|month|day]")]
-    pub partition_by: Option<PartitionSpec>,
+    pub(crate) partition_by: Option<PartitionSpec>,
     /// Partition folders an export may write before it stops.
     #[arg(long, value_name = "N", requires = "partition_by")]
-    pub max_partitions: Option<usize>,
+    pub(crate) max_partitions: Option<usize>,
     /// Accept a result ThoughtSpot sampled (samplingRatio below 1).
     #[arg(long)]
-    pub allow_sampled: bool,
+    pub(crate) allow_sampled: bool,
     /// Accept fewer rows than ThoughtSpot reported, or pages that moved while paging.
     #[arg(long)]
-    pub allow_incomplete: bool,
+    pub(crate) allow_incomplete: bool,
     /// The zone dates and times are read in [default: the cluster's, from session/info].
     #[arg(long, value_name = "ZONE")]
-    pub time_zone: Option<String>,
+    pub(crate) time_zone: Option<String>,
     /// Print the summary as JSON.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// No progress bar (it only shows on a terminal anyway).
     #[arg(long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct SearchArgs {
+pub(crate) struct SearchArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     /// The search, in ThoughtSpot's search language: "[Region] [Sales] sort by [Region]". Add a
     /// `sort by` so pages stay stable.
-    pub query: String,
+    pub(crate) query: String,
     /// The worksheet, view or table to search, by id or exact name.
     #[arg(long, short, value_name = "ID_OR_NAME")]
-    pub source: String,
+    pub(crate) source: String,
     #[command(flatten)]
-    pub export: ExportArgs,
+    pub(crate) export: ExportArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct AnswerArgs {
+pub(crate) struct AnswerArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     /// The saved Answer, by id or exact name. Answers are read through REST API v2.
-    pub answer: String,
+    pub(crate) answer: String,
     #[command(flatten)]
-    pub export: ExportArgs,
+    pub(crate) export: ExportArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct PinboardArgs {
+pub(crate) struct PinboardArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     /// The pinboard (Liveboard), by id or exact name.
-    pub pinboard: String,
+    pub(crate) pinboard: String,
     /// Only this viz, by id or exact name; repeat for several. Default: every viz with data, one
     /// folder each. With one --viz its files go straight into --out.
     #[arg(long = "viz", value_name = "ID_OR_NAME")]
-    pub vizzes: Vec<String>,
+    pub(crate) vizzes: Vec<String>,
     #[command(flatten)]
-    pub export: ExportArgs,
+    pub(crate) export: ExportArgs,
 }
 
 /// `1000`, `64K`, `256M`, `1G` (powers of 1024).
@@ -198,7 +198,7 @@ fn settings_error(error: SettingsError) -> CliError {
     })
 }
 
-pub async fn search(args: SearchArgs) -> Result<(), CliError> {
+pub(crate) async fn search(args: SearchArgs) -> Result<(), CliError> {
     let options = args.export.options()?;
     let client = args.connection.client()?;
     let source = resolve::object(&client, ObjectType::LogicalTable, &[], &args.source).await?;
@@ -212,7 +212,7 @@ pub async fn search(args: SearchArgs) -> Result<(), CliError> {
     .await
 }
 
-pub async fn answer(args: AnswerArgs) -> Result<(), CliError> {
+pub(crate) async fn answer(args: AnswerArgs) -> Result<(), CliError> {
     let options = args.export.options()?;
     let client = args.connection.client()?;
     if client.data_api().await? == ApiVersion::V1 {
@@ -227,7 +227,7 @@ pub async fn answer(args: AnswerArgs) -> Result<(), CliError> {
     run(&client, source, &args.export, options).await
 }
 
-pub async fn pinboard(args: PinboardArgs) -> Result<(), CliError> {
+pub(crate) async fn pinboard(args: PinboardArgs) -> Result<(), CliError> {
     let options = args.export.options()?;
     let client = args.connection.client()?;
     let pinboard = resolve::object(&client, ObjectType::Pinboard, &[], &args.pinboard).await?;
@@ -256,7 +256,7 @@ async fn run(
     bar.finish_and_clear();
     let summary = result.map_err(from_export_error)?;
     if args.json {
-        output::json(&summary_json(&summary))
+        output::json(&summary.to_json())
     } else {
         print_summary(&summary);
         Ok(())
@@ -374,31 +374,6 @@ fn human_bytes(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-fn summary_json(summary: &Summary) -> serde_json::Value {
-    serde_json::json!({
-        "destination": summary.destination,
-        "manifest": summary.manifest,
-        "table_version": summary.table_version,
-        "rows": summary.rows,
-        "files": summary.files,
-        "bytes": summary.bytes,
-        "seconds": summary.seconds,
-        "tables": summary.tables.iter().map(|t| serde_json::json!({
-            "name": t.name,
-            "viz": t.viz,
-            "viz_name": t.viz_name,
-            "rows": t.rows,
-            "rows_expected": t.rows_expected,
-            "pages": t.pages,
-            "json_bytes": t.json_bytes,
-            "sampling_ratio": t.sampling_ratio,
-            "restarts": t.restarts,
-            "files": t.files.iter().map(|f| serde_json::json!({"path": f.path, "rows": f.rows, "bytes": f.bytes})).collect::<Vec<_>>(),
-            "columns": t.schema.fields().iter().map(|f| serde_json::json!({"name": f.name(), "type": f.data_type().to_string()})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
-}
-
 /// The library's messages name its settings (`mode`, `allow_incomplete`); a CLI user also reads
 /// the flag that sets it.
 fn from_export_error(error: ExportError) -> CliError {
@@ -412,9 +387,9 @@ fn from_export_error(error: ExportError) -> CliError {
 }
 
 fn flag_hint(error: &ExportError) -> Option<&'static str> {
-    use tsexport::pager::PagerError;
-    use tsexport::read::ReadError;
-    use tsexport::sink::{PartitionError, SinkError};
+    use crate::pager::PagerError;
+    use crate::read::ReadError;
+    use crate::sink::{PartitionError, SinkError};
     let sink = match error {
         ExportError::Sink(sink) | ExportError::Partition(PartitionError::Sink(sink)) => Some(sink),
         _ => None,

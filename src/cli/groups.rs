@@ -1,21 +1,21 @@
 //! `tsexport groups grant|revoke PRIVILEGE GROUP...`.
 
+use crate::api::Privilege;
 use clap::{Args, Subcommand};
-use tsexport::api::Privilege;
 
 use super::connect::ConnectionArgs;
 use super::CliError;
 
 #[derive(Debug, Args)]
-pub struct GroupsArgs {
+pub(crate) struct GroupsArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     #[command(subcommand)]
-    pub command: GroupsCommand,
+    pub(crate) command: GroupsCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum GroupsCommand {
+pub(crate) enum GroupsCommand {
     /// Give a privilege (e.g. DATADOWNLOADING) to groups.
     Grant {
         privilege: Privilege,
@@ -30,7 +30,7 @@ pub enum GroupsCommand {
     },
 }
 
-pub async fn run(args: GroupsArgs) -> Result<(), CliError> {
+pub(crate) async fn run(args: GroupsArgs) -> Result<(), CliError> {
     let client = args.connection.client()?;
     let (privilege, groups, grant) = match args.command {
         GroupsCommand::Grant { privilege, groups } => (privilege, groups, true),

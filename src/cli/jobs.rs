@@ -1,68 +1,68 @@
 //! `tsexport run JOBS.toml`, `tsexport check JOBS.toml` and `tsexport jobs init|schema`: job files
-//! from the command line. Parses flags, calls [`tsexport::jobs`], prints and picks the exit code.
+//! from the command line. Parses flags, calls [`crate::jobs`], prints and picks the exit code.
 
 use std::path::{Path, PathBuf};
 
+use crate::jobs::{self, JobFile, PlannedExport, RunReport, Selection, Shard, SourceSpec};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use tsexport::jobs::{self, JobFile, PlannedExport, RunReport, Selection, Shard, SourceSpec};
 
 use super::connect::ConnectionArgs;
 use super::{exit, CliError};
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     /// The job file (`tsexport jobs init` writes an example).
-    pub jobs: PathBuf,
+    pub(crate) jobs: PathBuf,
     /// Only the export with this name; repeat for several.
     #[arg(long = "only", value_name = "NAME")]
-    pub only: Vec<String>,
+    pub(crate) only: Vec<String>,
     /// Run one share of the exports: INDEX/COUNT, 0-based (export k of the file runs in shard
     /// k % COUNT), e.g. `--shard $JOB_COMPLETION_INDEX/4` in a Kubernetes Indexed Job.
     #[arg(long, value_name = "INDEX/COUNT")]
-    pub shard: Option<Shard>,
+    pub(crate) shard: Option<Shard>,
     /// Print the plan (exports, sources, destinations, settings) and exit without connecting.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// The date `{run_date}` stands for [default: today, UTC].
     #[arg(long, value_name = "YYYY-MM-DD")]
-    pub run_date: Option<NaiveDate>,
+    pub(crate) run_date: Option<NaiveDate>,
     /// Exports at once [default: the file's [run] concurrency, else 2].
     #[arg(long, value_name = "N")]
-    pub concurrency: Option<usize>,
+    pub(crate) concurrency: Option<usize>,
     /// Also write the JSON run report to this file.
     #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
     /// Print the JSON run report on stdout instead of the table.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct BackfillArgs {
+pub(crate) struct BackfillArgs {
     #[command(flatten)]
-    pub run: RunArgs,
+    pub(crate) run: RunArgs,
     /// The first day to export: its window is the first.
     #[arg(long, value_name = "YYYY-MM-DD")]
-    pub from: NaiveDate,
+    pub(crate) from: NaiveDate,
     /// The day after the last to export (excluded).
     #[arg(long, value_name = "YYYY-MM-DD")]
-    pub to: NaiveDate,
+    pub(crate) to: NaiveDate,
     /// Skip the windows an earlier backfill of the same range committed.
     #[arg(long)]
-    pub resume: bool,
+    pub(crate) resume: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct JobsArgs {
+pub(crate) struct JobsArgs {
     #[command(subcommand)]
-    pub command: JobsCommand,
+    pub(crate) command: JobsCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum JobsCommand {
+pub(crate) enum JobsCommand {
     /// Write a commented example job file (to stdout, or to FILE if it does not exist yet).
     Init {
         /// Where to write it.
@@ -72,7 +72,7 @@ pub enum JobsCommand {
     Schema,
 }
 
-pub fn jobs(args: JobsArgs) -> Result<(), CliError> {
+pub(crate) fn jobs(args: JobsArgs) -> Result<(), CliError> {
     match args.command {
         JobsCommand::Schema => {
             println!("{}", JobFile::json_schema());
@@ -106,7 +106,7 @@ fn load(path: &Path) -> Result<JobFile, CliError> {
 }
 
 /// `tsexport backfill`: the exports with a window, over the windows of `--from .. --to`.
-pub async fn backfill(args: BackfillArgs) -> Result<(), CliError> {
+pub(crate) async fn backfill(args: BackfillArgs) -> Result<(), CliError> {
     let backfill = jobs::Backfill::new(args.from, args.to, args.resume).map_err(backfill_error)?;
     run_with(args.run, Some(backfill)).await
 }
@@ -132,7 +132,7 @@ fn backfill_error(error: jobs::BackfillError) -> CliError {
     })
 }
 
-pub async fn run(args: RunArgs) -> Result<(), CliError> {
+pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
     run_with(args, None).await
 }
 
@@ -224,7 +224,7 @@ async fn run_with(args: RunArgs, backfill: Option<jobs::runner::Backfill>) -> Re
     } else {
         print_report(&report);
     }
-    match exit_code(&report) {
+    match report.exit_code() {
         exit::OK => Ok(()),
         code => Err(CliError {
             message: format!(
@@ -234,16 +234,6 @@ async fn run_with(args: RunArgs, backfill: Option<jobs::runner::Backfill>) -> Re
             ),
             exit_code: code,
         }),
-    }
-}
-
-/// 0 when every export committed; when some failed, the code of their kind if they share one (say,
-/// 4 when every failure was incomplete data), else [`exit::SOME_FAILED`].
-fn exit_code(report: &RunReport) -> i32 {
-    match report.failure_kinds()[..] {
-        [] => exit::OK,
-        [kind] => exit::for_kind(kind),
-        _ => exit::SOME_FAILED,
     }
 }
 
@@ -376,7 +366,7 @@ fn print_report(report: &RunReport) {
 /// `tsexport check JOBS.toml`: sign in, then per export resolve the source, read its first page and
 /// show the schema, and prove the destination writable ([`jobs::check`]). The exit code is the
 /// number of failed checks.
-pub async fn check(connection: &ConnectionArgs, path: &Path) -> Result<(), CliError> {
+pub(crate) async fn check(connection: &ConnectionArgs, path: &Path) -> Result<(), CliError> {
     let file = load(path)?;
     let today = chrono::Utc::now().date_naive();
     let plan = jobs::plan(&file, &Selection::default(), today).map_err(plan_error)?;

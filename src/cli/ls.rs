@@ -1,75 +1,34 @@
 //! `tsexport ls` and `tsexport columns`: what objects the cluster has, and the columns of one.
 
-use clap::{Args, ValueEnum};
-use tsexport::api::{ListObjectHeaders, ObjectHeader, ObjectType, SubType};
+use crate::api::{ListObjectHeaders, ObjectHeader, ObjectKind as Kind, ObjectType};
+use clap::Args;
 
 use super::connect::ConnectionArgs;
 use super::{output, resolve, CliError};
 
-/// The kinds of objects `ls` lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Kind {
-    /// Liveboards (PINBOARD_ANSWER_BOOK).
-    Pinboards,
-    /// Saved Answers (QUESTION_ANSWER_BOOK).
-    Answers,
-    /// Worksheets.
-    Worksheets,
-    /// Tables, uploaded files and SQL views.
-    Tables,
-    /// Views (aggregated worksheets).
-    Views,
-    /// Users (USER).
-    Users,
-    /// User groups (USER_GROUP).
-    Groups,
-    /// The visualizations of one pinboard, given as the next argument.
-    Vizzes,
-}
-
-impl Kind {
-    /// The metadata type and subtypes behind a kind of object; none for `vizzes`.
-    fn object_type(self) -> Option<(ObjectType, &'static [SubType])> {
-        use SubType::*;
-        Some(match self {
-            Kind::Pinboards => (ObjectType::Pinboard, &[]),
-            Kind::Answers => (ObjectType::Answer, &[]),
-            Kind::Worksheets => (ObjectType::LogicalTable, &[Worksheet]),
-            Kind::Tables => (
-                ObjectType::LogicalTable,
-                &[OneToOneLogical, UserDefined, SqlView],
-            ),
-            Kind::Views => (ObjectType::LogicalTable, &[AggrWorksheet]),
-            Kind::Users => (ObjectType::User, &[]),
-            Kind::Groups => (ObjectType::UserGroup, &[]),
-            Kind::Vizzes => return None,
-        })
-    }
-}
-
 #[derive(Debug, Args)]
-pub struct LsArgs {
+pub(crate) struct LsArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     /// What to list.
     #[arg(value_enum)]
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// For `vizzes`: the pinboard, by id or exact name.
     #[arg(required_if_eq("kind", "vizzes"))]
-    pub pinboard: Option<String>,
+    pub(crate) pinboard: Option<String>,
     /// Only names matching this ThoughtSpot pattern: case-insensitive, `%` matches any text
     /// (e.g. 'retail%' or '%sales%'); without `%` the whole name must match.
     #[arg(long, value_name = "PATTERN")]
-    pub pattern: Option<String>,
+    pub(crate) pattern: Option<String>,
     /// Only objects with this tag; repeat for several (an object matches if it has any of them).
     #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Print the headers as JSON.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
-pub async fn run(args: LsArgs) -> Result<(), CliError> {
+pub(crate) async fn run(args: LsArgs) -> Result<(), CliError> {
     let Some((object_type, subtypes)) = args.kind.object_type() else {
         return vizzes(args).await;
     };
@@ -148,21 +107,21 @@ async fn vizzes(args: LsArgs) -> Result<(), CliError> {
 }
 
 #[derive(Debug, Args)]
-pub struct ColumnsArgs {
+pub(crate) struct ColumnsArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     /// The worksheet, table or view, by id or exact name.
-    pub worksheet: String,
+    pub(crate) worksheet: String,
     /// Include hidden columns.
     #[arg(long)]
-    pub show_hidden: bool,
+    pub(crate) show_hidden: bool,
     /// Print the columns as JSON.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// `tsexport columns WORKSHEET`.
-pub async fn columns(args: ColumnsArgs) -> Result<(), CliError> {
+pub(crate) async fn columns(args: ColumnsArgs) -> Result<(), CliError> {
     let client = args.connection.client()?;
     let source = resolve::object(&client, ObjectType::LogicalTable, &[], &args.worksheet).await?;
     let details = client

@@ -1,4 +1,7 @@
 //! The command line: parses arguments, runs library calls, reports. No business logic lives here.
+//!
+//! It lives in the library, behind the `cli` feature, so that the `tsexport` binary and the Python
+//! package's `tsexport` command run this one implementation through [`main`].
 
 mod check;
 mod connect;
@@ -18,58 +21,44 @@ mod pdf;
 mod resolve;
 mod users;
 
+use crate::failure::FailureKind;
 use clap::{Parser, Subcommand};
-use tsexport::failure::FailureKind;
 
-/// Exit codes, documented in README.md.
-pub mod exit {
+/// Exit codes, documented in README.md. Those of a failure come from its [`FailureKind`].
+pub(crate) mod exit {
+    use crate::failure::FailureKind;
+
     /// Success.
-    pub const OK: i32 = 0;
+    pub(crate) const OK: i32 = 0;
     /// Anything not covered below.
-    pub const OTHER: i32 = 1;
+    pub(crate) const OTHER: i32 = FailureKind::Other.exit_code();
     /// Bad flags, job file or configuration, or a request the cluster refused as invalid (400/404).
-    pub const USAGE: i32 = 2;
-    /// Sign-in failed or the user lacks a privilege (401/403).
-    pub const AUTH: i32 = 3;
-    /// The data is incomplete: fewer rows than reported, pages that moved, or a sampled result.
-    pub const INCOMPLETE: i32 = 4;
-    /// The cluster or the network failed, after retries (5xx, timeouts, connection errors).
-    pub const SERVER: i32 = 5;
-    /// `tsexport run`: some exports of the job file failed, for different reasons; the run report
-    /// names each failure and its kind.
-    pub const SOME_FAILED: i32 = 6;
+    pub(crate) const USAGE: i32 = FailureKind::Usage.exit_code();
 
     /// The exit code of a failure of `kind`.
-    pub fn for_kind(kind: tsexport::failure::FailureKind) -> i32 {
-        use tsexport::failure::FailureKind as K;
-        match kind {
-            K::Usage => USAGE,
-            K::Auth => AUTH,
-            K::Incomplete => INCOMPLETE,
-            K::Server => SERVER,
-            K::Other => OTHER,
-        }
+    pub(crate) fn for_kind(kind: FailureKind) -> i32 {
+        kind.exit_code()
     }
 }
 
 /// tsexport: export ThoughtSpot query results to Parquet, and a local ThoughtSpot emulator.
 #[derive(Debug, Parser)]
 #[command(name = "tsexport", version, about, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 
     /// Log lines as text, or as one JSON object per line for log collectors.
     #[arg(long, value_name = "text|json", default_value = "text", global = true)]
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Export a search to Parquet (or Arrow, or CSV) on local disk, an object store, or stdout.
     Search(export::SearchArgs),
     /// Export a pinboard's vizzes, one folder each (or one viz with --viz).
@@ -112,28 +101,28 @@ pub enum Command {
 /// A failure the CLI reports: a message for stderr and an exit code.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
-pub struct CliError {
-    pub message: String,
-    pub exit_code: i32,
+pub(crate) struct CliError {
+    pub(crate) message: String,
+    pub(crate) exit_code: i32,
 }
 
 impl CliError {
     /// A failure of `kind`, with the exit code documented for it.
-    pub fn of_kind(kind: FailureKind, message: impl Into<String>) -> Self {
+    pub(crate) fn of_kind(kind: FailureKind, message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             exit_code: exit::for_kind(kind),
         }
     }
 
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             exit_code: exit::USAGE,
         }
     }
 
-    pub fn other(message: impl Into<String>) -> Self {
+    pub(crate) fn other(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             exit_code: exit::OTHER,
@@ -141,14 +130,54 @@ impl CliError {
     }
 }
 
-impl From<tsexport::api::Error> for CliError {
-    fn from(error: tsexport::api::Error) -> Self {
+impl From<crate::api::Error> for CliError {
+    fn from(error: crate::api::Error) -> Self {
         CliError::of_kind(error.kind(), error.to_string())
     }
 }
 
+/// Runs the command line `args` (the program name first, as `std::env::args_os` gives it) to the end
+/// and returns the exit code: what the `tsexport` binary and the Python package's `tsexport` command
+/// call. Help, version and flag errors are printed as clap prints them.
+pub fn main<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args = match Cli::try_parse_from(args) {
+        Ok(args) => args,
+        Err(e) => {
+            // Help and version go to stdout with code 0; flag errors to stderr with code 2.
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::OTHER;
+        }
+    };
+    init_logging(args.verbose, args.log_format);
+    match runtime.block_on(run(args)) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+                tracing::error!(exit_code = e.exit_code, "{e}");
+            } else {
+                eprintln!("error: {e}");
+            }
+            e.exit_code
+        }
+    }
+}
+
 /// Runs a parsed command line.
-pub async fn run(cli: Cli) -> Result<(), CliError> {
+async fn run(cli: Cli) -> Result<(), CliError> {
     let result = match cli.command {
         Command::Search(args) => export::search(args).await,
         Command::Pinboard(args) => export::pinboard(args).await,
@@ -178,15 +207,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 /// Log to stderr at the level the `-v` flags ask for; `RUST_LOG` overrides.
 /// How log lines are written to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     Text,
     Json,
 }
 
 /// Set when logs are JSON, so that commands print no free text lines on stderr between them.
-pub static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+pub(crate) static JSON_LOGS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
-pub fn init_logging(verbose: u8, format: LogFormat) {
+pub(crate) fn init_logging(verbose: u8, format: LogFormat) {
     JSON_LOGS.store(
         format == LogFormat::Json,
         std::sync::atomic::Ordering::Relaxed,

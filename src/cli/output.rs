@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::CliError;
 
 /// Prints `rows` under `headers` as aligned columns (two spaces apart; the last column unpadded).
-pub fn table<const N: usize>(headers: [&str; N], rows: &[[String; N]]) {
+pub(crate) fn table<const N: usize>(headers: [&str; N], rows: &[[String; N]]) {
     let mut widths = headers.map(|h| h.chars().count());
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -30,7 +30,7 @@ pub fn table<const N: usize>(headers: [&str; N], rows: &[[String; N]]) {
 }
 
 /// Prints `value` as pretty JSON.
-pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
+pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::other(format!("cannot write JSON: {e}")))?;
     println!("{text}");
@@ -38,7 +38,7 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
 }
 
 /// An epoch-milliseconds time as a UTC date and time, or `-`.
-pub fn millis(value: Option<i64>) -> String {
+pub(crate) fn millis(value: Option<i64>) -> String {
     value
         .map(|ms| {
             let secs = ms.div_euclid(1000);

@@ -1,16 +1,16 @@
 //! `tsexport pdf`: a pinboard (Liveboard) as a PDF file, or on stdout.
 
+use crate::api::{ObjectType, PdfLayout, PdfOptions, PdfOrientation};
 use clap::{Args, ValueEnum};
-use tsexport::api::{ObjectType, PdfLayout, PdfOptions, PdfOrientation};
 
-use tsexport::sink::Destination;
+use crate::sink::Destination;
 
 use super::connect::ConnectionArgs;
 use super::{resolve, CliError};
 
 /// How the pinboard is laid out in the PDF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Layout {
+pub(crate) enum Layout {
     /// As in the UI.
     Pinboard,
     /// One visualization per page.
@@ -27,7 +27,7 @@ impl From<Layout> for PdfLayout {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Orientation {
+pub(crate) enum Orientation {
     Portrait,
     Landscape,
 }
@@ -42,43 +42,43 @@ impl From<Orientation> for PdfOrientation {
 }
 
 #[derive(Debug, Args)]
-pub struct PdfArgs {
+pub(crate) struct PdfArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     /// The pinboard, by id or exact name.
-    pub pinboard: String,
+    pub(crate) pinboard: String,
     /// Where to write the PDF: a local file (replaced only once the whole PDF has arrived), an
     /// object-store URL (s3://, gs://, az://, file://; credentials from the environment; the object
     /// appears only when complete), or `-` for stdout.
     #[arg(long, short, value_name = "PATH_OR_URL")]
-    pub out: String,
+    pub(crate) out: String,
     /// Page layout [default: visualization with --viz, else pinboard].
     #[arg(long, value_enum)]
-    pub layout: Option<Layout>,
+    pub(crate) layout: Option<Layout>,
     #[arg(long, value_enum, default_value_t = Orientation::Landscape)]
-    pub orientation: Orientation,
+    pub(crate) orientation: Orientation,
     /// Only this visualization, by id or exact name; repeat for several. Needs the visualization
     /// layout.
     #[arg(long = "viz", value_name = "ID_OR_NAME")]
-    pub vizzes: Vec<String>,
+    pub(crate) vizzes: Vec<String>,
     /// Only the first page of each table (visualization layout).
     #[arg(long)]
-    pub truncate_tables: bool,
+    pub(crate) truncate_tables: bool,
     /// Leave the cluster's logo out of the footer.
     #[arg(long)]
-    pub no_logo: bool,
+    pub(crate) no_logo: bool,
     /// Text for the page footer.
     #[arg(long, value_name = "TEXT")]
-    pub footer: Option<String>,
+    pub(crate) footer: Option<String>,
     #[arg(long)]
-    pub no_page_numbers: bool,
+    pub(crate) no_page_numbers: bool,
     #[arg(long)]
-    pub no_cover_page: bool,
+    pub(crate) no_cover_page: bool,
     #[arg(long)]
-    pub no_filter_page: bool,
+    pub(crate) no_filter_page: bool,
 }
 
-pub async fn run(args: PdfArgs) -> Result<(), CliError> {
+pub(crate) async fn run(args: PdfArgs) -> Result<(), CliError> {
     // Checked before connecting, so a typo in --out costs no sign-in.
     let destination = match args.out.as_str() {
         "-" => None,

@@ -1,11 +1,11 @@
 //! Objects named on the command line by id or by exact name.
 
-use tsexport::api::{Client, FindError, ObjectHeader, ObjectType, SubType};
+use crate::api::{Client, FindError, ObjectHeader, ObjectType, SubType};
 
 use super::CliError;
 
 /// Finds the one object of `object_type` (and `subtypes`, if any) whose id or exact name is `given`.
-pub async fn object(
+pub(crate) async fn object(
     client: &Client,
     object_type: ObjectType,
     subtypes: &[SubType],
@@ -21,8 +21,8 @@ pub async fn object(
 }
 
 /// The ids of the vizzes `given` by id or exact name on pinboard `id` (named `name` in errors), by
-/// the rule of [`tsexport::select`].
-pub async fn viz_ids(
+/// the rule of [`crate::select`].
+pub(crate) async fn viz_ids(
     client: &Client,
     id: &str,
     name: &str,
@@ -31,7 +31,7 @@ pub async fn viz_ids(
     if given.is_empty() {
         return Ok(Vec::new());
     }
-    let vizzes = tsexport::select::pinboard_vizzes_named(client, id, name, given)
+    let vizzes = crate::select::pinboard_vizzes_named(client, id, name, given)
         .await
         .map_err(|e| CliError::of_kind(e.kind(), e.to_string()))?;
     Ok(vizzes.into_iter().map(|v| v.id).collect())

@@ -2,22 +2,22 @@
 
 use std::path::PathBuf;
 
+use crate::api::{Credentials, Principal, Secret, SyncDiff, SyncOptions};
 use clap::{Args, Subcommand};
-use tsexport::api::{Credentials, Principal, Secret, SyncDiff, SyncOptions};
 
 use super::connect::{prompt_password, read_secret_file, ConnectionArgs};
 use super::{output, CliError};
 
 #[derive(Debug, Args)]
-pub struct UsersArgs {
+pub(crate) struct UsersArgs {
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     #[command(subcommand)]
-    pub command: UsersCommand,
+    pub(crate) command: UsersCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum UsersCommand {
+pub(crate) enum UsersCommand {
     /// Every user and group (user/list).
     List {
         #[arg(long)]
@@ -59,7 +59,7 @@ pub enum UsersCommand {
     },
 }
 
-pub async fn run(args: UsersArgs) -> Result<(), CliError> {
+pub(crate) async fn run(args: UsersArgs) -> Result<(), CliError> {
     match args.command {
         UsersCommand::List { json } => {
             let client = args.connection.client()?;

@@ -159,6 +159,50 @@ pub struct Summary {
     pub table_version: Option<u64>,
 }
 
+impl Summary {
+    /// The summary as JSON: what `tsexport search --json` prints and the Python package's `export`
+    /// returns, so both describe an export in the same words.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "destination": self.destination,
+            "manifest": self.manifest,
+            "table_version": self.table_version,
+            "rows": self.rows,
+            "files": self.files,
+            "bytes": self.bytes,
+            "seconds": self.seconds,
+            "tables": self.tables.iter().map(TableSummary::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+impl TableSummary {
+    fn to_json(&self) -> serde_json::Value {
+        let files = self
+            .files
+            .iter()
+            .map(|f| serde_json::json!({"path": f.path, "rows": f.rows, "bytes": f.bytes}));
+        let columns = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| serde_json::json!({"name": f.name(), "type": f.data_type().to_string()}));
+        serde_json::json!({
+            "name": self.name,
+            "viz": self.viz,
+            "viz_name": self.viz_name,
+            "rows": self.rows,
+            "rows_expected": self.rows_expected,
+            "pages": self.pages,
+            "json_bytes": self.json_bytes,
+            "sampling_ratio": self.sampling_ratio,
+            "restarts": self.restarts,
+            "files": files.collect::<Vec<_>>(),
+            "columns": columns.collect::<Vec<_>>(),
+        })
+    }
+}
+
 /// Why an export did not commit. The destination is as it was.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -29,6 +29,17 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The exit code `tsexport run` ends with for this report: 0 when every export committed; when
+    /// some failed, the code of their kind if they share one (say, 4 when every failure was
+    /// incomplete data), else 6.
+    pub fn exit_code(&self) -> i32 {
+        match self.failure_kinds()[..] {
+            [] => 0,
+            [kind] => kind.exit_code(),
+            _ => 6,
+        }
+    }
+
     /// The kinds of the failed exports, each once, in order of first appearance.
     pub fn failure_kinds(&self) -> Vec<FailureKind> {
         let mut kinds = Vec::new();

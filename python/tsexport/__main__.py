@@ -1,0 +1,5 @@
+"""``python -m tsexport``: the command line."""
+
+from ._cli import main
+
+main()
