@@ -710,3 +710,21 @@ async fn rows_inserted_or_deleted_between_v2_pages_stop_the_export() {
         assert!(summary.rows > 0, "{rows}");
     }
 }
+
+/// v2 echoes the page size asked for, so a cluster that caps pages lower does not say so: the
+/// short first page must not be taken for the end (2,345 rows in pages of at most 1,000).
+#[tokio::test]
+async fn a_cluster_capping_v2_pages_below_the_size_asked_still_gives_every_row() {
+    for rows_total in [2_345u64, 1_000, 999] {
+        let emu = start(rows_total, modern(&["row_cap=1000"])).await;
+        let out = TempDir::new("v2-capped");
+        let summary = export_to(
+            Export::search(&client(&emu, ApiChoice::V2), ALL_COLUMNS, ids::RETAIL_SALES)
+                .options(options(100_000)),
+            &out,
+        )
+        .await;
+        assert_eq!(summary.rows, rows_total);
+        assert_eq!(rows(&read_parquet_dir(&out)), rows_total as usize);
+    }
+}
