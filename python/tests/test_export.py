@@ -3,6 +3,7 @@
 import json
 import subprocess
 
+import deltalake
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
@@ -42,7 +43,6 @@ def test_export_partitions_and_formats(client, tmp_path):
 
 
 def test_export_to_a_delta_table(client, tmp_path):
-    deltalake = pytest.importorskip("deltalake")
     table = tmp_path / "delta_sales"
     tsexport.export(client, search="[Order Line ID] [Sales]", source="Retail Sales", out=str(table), format="delta")
     summary = tsexport.export(

@@ -8,12 +8,21 @@ import tsexport
 from conftest import EVERY_COLUMN, ROWS
 
 
-def test_schema_is_known_before_the_first_batch_and_pages_stream(emulator, client):
+def test_schema_is_known_before_the_first_batch_and_pages_stream():
+    # An emulator of its own: requests other tests left in flight would count on the shared one.
+    with tsexport.Emulator(rows=ROWS) as emulator, tsexport.Client(
+        emulator.url, username="tsadmin", password="admin"
+    ) as client:
+        pages_as_read(emulator, client)
+
+
+def pages_as_read(emulator, client):
     before = emulator.request_count("v2/searchdata")
     reader = client.search(EVERY_COLUMN, "Retail Sales", page_size=2_000)
     assert isinstance(reader, pa.RecordBatchReader)
-    # Opening fetched the first page only; the schema is already whole.
-    assert emulator.request_count("v2/searchdata") - before == 1
+    # Opening fetched the first page, and the pages in flight (2) may follow it in the background;
+    # the schema is already whole.
+    assert 1 <= emulator.request_count("v2/searchdata") - before <= 3
     assert reader.schema.names[:3] == ["Order Line ID", "Order ID", "Customer"]
     assert len(reader.schema) == 15
     batches = 0
