@@ -250,16 +250,25 @@ impl Connection {
                 None => Ok(Self::env(env).map(Secret::new)),
             }
         };
+        // Secrets given as values beat every file and variable: a caller who passes a password
+        // means it, whatever token the environment holds.
+        if let Some(token) = &self.token {
+            return Ok(Credentials::bearer(token.clone()));
+        }
+        if let Some(key) = &self.secret_key {
+            return Ok(Credentials::trusted(self.username(profile)?, key.clone()));
+        }
+        if let Some(password) = &self.password {
+            return Ok(Credentials::password(
+                self.username(profile)?,
+                password.clone(),
+            ));
+        }
         let token_file = self.token_file.as_ref().or(profile.token_file.as_ref());
         if let Some(token) = secret(&self.token, token_file, "TSEXPORT_TOKEN", "token")? {
             return Ok(Credentials::bearer(token));
         }
-        let username = self
-            .username
-            .clone()
-            .or_else(|| Self::env("TSEXPORT_USERNAME"))
-            .or_else(|| profile.username.clone())
-            .ok_or(ConnectError::NoUser)?;
+        let username = self.username(profile)?;
         let key_file = self
             .secret_key_file
             .as_ref()
@@ -291,6 +300,16 @@ impl Connection {
             },
         };
         Ok(Credentials::password(username, password))
+    }
+}
+
+impl Connection {
+    fn username(&self, profile: &ConnectionSettings) -> Result<String, ConnectError> {
+        self.username
+            .clone()
+            .or_else(|| Self::env("TSEXPORT_USERNAME"))
+            .or_else(|| profile.username.clone())
+            .ok_or(ConnectError::NoUser)
     }
 }
 

@@ -12,7 +12,7 @@ use tsexport::read::{Read, TableSource};
 
 use crate::errors::{raise, usage};
 use crate::json::to_python;
-use crate::settings::{options, parse, type_hints, ReadArgs};
+use crate::settings::{options, parse, ReadArgs};
 use crate::stream::reader;
 use crate::wait::wait;
 
@@ -100,14 +100,14 @@ impl Client {
         allow_incomplete: bool,
         time_zone: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let args = ReadArgs {
-            types: type_hints(types)?,
+        let args = ReadArgs::new(
+            types,
             page_size,
             in_flight,
             allow_sampled,
             allow_incomplete,
             time_zone,
-        };
+        )?;
         let client = &self.inner;
         let source = wait(py, || {
             client.find_object(ObjectType::LogicalTable, &[], &source)
@@ -135,14 +135,14 @@ impl Client {
         allow_incomplete: bool,
         time_zone: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let args = ReadArgs {
-            types: type_hints(types)?,
+        let args = ReadArgs::new(
+            types,
             page_size,
             in_flight,
             allow_sampled,
             allow_incomplete,
             time_zone,
-        };
+        )?;
         let client = &self.inner;
         let board = wait(py, || {
             client.find_object(ObjectType::Pinboard, &[], &pinboard)
@@ -185,14 +185,14 @@ impl Client {
         allow_incomplete: bool,
         time_zone: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let args = ReadArgs {
-            types: type_hints(types)?,
+        let args = ReadArgs::new(
+            types,
             page_size,
             in_flight,
             allow_sampled,
             allow_incomplete,
             time_zone,
-        };
+        )?;
         let client = &self.inner;
         let found =
             wait(py, || client.find_object(ObjectType::Answer, &[], &answer))?.map_err(raise)?;

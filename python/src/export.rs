@@ -14,7 +14,7 @@ use tsexport::jobs::{self, JobFile, Selection, Shard};
 use crate::client::Client;
 use crate::errors::{of_kind, raise, usage};
 use crate::json::to_python;
-use crate::settings::{options, parse, type_hints, ReadArgs};
+use crate::settings::{options, parse, ReadArgs};
 use crate::wait::wait;
 
 /// Exports a search (`search` with `source`), a pinboard's vizzes (`pinboard`, optionally `viz`) or
@@ -53,14 +53,14 @@ pub(crate) fn export<'py>(
     max_bytes_per_file: Option<u64>,
     max_partitions: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let read = ReadArgs {
-        types: type_hints(types)?,
+    let read = ReadArgs::new(
+        types,
         page_size,
         in_flight,
         allow_sampled,
         allow_incomplete,
         time_zone,
-    };
+    )?;
     let settings = Settings {
         format: format.map(|f| parse("format", f)).transpose()?,
         mode: mode.map(|m| parse("mode", m)).transpose()?,

@@ -21,6 +21,25 @@ pub(crate) struct ReadArgs {
 }
 
 impl ReadArgs {
+    /// The read arguments of `Client.search`, `pinboard`, `answer` and `export`, as Python gave them.
+    pub(crate) fn new(
+        types: Option<&Bound<'_, PyAny>>,
+        page_size: Option<u64>,
+        in_flight: Option<usize>,
+        allow_sampled: bool,
+        allow_incomplete: bool,
+        time_zone: Option<String>,
+    ) -> PyResult<Self> {
+        Ok(ReadArgs {
+            types: type_hints(types)?,
+            page_size,
+            in_flight,
+            allow_sampled,
+            allow_incomplete,
+            time_zone,
+        })
+    }
+
     /// The library settings these arguments stand for.
     pub(crate) fn settings(&self) -> PyResult<Settings> {
         Ok(Settings {
@@ -40,7 +59,7 @@ impl ReadArgs {
 }
 
 /// Column types as `{"Order Date": "date"}` or `["Order Date=date"]`.
-pub(crate) fn type_hints(types: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<TypeHint>> {
+fn type_hints(types: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<TypeHint>> {
     let Some(types) = types else {
         return Ok(Vec::new());
     };

@@ -62,3 +62,7 @@ def test_the_environment_gives_what_arguments_leave_out(emulator, monkeypatch):
     monkeypatch.setenv("TSEXPORT_PASSWORD", "wrong")
     with tsexport.Client() as client, pytest.raises(tsexport.AuthError):
         client.list("worksheets")
+    # A value given in code wins over the environment, a token there included.
+    monkeypatch.setenv("TSEXPORT_TOKEN", "not-a-token")
+    with tsexport.Client(password="admin") as client:
+        assert client.list("worksheets")
