@@ -30,8 +30,9 @@ def main() -> None:
             client = stack.enter_context(tsexport.Client())
 
         # A stream of Arrow batches; read_pandas() gathers them. An incomplete result raises
-        # tsexport.IncompleteError instead of handing back fewer rows.
-        frame = client.search(QUERY, SOURCE, types={"Total Sales": "decimal(18,2)"}).read_pandas()
+        # tsexport.IncompleteError instead of handing back fewer rows. Types come from ThoughtSpot's
+        # metadata; `types={"Total Sales": "decimal(38,17)"}` would keep the digits exactly.
+        frame = client.search(QUERY, SOURCE).read_pandas()
         print(frame.groupby("Region")["Total Sales"].sum())
 
         # The same search as Parquet files, committed whole (with _manifest.json and _SUCCESS) or
