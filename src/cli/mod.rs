@@ -34,11 +34,6 @@ pub(crate) mod exit {
     pub(crate) const OTHER: i32 = FailureKind::Other.exit_code();
     /// Bad flags, job file or configuration, or a request the cluster refused as invalid (400/404).
     pub(crate) const USAGE: i32 = FailureKind::Usage.exit_code();
-
-    /// The exit code of a failure of `kind`.
-    pub(crate) fn for_kind(kind: FailureKind) -> i32 {
-        kind.exit_code()
-    }
 }
 
 /// tsexport: export ThoughtSpot query results to Parquet, and a local ThoughtSpot emulator.
@@ -111,7 +106,7 @@ impl CliError {
     pub(crate) fn of_kind(kind: FailureKind, message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
-            exit_code: exit::for_kind(kind),
+            exit_code: kind.exit_code(),
         }
     }
 
