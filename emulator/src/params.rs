@@ -72,7 +72,13 @@ impl Params {
                 let bytes = field.bytes().await.map_err(|e| {
                     V1Error::bad_request(format!("unreadable multipart part '{name}': {e}"))
                 })?;
+                // python-requests sends every `files={...}` entry with a filename, plain values
+                // included (ThoughtSpot's own client sends `privilege` that way), and the server reads
+                // them as fields: so a text part is a field whatever its filename, and a file too.
                 if is_file {
+                    if let Ok(text) = std::str::from_utf8(&bytes) {
+                        params.body.push((name.clone(), text.to_string()));
+                    }
                     params.files.push(FilePart {
                         name,
                         bytes: bytes.to_vec(),
