@@ -47,6 +47,7 @@ pub mod failure;
 pub mod jobs;
 mod json;
 pub mod lake;
+pub mod logs;
 pub mod pager;
 pub mod read;
 pub mod select;

@@ -27,8 +27,8 @@ use chrono_tz::Tz;
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 
 use crate::api::{
-    AnswerRequest, ApiVersion, Client, ColumnDetails, Error as ApiError, ObjectType,
-    PinboardRequest, SearchRequest, VizType,
+    AnswerRequest, ApiVersion, Client, ColumnDetails, Error as ApiError, ObjectType, ParamValue,
+    PinboardRequest, SearchRequest, SortBy, VizType,
 };
 use crate::decode::{
     first_page, resolve, ColumnMetadata, ColumnType, DecodeError, HintError, Misfit, PageDecoder,
@@ -92,6 +92,11 @@ pub struct ReadOptions {
     /// Types that win over metadata and inference (not over hints): a widened schema on restart, or
     /// the schema of data already at the destination.
     pub fixed_types: HashMap<String, ColumnType>,
+    /// A runtime sort (`runtime_sort`), after any the source's request has; REST v2 only.
+    pub sort: Vec<SortBy>,
+    /// Parameter overrides (`runtime_param_override`), after any the source's request has; a date
+    /// is sent as its midnight in the read's zone. REST v2 only.
+    pub params: Vec<(String, ParamValue)>,
 }
 
 /// Where a table's pages come from.
@@ -108,6 +113,8 @@ pub enum TableSource {
     },
     /// A saved Answer: REST v2 only.
     Answer(AnswerRequest),
+    /// One of ThoughtSpot's own logs over a range of days (`logs/fetch`, REST v2).
+    Log(crate::logs::LogRequest),
 }
 
 /// A table's facts gathered while reading: what the export's summary and manifest report.
@@ -150,6 +157,19 @@ impl std::fmt::Debug for RecordBatchStream {
 }
 
 impl RecordBatchStream {
+    /// A stream of `inner`'s batches, each of `schema` (`table` as Arrow).
+    pub(crate) fn from_parts(
+        schema: SchemaRef,
+        table: TableSchema,
+        inner: BoxStream<'static, Result<DecodedPage, ReadError>>,
+    ) -> Self {
+        Self {
+            schema,
+            table,
+            inner,
+        }
+    }
+
     /// The Arrow schema every batch has.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
@@ -207,6 +227,18 @@ impl Read {
     /// The zone dates are read in, instead of asking the cluster.
     pub fn time_zone(mut self, zone: Tz) -> Self {
         self.options.time_zone = Some(zone);
+        self
+    }
+
+    /// Sorts the result by one more column (REST v2 `runtime_sort`): `"Sales:desc"`, `"Region"`.
+    pub fn sort(mut self, sort: &str) -> Result<Self, crate::api::InvalidSort> {
+        self.options.sort.push(sort.parse()?);
+        Ok(self)
+    }
+
+    /// Overrides a parameter of the data source (REST v2 `runtime_param_override`).
+    pub fn param(mut self, name: impl Into<String>, value: ParamValue) -> Self {
+        self.options.params.push((name.into(), value));
         self
     }
 
@@ -390,19 +422,77 @@ pub async fn source_metadata(
     }
 }
 
-/// The pages of `source` through `api`.
+/// The runtime sort and parameters of a read, for a request that may have its own.
+struct Runtime {
+    sort: Vec<SortBy>,
+    params: Vec<(String, ParamValue)>,
+}
+
+impl Runtime {
+    /// `own` (the request's) then the options', with dates at midnight in `zone`.
+    fn of(
+        own_sort: &[SortBy],
+        own_params: &[(String, ParamValue)],
+        options: &ReadOptions,
+        zone: Tz,
+    ) -> Self {
+        Runtime {
+            sort: own_sort.iter().chain(&options.sort).cloned().collect(),
+            params: own_params
+                .iter()
+                .chain(&options.params)
+                .map(|(name, value)| (name.clone(), value.in_zone(zone)))
+                .collect(),
+        }
+    }
+
+    /// Through v1 the options do not exist: refused, naming them, rather than read without them
+    /// (an export sorted or parameterised otherwise than asked looks right and is not).
+    fn check(&self, api: ApiVersion) -> Result<(), ReadError> {
+        if api == ApiVersion::V2 || (self.sort.is_empty() && self.params.is_empty()) {
+            return Ok(());
+        }
+        let asked = match (self.sort.is_empty(), self.params.is_empty()) {
+            (false, false) => "a runtime sort (`sort`) and parameter overrides (`params`)",
+            (false, true) => "a runtime sort (`sort`)",
+            _ => "parameter overrides (`params`)",
+        };
+        Err(ReadError::Config(format!(
+            "{asked}: REST API v1 has no such option, and this export reads through v1. Read through \
+             v2: `--api v2` on the command line, `api = \"v2\"` in a job file's [connection]"
+        )))
+    }
+}
+
+/// The pages of `source` through `api`, with the options' runtime sort and parameters.
 fn page_stream(
     client: &Client,
     source: &TableSource,
-    config: PagerConfig,
+    options: &ReadOptions,
+    zone: Tz,
     api: ApiVersion,
 ) -> Result<BoxStream<'static, Result<PageAt, PagerError>>, ReadError> {
+    let config = options.pager.clone();
     Ok(match source {
         TableSource::Search(request) => {
-            pager::search_pages(client.clone(), request.clone(), config, api).boxed()
+            let runtime = Runtime::of(&request.sort, &request.params, options, zone);
+            runtime.check(api)?;
+            let request = SearchRequest {
+                sort: runtime.sort,
+                params: runtime.params,
+                ..request.clone()
+            };
+            pager::search_pages(client.clone(), request, config, api).boxed()
         }
         TableSource::Viz { pinboard, viz } => {
-            pager::viz_pages(client.clone(), pinboard.clone(), viz.clone(), config, api).boxed()
+            let runtime = Runtime::of(&[], &[], options, zone);
+            runtime.check(api)?;
+            let request = PinboardRequest {
+                sort: runtime.sort,
+                params: runtime.params,
+                ..PinboardRequest::new(pinboard.clone())
+            };
+            pager::viz_request_pages(client.clone(), request, viz.clone(), config, api).boxed()
         }
         TableSource::Answer(request) => {
             if api == ApiVersion::V1 {
@@ -412,7 +502,20 @@ fn page_stream(
                     request.answer
                 )));
             }
-            pager::answer_pages(client.clone(), request.clone(), config).boxed()
+            let runtime = Runtime::of(&request.sort, &request.params, options, zone);
+            let request = AnswerRequest {
+                sort: runtime.sort,
+                params: runtime.params,
+                ..request.clone()
+            };
+            pager::answer_pages(client.clone(), request, config).boxed()
+        }
+        // `open` reads logs through `crate::logs`: they come in time spans, not pages.
+        TableSource::Log(request) => {
+            return Err(ReadError::Internal {
+                task: "paging",
+                reason: format!("the {} log has no pages", request.log_type),
+            })
         }
     })
 }
@@ -426,8 +529,18 @@ pub async fn open(
     metadata: &[ColumnMetadata],
     zone: Tz,
 ) -> Result<RecordBatchStream, ReadError> {
+    if let TableSource::Log(request) = source {
+        if !options.sort.is_empty() || !options.params.is_empty() {
+            return Err(ReadError::Config(format!(
+                "the {} log comes in time order and has no parameters: drop `sort` and `params` \
+                 (--sort, --param) from this export",
+                request.log_type
+            )));
+        }
+        return crate::logs::open(client, request, zone, options.pager.allow_incomplete).await;
+    }
     let api = client.data_api().await?;
-    let mut pages = page_stream(client, source, options.pager.clone(), api)?;
+    let mut pages = page_stream(client, source, options, zone, api)?;
     let first = match pages.next().await {
         Some(page) => page?,
         None => return Err(ReadError::NoPage),

@@ -1,6 +1,6 @@
 //! Metadata objects: worksheets, tables, pinboards, answers, their vizzes, columns, tags.
 
-use super::data::DataSets;
+use super::data::{DataSets, Table};
 use super::directory::ADMIN_USER;
 use super::ids;
 
@@ -290,7 +290,8 @@ impl Catalog {
             "bob",
             &[],
         );
-        for table in data.tables() {
+        // The activity worksheet is added last, so the fixture's older objects keep their times.
+        for table in data.tables().iter().filter(|t| t.id() != ids::BI_SERVER) {
             for column in table.columns() {
                 object(
                     &column.id,
@@ -313,57 +314,33 @@ impl Catalog {
             "alice",
             &[],
         );
+        object(
+            ids::BI_SERVER,
+            "TS: BI Server",
+            Some("System worksheet: one row per user request, kept about six months"),
+            LogicalTable,
+            Some("WORKSHEET"),
+            "system",
+            &[],
+        );
+        for column in data.bi_server.columns() {
+            object(
+                &column.id,
+                column.name,
+                column.description,
+                LogicalColumn,
+                None,
+                "system",
+                &[],
+            );
+        }
         if let Some(o) = objects.iter_mut().find(|o| o.id == formula_id) {
             o.auto_created = true;
         }
 
-        let viz = |id, name, kind, source, query, size| Viz {
-            id,
-            name,
-            kind,
-            source,
-            query,
-            size,
-        };
-        let books = vec![
-            Book {
-                id: ids::RETAIL_PINBOARD,
-                vizzes: vec![
-                    viz(ids::VIZ_ORDER_LINES, "Order Lines", VizKind::Table, ids::RETAIL_SALES,
-                        "[Order Line ID] [Order Date] [Customer] [Region] [Quantity] [Sales] sort by [Order Line ID]", "l"),
-                    viz(ids::VIZ_SALES_BY_REGION, "Sales by Region", VizKind::Chart, ids::RETAIL_SALES,
-                        "[Region] [Sales] sort by [Region]", "m"),
-                    viz(ids::VIZ_TOTAL_SALES, "Total Sales", VizKind::Headline, ids::RETAIL_SALES, "[Sales]", "xs"),
-                    viz(ids::VIZ_REGION_FILTER, "Untitled", VizKind::Filter, ids::RETAIL_SALES, "[Region]", ""),
-                ],
-            },
-            Book {
-                id: ids::STORES_PINBOARD,
-                vizzes: vec![
-                    viz(ids::VIZ_STORES_TABLE, "All Stores", VizKind::Table, ids::STORES,
-                        "[Store ID] [Store Name] [City] [Region] [Opened] [Square Feet] sort by [Store ID]", "m"),
-                    viz(ids::VIZ_FLOOR_SPACE, "Floor Space by City", VizKind::Chart, ids::STORES,
-                        "[City] [Square Feet] sort by [City]", "ms"),
-                ],
-            },
-            Book {
-                id: ids::ANSWER_SALES_BY_PRODUCT,
-                vizzes: vec![
-                    viz(ids::VIZ_ANSWER_PRODUCT_TABLE, "Sales by Product", VizKind::Table, ids::RETAIL_SALES,
-                        "[Product] [Sales] [Quantity] sort by [Product]", "l"),
-                    viz(ids::VIZ_ANSWER_PRODUCT_CHART, "Sales by Product", VizKind::Chart, ids::RETAIL_SALES,
-                        "[Product] [Sales] sort by [Product]", "m"),
-                ],
-            },
-            Book {
-                id: ids::ANSWER_RETURNS,
-                vizzes: vec![viz(ids::VIZ_ANSWER_RETURNS_TABLE, "Returned Lines", VizKind::Table, ids::RETAIL_SALES,
-                    "[Order Line ID] [Product] [Sales] [Is Returned] = true sort by [Order Line ID]", "l")],
-            },
-        ];
         Self {
             objects,
-            books,
+            books: fixture_books(),
             favorites: vec![
                 (ADMIN_USER.into(), ids::RETAIL_PINBOARD.into()),
                 ("alice".into(), ids::RETAIL_SALES.into()),
@@ -400,4 +377,53 @@ impl Catalog {
         }
         moved
     }
+}
+
+/// The fixture answers and pinboards with their vizzes; the activity worksheet draws its events from
+/// them too.
+pub(crate) fn fixture_books() -> Vec<Book> {
+    let viz = |id, name, kind, source, query, size| Viz {
+        id,
+        name,
+        kind,
+        source,
+        query,
+        size,
+    };
+    vec![
+            Book {
+                id: ids::RETAIL_PINBOARD,
+                vizzes: vec![
+                    viz(ids::VIZ_ORDER_LINES, "Order Lines", VizKind::Table, ids::RETAIL_SALES,
+                        "[Order Line ID] [Order Date] [Customer] [Region] [Quantity] [Sales] sort by [Order Line ID]", "l"),
+                    viz(ids::VIZ_SALES_BY_REGION, "Sales by Region", VizKind::Chart, ids::RETAIL_SALES,
+                        "[Region] [Sales] sort by [Region]", "m"),
+                    viz(ids::VIZ_TOTAL_SALES, "Total Sales", VizKind::Headline, ids::RETAIL_SALES, "[Sales]", "xs"),
+                    viz(ids::VIZ_REGION_FILTER, "Untitled", VizKind::Filter, ids::RETAIL_SALES, "[Region]", ""),
+                ],
+            },
+            Book {
+                id: ids::STORES_PINBOARD,
+                vizzes: vec![
+                    viz(ids::VIZ_STORES_TABLE, "All Stores", VizKind::Table, ids::STORES,
+                        "[Store ID] [Store Name] [City] [Region] [Opened] [Square Feet] sort by [Store ID]", "m"),
+                    viz(ids::VIZ_FLOOR_SPACE, "Floor Space by City", VizKind::Chart, ids::STORES,
+                        "[City] [Square Feet] sort by [City]", "ms"),
+                ],
+            },
+            Book {
+                id: ids::ANSWER_SALES_BY_PRODUCT,
+                vizzes: vec![
+                    viz(ids::VIZ_ANSWER_PRODUCT_TABLE, "Sales by Product", VizKind::Table, ids::RETAIL_SALES,
+                        "[Product] [Sales] [Quantity] sort by [Product]", "l"),
+                    viz(ids::VIZ_ANSWER_PRODUCT_CHART, "Sales by Product", VizKind::Chart, ids::RETAIL_SALES,
+                        "[Product] [Sales] sort by [Product]", "m"),
+                ],
+            },
+            Book {
+                id: ids::ANSWER_RETURNS,
+                vizzes: vec![viz(ids::VIZ_ANSWER_RETURNS_TABLE, "Returned Lines", VizKind::Table, ids::RETAIL_SALES,
+                    "[Order Line ID] [Product] [Sales] [Is Returned] = true sort by [Order Line ID]", "l")],
+            },
+    ]
 }

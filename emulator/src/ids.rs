@@ -14,6 +14,9 @@ pub const TARGETS_UPLOAD: &str = "5b0b1c4e-2f61-4c1a-9d3e-7a2f00000005";
 /// The "Returns SQL View" SQL view (metadata only).
 pub const RETURNS_SQL_VIEW: &str = "5b0b1c4e-2f61-4c1a-9d3e-7a2f00000006";
 
+/// The "TS: BI Server" system worksheet: six months of user activity, one row per event.
+pub const BI_SERVER: &str = "5b0b1c4e-2f61-4c1a-9d3e-7a2f00000007";
+
 /// The "Retail Overview" pinboard: a table, a chart, a headline and a filter.
 pub const RETAIL_PINBOARD: &str = "7c3d9e21-84a0-4b6f-a1c2-5e9b00000001";
 /// The "Store Footprint" pinboard over the Stores table.

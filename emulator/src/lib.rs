@@ -21,6 +21,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod audit;
 mod auth;
 mod catalog;
 mod clock;
@@ -146,11 +147,12 @@ pub enum V2Endpoint {
     LiveboardData,
     AnswerData,
     MetadataSearch,
+    LogsFetch,
 }
 
 impl V2Endpoint {
     /// Every v2 endpoint.
-    pub const ALL: [V2Endpoint; 8] = [
+    pub const ALL: [V2Endpoint; 9] = [
         V2Endpoint::TokenFull,
         V2Endpoint::TokenRevoke,
         V2Endpoint::SessionLogin,
@@ -159,6 +161,7 @@ impl V2Endpoint {
         V2Endpoint::LiveboardData,
         V2Endpoint::AnswerData,
         V2Endpoint::MetadataSearch,
+        V2Endpoint::LogsFetch,
     ];
 
     /// The path after `/api/rest/2.0/`.
@@ -172,6 +175,7 @@ impl V2Endpoint {
             V2Endpoint::LiveboardData => "metadata/liveboard/data",
             V2Endpoint::AnswerData => "metadata/answer/data",
             V2Endpoint::MetadataSearch => "metadata/search",
+            V2Endpoint::LogsFetch => "logs/fetch",
         }
     }
 
@@ -186,6 +190,7 @@ impl V2Endpoint {
             V2Endpoint::LiveboardData => "v2/metadata/liveboard/data",
             V2Endpoint::AnswerData => "v2/metadata/answer/data",
             V2Endpoint::MetadataSearch => "v2/metadata/search",
+            V2Endpoint::LogsFetch => "v2/logs/fetch",
         }
     }
 
@@ -498,6 +503,8 @@ pub(crate) struct State {
     pub tz: chrono_tz::Tz,
     /// `(session, source + query)` pairs that have seen `pagenumber=1` (profile `require_first_page_one`).
     pub first_pages: Mutex<std::collections::HashSet<(String, String)>>,
+    /// The security audit log (`logs/fetch`).
+    pub audit: audit::AuditLog,
 }
 
 impl State {
@@ -507,19 +514,25 @@ impl State {
             .timezone
             .parse()
             .map_err(|_| EmulatorError::TimeZone(config.timezone.clone()))?;
-        let data = data::DataSets::new(config.seed, config.rows, tz);
-        let catalog = catalog::Catalog::fixture(&data);
         let now = config.clock.now_ms();
+        let data = data::DataSets::at(config.seed, config.rows, tz, now);
+        let catalog = catalog::Catalog::fixture(&data);
         let mut sessions = auth::Sessions::new(config.seed ^ now as u64);
         for (token, user) in &config.bearer_tokens {
             sessions.register_bearer(token, user);
         }
+        let directory = directory::Directory::fixture(1_577_836_800_000);
+        let users: Vec<(String, String)> = directory
+            .users()
+            .map(|u| (u.name.clone(), u.guid.clone()))
+            .collect();
+        let audit = audit::AuditLog::new(config.seed, now, &users);
         Ok(Self {
             profile: config.profile,
             clock: config.clock,
             data,
             catalog: Mutex::new(catalog),
-            directory: Mutex::new(directory::Directory::fixture(1_577_836_800_000)),
+            directory: Mutex::new(directory),
             sessions: Mutex::new(sessions),
             faults: faults::FaultEngine::new(config.faults),
             cache: search::ResultCache::new(16),
@@ -530,6 +543,7 @@ impl State {
             timezone: config.timezone,
             tz,
             first_pages: Mutex::new(Default::default()),
+            audit,
         })
     }
 
@@ -547,5 +561,20 @@ impl State {
 
     pub(crate) fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Records a security event now, by the user named `user` when there is one. Locks the
+    /// directory: a caller holding it records through [`audit::AuditLog::record`] instead.
+    pub(crate) fn audit(
+        &self,
+        kind: &'static str,
+        description: &'static str,
+        user: Option<&str>,
+        data: serde_json::Value,
+    ) {
+        let guid = user.and_then(|name| self.directory().user(name).map(|u| u.guid.clone()));
+        let user = user.zip(guid.as_deref());
+        self.audit
+            .record(self.now_ms(), kind, description, user, data);
     }
 }

@@ -182,6 +182,9 @@ pub struct Profile {
     pub v2_available_row_count: V2AvailableRowCount,
     /// The shape of `error.message` in v2 error bodies (§4.2, Q19).
     pub v2_error_message: V2ErrorMessage,
+    /// The longest range one `logs/fetch` request may span, in hours; ThoughtSpot documents 24. A
+    /// smaller value stands for a cluster that refuses ranges the documentation allows.
+    pub logs_max_span_hours: u32,
 }
 
 impl Profile {
@@ -225,6 +228,7 @@ impl Profile {
             v2: false,
             v2_available_row_count: V2AvailableRowCount::Page,
             v2_error_message: V2ErrorMessage::Object,
+            logs_max_span_hours: 24,
         }
     }
 

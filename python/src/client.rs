@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyDict, PyTuple};
 use tsexport::api::{ListObjectHeaders, ObjectKind, ObjectType, Secret};
 use tsexport::connect::Connection;
 use tsexport::jobs::ConnectionSettings;
@@ -85,7 +85,7 @@ impl Client {
     /// `pyarrow.RecordBatchReader`.
     #[pyo3(signature = (
         query, source, *, types = None, page_size = None, in_flight = None,
-        allow_sampled = false, allow_incomplete = false, time_zone = None,
+        allow_sampled = false, allow_incomplete = false, time_zone = None, sort = None, params = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn search<'py>(
@@ -99,6 +99,8 @@ impl Client {
         allow_sampled: bool,
         allow_incomplete: bool,
         time_zone: Option<String>,
+        sort: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = ReadArgs::new(
             types,
@@ -107,7 +109,8 @@ impl Client {
             allow_sampled,
             allow_incomplete,
             time_zone,
-        )?;
+        )?
+        .runtime(sort, params)?;
         let client = &self.inner;
         let source = wait(py, || {
             client.find_object(ObjectType::LogicalTable, &[], &source)
@@ -120,7 +123,7 @@ impl Client {
     /// `pyarrow.RecordBatchReader`.
     #[pyo3(signature = (
         pinboard, *, viz, types = None, page_size = None, in_flight = None,
-        allow_sampled = false, allow_incomplete = false, time_zone = None,
+        allow_sampled = false, allow_incomplete = false, time_zone = None, sort = None, params = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn pinboard<'py>(
@@ -134,6 +137,8 @@ impl Client {
         allow_sampled: bool,
         allow_incomplete: bool,
         time_zone: Option<String>,
+        sort: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = ReadArgs::new(
             types,
@@ -142,7 +147,8 @@ impl Client {
             allow_sampled,
             allow_incomplete,
             time_zone,
-        )?;
+        )?
+        .runtime(sort, params)?;
         let client = &self.inner;
         let board = wait(py, || {
             client.find_object(ObjectType::Pinboard, &[], &pinboard)
@@ -171,7 +177,7 @@ impl Client {
     /// A saved Answer (by id or exact name; REST API v2), as a `pyarrow.RecordBatchReader`.
     #[pyo3(signature = (
         answer, *, types = None, page_size = None, in_flight = None,
-        allow_sampled = false, allow_incomplete = false, time_zone = None,
+        allow_sampled = false, allow_incomplete = false, time_zone = None, sort = None, params = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn answer<'py>(
@@ -184,6 +190,8 @@ impl Client {
         allow_sampled: bool,
         allow_incomplete: bool,
         time_zone: Option<String>,
+        sort: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = ReadArgs::new(
             types,
@@ -192,7 +200,8 @@ impl Client {
             allow_sampled,
             allow_incomplete,
             time_zone,
-        )?;
+        )?
+        .runtime(sort, params)?;
         let client = &self.inner;
         let found =
             wait(py, || client.find_object(ObjectType::Answer, &[], &answer))?.map_err(raise)?;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use tsexport::api::{AnswerRequest, ObjectType, SearchRequest};
 use tsexport::connect::Connection;
 use tsexport::export::{Export, ExportSource, Settings};
@@ -24,7 +25,7 @@ use crate::wait::wait;
     client, *, out, search = None, source = None, pinboard = None, viz = None, answer = None,
     format = None, mode = None, compression = None, partition_by = None, types = None,
     on_drift = None, page_size = None, in_flight = None, allow_sampled = false,
-    allow_incomplete = false, time_zone = None, row_group_rows = None, max_rows_per_file = None,
+    allow_incomplete = false, time_zone = None, sort = None, params = None, row_group_rows = None, max_rows_per_file = None,
     max_bytes_per_file = None, max_partitions = None,
 ))]
 #[allow(clippy::too_many_arguments)]
@@ -48,6 +49,8 @@ pub(crate) fn export<'py>(
     allow_sampled: bool,
     allow_incomplete: bool,
     time_zone: Option<String>,
+    sort: Option<&Bound<'py, PyAny>>,
+    params: Option<&Bound<'py, PyDict>>,
     row_group_rows: Option<usize>,
     max_rows_per_file: Option<u64>,
     max_bytes_per_file: Option<u64>,
@@ -60,7 +63,8 @@ pub(crate) fn export<'py>(
         allow_sampled,
         allow_incomplete,
         time_zone,
-    )?;
+    )?
+    .runtime(sort, params)?;
     let settings = Settings {
         format: format.map(|f| parse("format", f)).transpose()?,
         mode: mode.map(|m| parse("mode", m)).transpose()?,

@@ -3,7 +3,8 @@
 //! limit and message is theirs.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use tsexport::api::{ParamValue, SortBy};
 use tsexport::decode::TypeHint;
 use tsexport::export::{ExportOptions, Settings};
 
@@ -18,6 +19,8 @@ pub(crate) struct ReadArgs {
     pub(crate) allow_sampled: bool,
     pub(crate) allow_incomplete: bool,
     pub(crate) time_zone: Option<String>,
+    pub(crate) sort: Vec<SortBy>,
+    pub(crate) params: Vec<(String, ParamValue)>,
 }
 
 impl ReadArgs {
@@ -37,7 +40,34 @@ impl ReadArgs {
             allow_sampled,
             allow_incomplete,
             time_zone,
+            ..ReadArgs::default()
         })
+    }
+
+    /// The runtime sort (`"Sales:desc"` or a list of them) and parameter overrides (a dict of name
+    /// to bool, int, float, str or `datetime.date`) Python gave; REST v2 only.
+    pub(crate) fn runtime(
+        mut self,
+        sort: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        if let Some(sort) = sort {
+            let given: Vec<String> = if sort.is_instance_of::<PyString>() {
+                vec![sort.extract()?]
+            } else {
+                sort.extract()?
+            };
+            self.sort = given
+                .iter()
+                .map(|s| s.parse::<SortBy>().map_err(|e| usage(e.to_string())))
+                .collect::<PyResult<_>>()?;
+        }
+        for (name, value) in params.into_iter().flat_map(|p| p.iter()) {
+            let name: String = name.extract()?;
+            self.params
+                .push((name.clone(), param_value(&name, &value)?));
+        }
+        Ok(self)
     }
 
     /// The library settings these arguments stand for.
@@ -53,9 +83,48 @@ impl ReadArgs {
                 .as_deref()
                 .map(|zone| parse("time_zone", zone))
                 .transpose()?,
+            sort: self.sort.clone(),
+            params: self.params.clone(),
             ..Settings::default()
         })
     }
+}
+
+/// A parameter's value as Python typed it; a `YYYY-MM-DD` string is a date, as in job files.
+fn param_value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<ParamValue> {
+    // bool before int: Python's bool is an int.
+    if value.is_instance_of::<PyBool>() {
+        return Ok(ParamValue::Bool(value.extract()?));
+    }
+    if value.is_instance_of::<PyInt>() {
+        return Ok(ParamValue::Int(value.extract()?));
+    }
+    if value.is_instance_of::<PyFloat>() {
+        return Ok(ParamValue::Float(value.extract()?));
+    }
+    if value.is_instance_of::<PyString>() {
+        let text: String = value.extract()?;
+        return Ok(match ParamValue::from_text(&text) {
+            date @ ParamValue::Date(_) => date,
+            _ => ParamValue::Text(text),
+        });
+    }
+    // A `datetime.date` (not a datetime, whose isoformat holds a time) by its ISO text.
+    if let Ok(iso) = value.call_method0("isoformat") {
+        if let Some(day) =
+            iso.extract::<String>()
+                .ok()
+                .and_then(|t| match ParamValue::from_text(&t) {
+                    ParamValue::Date(day) => Some(day),
+                    _ => None,
+                })
+        {
+            return Ok(ParamValue::Date(day));
+        }
+    }
+    Err(usage(format!(
+        "params[{name:?}]: give a bool, int, float, str or datetime.date"
+    )))
 }
 
 /// Column types as `{"Order Date": "date"}` or `["Order Date=date"]`.

@@ -109,3 +109,21 @@ total = 5000
                 for batch in reader:
                     seen += batch.num_rows
             assert seen < 5_000
+
+
+def test_sort_and_params_reach_the_search(emulator):
+    query = "[Order Line ID] [Sales] [Discounted Sales] sort by [Order Line ID]"
+    with tsexport.Client(emulator.url, username="tsadmin", password="admin", api="v2") as client:
+        table = client.search(
+            query, "Retail Sales", page_size=5_000, sort="Sales:desc",
+            params={"Discount Rate": 0.5},
+        ).read_all()
+    sales = [s for s in table.column("Total Sales").to_pylist() if s is not None]
+    assert sales == sorted(sales, reverse=True)
+    for s, d in zip(table.column("Total Sales").to_pylist(), table.column("Total Discounted Sales").to_pylist()):
+        assert s is None or abs(s * 0.5 - d) < 1e-9
+    with tsexport.Client(emulator.url, username="tsadmin", password="admin", api="v1") as client:
+        with pytest.raises(tsexport.UsageError, match="api v2"):
+            client.search(query, "Retail Sales", sort=["Sales:desc"]).read_all()
+        with pytest.raises(tsexport.UsageError, match="COLUMN:desc"):
+            client.search(query, "Retail Sales", sort="Sales:up")

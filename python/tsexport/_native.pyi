@@ -1,5 +1,6 @@
 """Type stubs of the extension module ``tsexport._native`` (re-exported by ``tsexport``)."""
 
+import datetime
 import os
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
@@ -73,6 +74,8 @@ class Client:
         allow_sampled: bool = False,
         allow_incomplete: bool = False,
         time_zone: Optional[str] = None,
+        sort: Optional[Union[str, Sequence[str]]] = None,
+        params: Optional[Dict[str, Union[bool, int, float, str, datetime.date]]] = None,
     ) -> pyarrow.RecordBatchReader:
         """A search over a worksheet, table or view (by id or exact name), streamed.
 
@@ -90,6 +93,8 @@ class Client:
         allow_sampled: bool = False,
         allow_incomplete: bool = False,
         time_zone: Optional[str] = None,
+        sort: Optional[Union[str, Sequence[str]]] = None,
+        params: Optional[Dict[str, Union[bool, int, float, str, datetime.date]]] = None,
     ) -> pyarrow.RecordBatchReader:
         """One viz of a pinboard (liveboard), both by id or exact name, streamed."""
     def answer(
@@ -102,6 +107,8 @@ class Client:
         allow_sampled: bool = False,
         allow_incomplete: bool = False,
         time_zone: Optional[str] = None,
+        sort: Optional[Union[str, Sequence[str]]] = None,
+        params: Optional[Dict[str, Union[bool, int, float, str, datetime.date]]] = None,
     ) -> pyarrow.RecordBatchReader:
         """A saved Answer (by id or exact name; REST API v2), streamed."""
     def list(self, kind: str, pattern: Optional[str] = None) -> List[Dict[str, Any]]:
@@ -171,6 +178,8 @@ def export(
     allow_sampled: bool = False,
     allow_incomplete: bool = False,
     time_zone: Optional[str] = None,
+    sort: Optional[Union[str, Sequence[str]]] = None,
+    params: Optional[Dict[str, Union[bool, int, float, str, datetime.date]]] = None,
     row_group_rows: Optional[int] = None,
     max_rows_per_file: Optional[int] = None,
     max_bytes_per_file: Optional[int] = None,

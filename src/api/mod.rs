@@ -42,12 +42,18 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use data::{Counters, DataFormat, Page, PinboardRequest, SearchRequest, VizPage};
+pub use data::{
+    parse_param, Counters, DataFormat, InvalidParam, InvalidSort, Page, ParamValue,
+    PinboardRequest, SearchRequest, SortBy, SortOrder, VizPage,
+};
 pub use error::Error;
 pub use find::{FindError, ObjectKind};
 pub use retry::{Jitter, RetryConfig};
 pub use session::SessionInfo;
-pub use v2::{AnswerRequest, MetadataSearch, MetadataSearchItem, MetadataSelector};
+pub use v2::{
+    AnswerRequest, LogBatch, LogEntry, LogType, MetadataSearch, MetadataSearchItem,
+    MetadataSelector, UnknownLogType,
+};
 // Types of the metadata, users, groups and pdf modules are re-exported below this line.
 pub use groups::Privilege;
 pub use metadata::{

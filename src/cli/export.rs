@@ -5,14 +5,18 @@
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use crate::api::{AnswerRequest, ApiVersion, Client, ObjectType, SearchRequest};
+use crate::api::{
+    parse_param, AnswerRequest, ApiVersion, Client, LogType, ObjectType, SearchRequest, SortBy,
+};
 use crate::decode::TypeHint;
 use crate::export::{
     DriftPolicy, Export, ExportError, ExportOptions, ExportSource, OutputFormat, Progress,
     Settings, SettingsError, Summary, MAX_IN_FLIGHT, MAX_PAGE_SIZE,
 };
 use crate::jobs::file::ByteSize;
+use crate::logs::LogRequest;
 use crate::sink::{Codec, FileFormat, PartitionSpec, WriteMode};
+use chrono::NaiveDate;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -79,6 +83,15 @@ pub(crate) struct ExportArgs {
     /// The zone dates and times are read in [default: the cluster's, from session/info].
     #[arg(long, value_name = "ZONE")]
     pub(crate) time_zone: Option<String>,
+    /// Sort the result by a column, ascending unless `:desc`: "Sales:desc". Repeat to break ties
+    /// by more columns. REST API v2 only (runtime_sort).
+    #[arg(long = "sort", value_name = "COLUMN[:asc|desc]")]
+    pub(crate) sort: Vec<String>,
+    /// Override a parameter of the data source: "Discount Rate=0.15". VALUE is a number, true or
+    /// false, a YYYY-MM-DD date (sent as its midnight in the --time-zone, else the cluster's zone),
+    /// or text. Repeat for several. REST API v2 only (runtime_param_override).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub(crate) params: Vec<String>,
     /// Print the summary as JSON.
     #[arg(long)]
     pub(crate) json: bool,
@@ -125,6 +138,24 @@ pub(crate) struct PinboardArgs {
     pub(crate) export: ExportArgs,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct LogsArgs {
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+    /// The log to export; ThoughtSpot serves one through logs/fetch.
+    #[arg(long, value_name = "LOG", default_value = "security_audit")]
+    pub(crate) log: LogType,
+    /// The first day, YYYY-MM-DD, from its midnight in --time-zone (default: the cluster's zone).
+    /// ThoughtSpot keeps security events about 30 days.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) from: NaiveDate,
+    /// The day after the last, YYYY-MM-DD, to its midnight [default: up to now].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) to: Option<NaiveDate>,
+    #[command(flatten)]
+    pub(crate) export: ExportArgs,
+}
+
 /// `1000`, `64K`, `256M`, `1G` (powers of 1024).
 pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     text.parse::<ByteSize>()
@@ -152,6 +183,16 @@ impl ExportArgs {
                 })
             })
             .transpose()?;
+        let sort = self
+            .sort
+            .iter()
+            .map(|s| s.parse::<SortBy>().map_err(|e| usage(&format!("--{e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let params = self
+            .params
+            .iter()
+            .map(|p| parse_param(p).map_err(|e| usage(&format!("--{e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
         let format = match &self.format {
             Some(f) => Some(f.parse::<OutputFormat>().map_err(|e| usage(&e))?),
             // Stdout has no file name to take a format from; Arrow streams best.
@@ -179,6 +220,8 @@ impl ExportArgs {
             partition_by: self.partition_by.clone(),
             partition_key: None,
             max_partitions: self.max_partitions,
+            sort,
+            params,
         };
         ExportOptions::from_settings(&settings, &self.out).map_err(settings_error)
     }
@@ -225,6 +268,17 @@ pub(crate) async fn answer(args: AnswerArgs) -> Result<(), CliError> {
     let answer = resolve::object(&client, ObjectType::Answer, &[], &args.answer).await?;
     let source = ExportSource::Answer(AnswerRequest::new(answer.id));
     run(&client, source, &args.export, options).await
+}
+
+pub(crate) async fn logs(args: LogsArgs) -> Result<(), CliError> {
+    let options = args.export.options()?;
+    let client = args.connection.client()?;
+    let request = LogRequest {
+        log_type: args.log,
+        from: args.from,
+        to: args.to,
+    };
+    run(&client, ExportSource::Log(request), &args.export, options).await
 }
 
 pub(crate) async fn pinboard(args: PinboardArgs) -> Result<(), CliError> {

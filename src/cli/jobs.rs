@@ -63,10 +63,14 @@ pub(crate) struct JobsArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum JobsCommand {
-    /// Write a commented example job file (to stdout, or to FILE if it does not exist yet).
+    /// Write a commented job file (to stdout, or to FILE if it does not exist yet).
     Init {
         /// Where to write it.
         file: Option<PathBuf>,
+        /// Which: `example` shows every kind of export; `activity` archives ThoughtSpot's own
+        /// activity (TS: BI Server and the security audit log) nightly.
+        #[arg(long, value_enum, default_value_t)]
+        template: jobs::Template,
     },
     /// Print the JSON Schema of job files, for editors and CI linting.
     Schema,
@@ -78,11 +82,17 @@ pub(crate) fn jobs(args: JobsArgs) -> Result<(), CliError> {
             println!("{}", JobFile::json_schema());
             Ok(())
         }
-        JobsCommand::Init { file: None } => {
-            print!("{}", jobs::EXAMPLE);
+        JobsCommand::Init {
+            file: None,
+            template,
+        } => {
+            print!("{}", template.text());
             Ok(())
         }
-        JobsCommand::Init { file: Some(path) } => {
+        JobsCommand::Init {
+            file: Some(path),
+            template,
+        } => {
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -93,7 +103,7 @@ pub(crate) fn jobs(args: JobsArgs) -> Result<(), CliError> {
                         path.display()
                     ))
                 })?;
-            std::io::Write::write_all(&mut file, jobs::EXAMPLE.as_bytes())
+            std::io::Write::write_all(&mut file, template.text().as_bytes())
                 .map_err(|e| CliError::other(format!("cannot write {}: {e}", path.display())))?;
             eprintln!("wrote {}", path.display());
             Ok(())
@@ -261,6 +271,9 @@ async fn print_plan(
                 format!("pinboard '{pinboard}', vizzes {}", vizzes.join(", "))
             }
             SourceSpec::Answer { answer } => format!("answer '{answer}' (REST API v2)"),
+            SourceSpec::Log { log_type, .. } => {
+                format!("the {log_type} log (REST API v2 logs/fetch), one window a request span")
+            }
         };
         let sink = &export.options.sink;
         println!("\n{}", export.name);

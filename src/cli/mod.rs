@@ -60,6 +60,9 @@ pub(crate) enum Command {
     Pinboard(export::PinboardArgs),
     /// Export a saved Answer (through REST API v2).
     Answer(export::AnswerArgs),
+    /// Export ThoughtSpot's security audit log over a range of days (REST API v2 logs/fetch; needs
+    /// the ADMINISTRATION privilege).
+    Logs(export::LogsArgs),
     /// Run the exports of a job file (`tsexport jobs init` writes an example).
     Run(jobs::RunArgs),
     /// Export past windows of a job file's exports that have a window.
@@ -177,6 +180,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Search(args) => export::search(args).await,
         Command::Pinboard(args) => export::pinboard(args).await,
         Command::Answer(args) => export::answer(args).await,
+        Command::Logs(args) => export::logs(args).await,
         Command::Run(args) => jobs::run(args).await,
         Command::Backfill(args) => jobs::backfill(args).await,
         Command::Check(args) => check::run(args).await,

@@ -62,6 +62,8 @@ pub enum ExportSource {
     },
     /// A saved Answer (REST v2 only).
     Answer(AnswerRequest),
+    /// One of ThoughtSpot's own logs over a range of days (REST v2 `logs/fetch`).
+    Log(crate::logs::LogRequest),
 }
 
 /// What an export reports while it runs.
@@ -363,6 +365,11 @@ impl Export {
         Self::new(client, ExportSource::Answer(AnswerRequest::new(answer)))
     }
 
+    /// A log of the cluster's own (the security audit log) over a range of days.
+    pub fn log(client: &Client, request: crate::logs::LogRequest) -> Self {
+        Self::new(client, ExportSource::Log(request))
+    }
+
     /// Adds a viz of the pinboard (ignored for searches).
     pub fn viz(mut self, viz: impl Into<String>) -> Self {
         if let ExportSource::Pinboard { vizzes, .. } = &mut self.source {
@@ -468,6 +475,13 @@ impl Export {
                 viz: None,
                 viz_name: None,
                 api,
+            }]),
+            ExportSource::Log(request) => Ok(vec![Table {
+                folder: String::new(),
+                source: TableSource::Log(request.clone()),
+                viz: None,
+                viz_name: None,
+                api: ApiVersion::V2,
             }]),
             ExportSource::Pinboard { pinboard, vizzes } => {
                 let available = read::pinboard_vizzes(&self.client, pinboard).await?;
@@ -664,6 +678,14 @@ impl Export {
                 metadata.push(("tsexport.source".into(), "answer".into()));
                 metadata.push(("tsexport.answer".into(), request.answer.clone()));
             }
+            TableSource::Log(request) => {
+                metadata.push(("tsexport.source".into(), "log".into()));
+                metadata.push(("tsexport.log".into(), request.log_type.to_string()));
+                metadata.push(("tsexport.log_from".into(), request.from.to_string()));
+                if let Some(to) = request.to {
+                    metadata.push(("tsexport.log_to".into(), to.to_string()));
+                }
+            }
         }
         metadata
     }
@@ -690,6 +712,14 @@ impl Export {
                 "cluster": cluster,
                 "api": api,
                 "answer": request.answer,
+            }),
+            ExportSource::Log(request) => json!({
+                "kind": "log",
+                "cluster": cluster,
+                "api": ApiVersion::V2,
+                "log": request.log_type.to_string(),
+                "from": request.from,
+                "to": request.to,
             }),
         }
     }

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use chrono_tz::Tz;
 
+use crate::api::{ParamValue, SortBy};
 use crate::decode::TypeHint;
 use crate::lake::TableFormat;
 use crate::pager::PagerConfig;
@@ -138,6 +139,11 @@ pub struct Settings {
     pub partition_key: Option<String>,
     /// Partition folders one export may write, at least 1 [default: 256].
     pub max_partitions: Option<usize>,
+    /// A runtime sort, first column first (REST v2 `runtime_sort`; through v1 the read is refused).
+    pub sort: Vec<SortBy>,
+    /// Parameter overrides `(name, value)` (REST v2 `runtime_param_override`; through v1 the read is
+    /// refused).
+    pub params: Vec<(String, ParamValue)>,
 }
 
 /// Why [`Settings`] do not make valid options. Messages name the settings as a job file does.
@@ -225,6 +231,8 @@ impl ExportOptions {
                 },
                 hints: settings.types.clone(),
                 time_zone: settings.time_zone,
+                sort: settings.sort.clone(),
+                params: settings.params.clone(),
                 ..ReadOptions::default()
             },
             sink,

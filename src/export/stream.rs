@@ -37,6 +37,7 @@ impl Export {
         let source = match self.source {
             ExportSource::Search(request) => TableSource::Search(request),
             ExportSource::Answer(request) => TableSource::Answer(request),
+            ExportSource::Log(request) => TableSource::Log(request),
             ExportSource::Pinboard { pinboard, vizzes } => {
                 if vizzes.len() != 1 {
                     return Err(ExportError::StreamNeedsOneViz {

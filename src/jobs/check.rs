@@ -177,6 +177,14 @@ async fn source_tables(
                 columns,
             });
         }
+        SourceSpec::Log { log_type, days } => {
+            let source = TableSource::Log(SourceSpec::log_request(*log_type, *days));
+            let columns = first_page_columns(client, source, read_options).await?;
+            tables.push(CheckedTable {
+                label: format!("the {log_type} log"),
+                columns,
+            });
+        }
     }
     Ok(tables)
 }

@@ -154,6 +154,13 @@ macro_rules! with_export_settings {
             pub partition_key: Option<String>,
             /// Partition folders one export may write before it stops [default: 256].
             pub max_partitions: Option<usize>,
+            /// Sort the result, first column first: `["Sales:desc", "Order ID"]` (ascending unless
+            /// `:desc`). REST API v2 only (`api = "v2"`). An export's own list replaces the defaults'.
+            pub sort: Option<Vec<Parsed<crate::api::SortBy>>>,
+            /// Override parameters of the data source: `{ "Discount Rate" = 0.15 }`; values are
+            /// numbers, booleans, dates (`2024-01-31` or `"2024-01-31"`, sent as midnight in the
+            /// export's zone) or text. REST API v2 only. Merged over the defaults' by name.
+            pub params: Option<BTreeMap<String, ParamSetting>>,
         }
 
         impl $name {
@@ -176,6 +183,8 @@ macro_rules! with_export_settings {
                     partition_by: self.partition_by.clone().or_else(|| defaults.partition_by.clone()),
                     partition_key: self.partition_key.clone().or_else(|| defaults.partition_key.clone()),
                     max_partitions: self.max_partitions.or(defaults.max_partitions),
+                    sort: self.sort.clone().or_else(|| defaults.sort.clone()),
+                    params: merge_params(&defaults.params, &self.params),
                 }
             }
         }
@@ -208,6 +217,10 @@ with_export_settings! {
         /// A saved Answer, by id or exact name; read through REST API v2 (`api = "v2"` or `"auto"`
         /// in `[connection]`).
         pub answer: Option<String>,
+        /// One of ThoughtSpot's own logs: `security_audit` (REST v2 `logs/fetch`; the user needs the
+        /// ADMINISTRATION privilege). Needs a `window`: each window's days are read, at most 24
+        /// hours a request.
+        pub logs: Option<Parsed<crate::api::LogType>>,
         /// Destination folder, file or object-store URL (`s3://`, `gs://`, `az://`, `file://`), with
         /// placeholders: `{name}`, `{run_date}` (YYYY-MM-DD), and with a window `{window_start}`,
         /// `{window_end}` (YYYY-MM-DD).
@@ -243,6 +256,21 @@ fn merge_types(
     }
 }
 
+/// Parameter overrides: `[defaults]` first, the export's own on top.
+fn merge_params(
+    defaults: &Option<BTreeMap<String, ParamSetting>>,
+    own: &Option<BTreeMap<String, ParamSetting>>,
+) -> Option<BTreeMap<String, ParamSetting>> {
+    match (defaults, own) {
+        (None, None) => None,
+        (defaults, own) => {
+            let mut merged = defaults.clone().unwrap_or_default();
+            merged.extend(own.clone().unwrap_or_default());
+            Some(merged)
+        }
+    }
+}
+
 /// What an export reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceSpec {
@@ -264,6 +292,14 @@ pub enum SourceSpec {
     Answer {
         /// The saved answer (`answer`), by id or name.
         answer: String,
+    },
+    /// One of ThoughtSpot's own logs (`logs`), over a window's days.
+    Log {
+        /// Which log.
+        log_type: crate::api::LogType,
+        /// The days read, the first included and the last excluded; `None` before a window is
+        /// chosen (see [`PlannedExport::in_window`](super::PlannedExport::in_window)).
+        days: Option<(NaiveDate, NaiveDate)>,
     },
 }
 
@@ -289,15 +325,44 @@ pub enum SourceSpecError {
     /// `search` or `source` is given together with `pinboard`; holds the export's name.
     #[error("export '{0}': give either `search` and `source`, or `pinboard`, not both")]
     SearchAndPinboard(String),
-    /// None of `search`, `pinboard` and `answer` is given; holds the export's name.
-    #[error("export '{0}': say what to export: `search` and `source`, `pinboard`, or `answer`")]
+    /// None of `search`, `pinboard`, `answer` and `logs` is given; holds the export's name.
+    #[error(
+        "export '{0}': say what to export: `search` and `source`, `pinboard`, `answer`, or `logs`"
+    )]
     Nothing(String),
+    /// `logs` is given together with another source; holds the export's name.
+    #[error("export '{0}': `logs` is an export of its own: drop `search`, `source`, `pinboard`, `vizzes` and `answer`")]
+    LogsAndMore(String),
+}
+
+impl SourceSpec {
+    /// What a `logs` export reads: its window's days, or without one the day before today (UTC).
+    pub fn log_request(
+        log_type: crate::api::LogType,
+        days: Option<(NaiveDate, NaiveDate)>,
+    ) -> crate::logs::LogRequest {
+        let (from, to) = days.unwrap_or_else(|| {
+            let today = chrono::Utc::now().date_naive();
+            (today - chrono::Days::new(1), today)
+        });
+        crate::logs::LogRequest::days(log_type, from, to)
+    }
 }
 
 impl ExportEntry {
     /// The search, pinboard or answer this export reads; exactly one of them must be given.
     pub fn source_spec(&self) -> Result<SourceSpec, SourceSpecError> {
         let name = || self.name.clone();
+        if let Some(Parsed(log_type)) = self.logs {
+            let others = [&self.search, &self.source, &self.pinboard, &self.answer];
+            if others.iter().any(|o| o.is_some()) || self.vizzes.is_some() {
+                return Err(SourceSpecError::LogsAndMore(name()));
+            }
+            return Ok(SourceSpec::Log {
+                log_type,
+                days: None,
+            });
+        }
         if let Some(answer) = &self.answer {
             if self.search.is_some() || self.source.is_some() || self.pinboard.is_some() {
                 return Err(SourceSpecError::AnswerAndMore(name()));
@@ -344,8 +409,11 @@ pub enum WindowRuleError {
     #[error("`lookback`, `first_window` and `window_date_format` need a `window`")]
     SettingsWithoutWindow,
     /// A `window` is set on a pinboard or answer export.
-    #[error("windows apply to searches: give `search` with {{window_start}}")]
+    #[error("windows apply to searches and logs: give `search` with {{window_start}}")]
     NotASearch,
+    /// A `logs` export has no `window`.
+    #[error("a `logs` export reads one window of days per run: add window = \"day\" (and {{window_start}} in `out`)")]
+    LogsWithoutWindow,
     /// A `window` is set but the search holds no `{window_start}`.
     #[error("with a window, the search must filter on it, e.g. [Order Date] >= '{{window_start}}' [Order Date] < '{{window_end}}'")]
     SearchWithoutWindow,
@@ -428,13 +496,18 @@ impl ExportEntry {
             {
                 return Err(WindowRuleError::SettingsWithoutWindow);
             }
+            if self.logs.is_some() {
+                return Err(WindowRuleError::LogsWithoutWindow);
+            }
             return Ok(());
         }
-        if self.search.is_none() {
-            return Err(WindowRuleError::NotASearch);
-        }
-        if !query.contains("{window_start}") {
-            return Err(WindowRuleError::SearchWithoutWindow);
+        if self.logs.is_none() {
+            if self.search.is_none() {
+                return Err(WindowRuleError::NotASearch);
+            }
+            if !query.contains("{window_start}") {
+                return Err(WindowRuleError::SearchWithoutWindow);
+            }
         }
         if let Some(Parsed(OutputFormat::Table(_))) = settings.format {
             return check_table_window(self, settings);
@@ -480,6 +553,13 @@ impl ExportSettings {
             partition_by: self.partition_by.as_ref().map(|p| p.0.clone()),
             partition_key: self.partition_key.clone(),
             max_partitions: self.max_partitions,
+            sort: self.sort.iter().flatten().map(|s| s.0.clone()).collect(),
+            params: self
+                .params
+                .iter()
+                .flatten()
+                .map(|(name, value)| (name.clone(), value.0.clone()))
+                .collect(),
         }
     }
 
@@ -677,6 +757,73 @@ impl<T> JsonSchema for Parsed<T> {
     }
 }
 
+/// A parameter override's value in a job file: a TOML boolean, integer, float, date (`2024-01-31`)
+/// or string; a string in `YYYY-MM-DD` form is a date too, as on the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSetting(pub crate::api::ParamValue);
+
+impl<'de> Deserialize<'de> for ParamSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use crate::api::ParamValue;
+        struct Value;
+        impl<'de> de::Visitor<'de> for Value {
+            type Value = ParamSetting;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number, a boolean, a date or a string")
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<ParamSetting, E> {
+                Ok(ParamSetting(ParamValue::Bool(b)))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<ParamSetting, E> {
+                Ok(ParamSetting(ParamValue::Int(n)))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<ParamSetting, E> {
+                i64::try_from(n)
+                    .map(|n| ParamSetting(ParamValue::Int(n)))
+                    .map_err(|_| E::custom(format!("{n} is too large for a parameter")))
+            }
+            fn visit_f64<E: de::Error>(self, x: f64) -> Result<ParamSetting, E> {
+                Ok(ParamSetting(ParamValue::Float(x)))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<ParamSetting, E> {
+                Ok(ParamSetting(match ParamValue::date(text) {
+                    Some(day) => ParamValue::Date(day),
+                    None => ParamValue::Text(text.to_string()),
+                }))
+            }
+            // TOML hands a date to serde as a one-entry map holding its text.
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ParamSetting, A::Error> {
+                let entry: Option<(String, String)> = map.next_entry()?;
+                let text = entry.map(|(_, text)| text).unwrap_or_default();
+                ParamValue::date(&text)
+                    .map(|day| ParamSetting(ParamValue::Date(day)))
+                    .ok_or_else(|| {
+                        de::Error::custom(format!(
+                            "'{text}': a parameter takes a date (YYYY-MM-DD), not a time"
+                        ))
+                    })
+            }
+        }
+        deserializer.deserialize_any(Value)
+    }
+}
+
+impl JsonSchema for ParamSetting {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ParamValue".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A number, a boolean, a date (YYYY-MM-DD) or text",
+            "type": ["number", "boolean", "string"]
+        })
+    }
+}
+
 /// A size in bytes: an integer, or a string with a K, M or G suffix (powers of 1024).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteSize(pub u64);
@@ -736,5 +883,57 @@ impl JsonSchema for ByteSize {
             "minimum": 1,
             "pattern": "^[0-9]+ *[KkMmGg]?$"
         })
+    }
+}
+
+#[cfg(test)]
+mod runtime_tests {
+    use super::*;
+    use crate::api::{ParamValue, SortOrder};
+
+    #[test]
+    fn sort_and_params_keys_merge_over_the_defaults() {
+        let file = JobFile::parse(
+            r#"
+[defaults]
+sort = ["Region"]
+params = { "Discount Rate" = 0.5, "Since" = 2024-01-31, "Until" = "2024-02-29", "On" = true, "Top" = 3 }
+
+[[export]]
+name = "a"
+search = "[Region] [Sales]"
+source = "Retail Sales"
+sort = ["Sales:desc", "Region"]
+params = { "Discount Rate" = 0.25, "Label" = "q1" }
+out = "/tmp/a"
+"#,
+        )
+        .expect("job file");
+        let export = &file.exports[0];
+        let settings = export.settings_over(&file.defaults).settings();
+        assert_eq!(
+            settings.sort.len(),
+            2,
+            "the export's list replaces the defaults'"
+        );
+        assert_eq!(settings.sort[0].order, SortOrder::Descending);
+        let params: BTreeMap<String, ParamValue> = settings.params.into_iter().collect();
+        let day = |d| NaiveDate::from_ymd_opt(2024, 1, 31).unwrap() + chrono::Days::new(d);
+        assert_eq!(params["Discount Rate"], ParamValue::Float(0.25));
+        assert_eq!(params["Since"], ParamValue::Date(day(0)));
+        assert_eq!(params["Until"], ParamValue::Date(day(29)));
+        assert_eq!(params["On"], ParamValue::Bool(true));
+        assert_eq!(params["Top"], ParamValue::Int(3));
+        assert_eq!(params["Label"], ParamValue::Text("q1".into()));
+
+        let error = JobFile::parse(
+            "[[export]]\nname = \"x\"\nsearch = \"[Region]\"\nsource = \"s\"\nsort = [\"Sales:up\"]\nout = \"/tmp/x\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("sort") && error.contains("COLUMN:desc"),
+            "{error}"
+        );
     }
 }

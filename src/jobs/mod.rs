@@ -25,3 +25,25 @@ pub use window::{Window, WindowSize, WindowState};
 
 /// A commented example job file, as `tsexport jobs init` writes it.
 pub const EXAMPLE: &str = include_str!("example.toml");
+
+/// The job files `tsexport jobs init --template NAME` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Template {
+    /// Every kind of export, commented: searches, pinboards, windows, Delta tables.
+    #[default]
+    Example,
+    /// Archive ThoughtSpot's own activity nightly: the TS: BI Server worksheet and the security
+    /// audit log, a folder per day, with a lookback for late events.
+    Activity,
+}
+
+impl Template {
+    /// The job file's text.
+    pub fn text(self) -> &'static str {
+        match self {
+            Template::Example => EXAMPLE,
+            Template::Activity => include_str!("activity.toml"),
+        }
+    }
+}

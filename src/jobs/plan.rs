@@ -159,6 +159,10 @@ impl PlannedExport {
                 query: super::window::fill(query, window, &plan.date_format),
                 source: source.clone(),
             },
+            SourceSpec::Log { log_type, .. } => SourceSpec::Log {
+                log_type: *log_type,
+                days: Some((window.start, window.end)),
+            },
             other => other.clone(),
         };
         let destination = super::window::fill(&self.destination, window, "%Y-%m-%d");

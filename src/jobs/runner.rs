@@ -163,11 +163,12 @@ async fn run_one(client: &Client, planned: PlannedExport, options: &RunOptions) 
     }
     let started = Instant::now();
     let (kind, given) = match &planned.source {
-        SourceSpec::Search { source, .. } => ("search", source),
-        SourceSpec::Pinboard { pinboard, .. } => ("pinboard", pinboard),
-        SourceSpec::Answer { answer } => ("answer", answer),
+        SourceSpec::Search { source, .. } => ("search", source.clone()),
+        SourceSpec::Pinboard { pinboard, .. } => ("pinboard", pinboard.clone()),
+        SourceSpec::Answer { answer } => ("answer", answer.clone()),
+        SourceSpec::Log { log_type, .. } => ("log", log_type.to_string()),
     };
-    let report = ExportReport::new(&planned.name, kind, given, &planned.destination);
+    let report = ExportReport::new(&planned.name, kind, &given, &planned.destination);
     let mut report = match &planned.window {
         None => match export(
             client,
@@ -499,6 +500,9 @@ async fn export(
         SourceSpec::Answer { answer } => {
             let header = client.find_object(ObjectType::Answer, &[], answer).await?;
             ExportSource::Answer(AnswerRequest::new(header.id))
+        }
+        SourceSpec::Log { log_type, days } => {
+            ExportSource::Log(SourceSpec::log_request(*log_type, *days))
         }
     };
     let mut export = Export::new(client, source)

@@ -217,8 +217,19 @@ pub fn viz_pages(
     config: PagerConfig,
     api: ApiVersion,
 ) -> impl Stream<Item = Result<PageAt, PagerError>> {
-    let mut request = PinboardRequest::new(pinboard);
-    request.vizzes.push(viz.clone());
+    viz_request_pages(client, PinboardRequest::new(pinboard), viz, config, api)
+}
+
+/// The pages of viz `viz` of `request`'s pinboard, with `request`'s runtime filters, sort and
+/// parameters (its `vizzes` are replaced by `viz`).
+pub fn viz_request_pages(
+    client: Client,
+    mut request: PinboardRequest,
+    viz: String,
+    config: PagerConfig,
+    api: ApiVersion,
+) -> impl Stream<Item = Result<PageAt, PagerError>> {
+    request.vizzes = vec![viz.clone()];
     let fetch: FetchPage = Arc::new(move |offset, size| {
         let (client, request, viz) = (client.clone(), request.clone(), viz.clone());
         Box::pin(async move {

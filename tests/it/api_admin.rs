@@ -113,7 +113,7 @@ async fn object_headers_filter_sort_and_page() {
             .unwrap();
         assert_eq!(
             names(worksheets.iter().map(|h| &h.name)),
-            ["Retail Sales"],
+            ["Retail Sales", "TS: BI Server"],
             "{name}"
         );
         let ws = &worksheets[0];
@@ -149,6 +149,7 @@ async fn object_headers_filter_sort_and_page() {
         assert_eq!(
             names(headers.iter().map(|h| &h.name)),
             [
+                "TS: BI Server",
                 "Stores",
                 "Sales Fact",
                 "Retail Sales",
@@ -162,7 +163,7 @@ async fn object_headers_filter_sort_and_page() {
             .unwrap();
         assert_eq!(
             names(page.iter().map(|h| &h.name)),
-            ["Sales Fact", "Retail Sales"],
+            ["Stores", "Sales Fact"],
             "{name}"
         );
 

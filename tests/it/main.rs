@@ -23,6 +23,7 @@ mod export;
 mod fault_matrix;
 mod hostile;
 mod kill;
+mod logs;
 mod pager;
 mod secrets;
 mod sink;

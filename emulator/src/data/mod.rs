@@ -3,6 +3,7 @@
 //! Nothing is stored per row, so memory does not grow with `--rows`, any page can be produced without
 //! the pages before it, and equal seeds give equal data.
 
+mod bi_server;
 pub mod calendar;
 mod retail;
 mod stores;
@@ -10,6 +11,9 @@ mod value;
 
 use std::sync::Arc;
 
+use crate::clock::{Clock, SystemClock};
+
+pub use bi_server::{BiServer, DAYS as BI_SERVER_DAYS};
 pub use retail::{RetailSales, LATE_NULL_ROWS};
 pub use stores::Stores;
 pub use value::{Cell, Value};
@@ -175,30 +179,38 @@ pub struct DataSets {
     pub retail: Arc<RetailSales>,
     /// The Stores table.
     pub stores: Arc<Stores>,
+    /// The "TS: BI Server" activity worksheet.
+    pub bi_server: Arc<BiServer>,
 }
 
 impl DataSets {
-    /// The data sets of `seed`, with `rows` rows of Retail Sales, DATE cells local to `timezone`.
+    /// The data sets of `seed`, with `rows` rows of Retail Sales, DATE cells local to `timezone`, and
+    /// the activity of the days before the system clock's now.
     pub fn new(seed: u64, rows: u64, timezone: chrono_tz::Tz) -> Self {
+        Self::at(seed, rows, timezone, SystemClock.now_ms())
+    }
+
+    /// [`DataSets::new`] as of `now_ms` (epoch milliseconds): the activity worksheet keeps the days
+    /// before it.
+    pub fn at(seed: u64, rows: u64, timezone: chrono_tz::Tz, now_ms: i64) -> Self {
         Self {
             retail: Arc::new(RetailSales::new(seed, rows, timezone)),
             stores: Arc::new(Stores::new(seed, timezone)),
+            bi_server: Arc::new(BiServer::new(seed, timezone, now_ms)),
         }
     }
 
     /// The searchable table with this id.
     pub fn table(&self, id: &str) -> Option<Arc<dyn Table>> {
-        if id == self.retail.id() {
-            Some(self.retail.clone())
-        } else if id == self.stores.id() {
-            Some(self.stores.clone())
-        } else {
-            None
-        }
+        self.tables().into_iter().find(|t| t.id() == id)
     }
 
     /// Every searchable table.
-    pub fn tables(&self) -> [Arc<dyn Table>; 2] {
-        [self.retail.clone(), self.stores.clone()]
+    pub fn tables(&self) -> [Arc<dyn Table>; 3] {
+        [
+            self.retail.clone(),
+            self.stores.clone(),
+            self.bi_server.clone(),
+        ]
     }
 }

@@ -59,6 +59,22 @@ async fn change(state: AppState, request: Request, grant: bool) -> Reply {
                 "Invalid parameter value for groupNames: no group '{g}'"
             ))
         })?;
+    let caller = directory
+        .user(ctx.user())
+        .map(|u| (u.name.clone(), u.guid.clone()));
+    state.audit.record(
+        state.now_ms(),
+        "GROUP_PRIVILEGE_UPDATE",
+        if grant {
+            "Group privilege added"
+        } else {
+            "Group privilege removed"
+        },
+        caller
+            .as_ref()
+            .map(|(name, guid)| (name.as_str(), guid.as_str())),
+        serde_json::json!({"groupNames": groups, "privilege": privilege}),
+    );
     let response = match (grant, state.profile.privilege_response) {
         (true, PrivilegeResponse::Group) => {
             let group = directory.group(&groups[0]).map(|g| {

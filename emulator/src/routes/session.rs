@@ -50,6 +50,8 @@ pub(super) async fn login(State(state): State<AppState>, request: Request) -> Re
     let username = required(&params, "username")?;
     let password = params.get("password").unwrap_or_default();
     let remember = parse_bool("rememberme", params.get("rememberme"), false)?;
+    let signed_in = state.directory().authenticate(username, password).is_ok();
+    super::v2::audit_sign_in(&state, username, signed_in);
     let guid = {
         let directory = state.directory();
         match directory.authenticate(username, password) {

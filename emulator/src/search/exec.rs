@@ -19,6 +19,8 @@ pub struct OutColumn {
     pub name: String,
     /// The type of the values served.
     pub data_type: DataType,
+    /// The worksheet column (or formula) it shows, by name: `Sales` for `Total Sales`.
+    pub source: String,
 }
 
 #[derive(Debug)]
@@ -72,6 +74,9 @@ pub struct ResultSet {
     sources: Vec<usize>,
     derive: Vec<Derive>,
     derived: bool,
+    /// What each output column's values are multiplied by: a formula's factor, else 1.
+    scale: Vec<f64>,
+    scaled: bool,
     rows: Rows,
     table: Arc<dyn Table>,
 }
@@ -106,26 +111,112 @@ impl ResultSet {
     #[inline]
     pub fn cell(&self, column: usize, row: u64) -> Cell<'_> {
         match (self.table_row(row), &self.rows) {
-            (Some(table_row), _) => {
-                let cell = self.table.cell(self.sources[column], table_row);
-                self.derive[column].apply(self.table.time_zone(), cell)
-            }
-            (None, Rows::Values(rows)) => rows[row as usize][column].as_cell(),
+            (Some(table_row), _) => self.table_cell(column, table_row),
+            (None, Rows::Values(rows)) => self.scaled(column, rows[row as usize][column].as_cell()),
             (None, _) => Cell::Null,
         }
+    }
+
+    /// Output column `column`'s value from table row `table_row` (table-backed results).
+    #[inline]
+    fn table_cell(&self, column: usize, table_row: u64) -> Cell<'_> {
+        let cell = self.table.cell(self.sources[column], table_row);
+        let cell = self.derive[column].apply(self.table.time_zone(), cell);
+        self.scaled(column, cell)
+    }
+
+    /// `cell` times output column `column`'s formula factor.
+    #[inline]
+    fn scaled<'a>(&self, column: usize, cell: Cell<'a>) -> Cell<'a> {
+        if !self.scaled {
+            return cell;
+        }
+        scale_cell(cell, self.scale[column])
+    }
+
+    /// The result sorted by output columns `(column, descending)`, the first deciding, then the
+    /// next. The sort is stable, so rows that tie keep the search's own order: every call with the
+    /// same request pages through the same order.
+    pub fn sorted(&self, keys: &[(usize, bool)]) -> Result<Self, ParseError> {
+        let order = |a: Cell<'_>, b: Cell<'_>, descending: bool| {
+            let order = a.total_cmp(&b);
+            if descending {
+                order.reverse()
+            } else {
+                order
+            }
+        };
+        let rows = match &self.rows {
+            Rows::Values(rows) => {
+                let mut rows = rows.clone();
+                rows.sort_by(|a, b| {
+                    keys.iter()
+                        .fold(std::cmp::Ordering::Equal, |o, &(c, desc)| {
+                            o.then_with(|| {
+                                order(
+                                    self.scaled(c, a[c].as_cell()),
+                                    self.scaled(c, b[c].as_cell()),
+                                    desc,
+                                )
+                            })
+                        })
+                });
+                Rows::Values(rows)
+            }
+            rows => {
+                let total = self.table.row_count();
+                if total > u64::from(u32::MAX) {
+                    return Err(ParseError(format!(
+                        "the emulator re-sorts at most {} rows; search fewer rows or drop the runtime sort",
+                        u32::MAX
+                    )));
+                }
+                let mut list: Vec<u32> = match rows {
+                    Rows::Range { len, descending } => (0..*len)
+                        .map(|r| if *descending { total - 1 - r } else { r } as u32)
+                        .collect(),
+                    Rows::Indices(list) => list.clone(),
+                    Rows::Values(_) => Vec::new(),
+                };
+                list.sort_by(|&a, &b| {
+                    keys.iter()
+                        .fold(std::cmp::Ordering::Equal, |o, &(c, desc)| {
+                            o.then_with(|| {
+                                order(
+                                    self.table_cell(c, u64::from(a)),
+                                    self.table_cell(c, u64::from(b)),
+                                    desc,
+                                )
+                            })
+                        })
+                });
+                Rows::Indices(list)
+            }
+        };
+        Ok(ResultSet {
+            columns: self.columns.clone(),
+            sources: self.sources.clone(),
+            derive: self.derive.clone(),
+            derived: self.derived,
+            scale: self.scale.clone(),
+            scaled: self.scaled,
+            rows,
+            table: self.table.clone(),
+        })
     }
 
     /// Every output cell of result row `row` (`row < len()`), appended to `out`. Resolving the row kind
     /// and the table row once per row, then one [`Table::row_cells`] call, keeps the per-cell work to
     /// generating the value.
     pub fn row_cells<'a>(&'a self, row: u64, out: &mut Vec<Cell<'a>>) {
+        let first = out.len();
         let Some(table_row) = self.table_row(row) else {
             if let Rows::Values(rows) = &self.rows {
                 out.extend(rows[row as usize].iter().map(Value::as_cell));
             }
+            self.scale_row(&mut out[first..]);
             return;
         };
-        let first = out.len();
         self.table.row_cells(&self.sources, table_row, out);
         if self.derived {
             let tz = self.table.time_zone();
@@ -133,6 +224,29 @@ impl ResultSet {
                 *cell = derive.apply(tz, *cell);
             }
         }
+        self.scale_row(&mut out[first..]);
+    }
+
+    fn scale_row(&self, cells: &mut [Cell<'_>]) {
+        if self.scaled {
+            for (cell, factor) in cells.iter_mut().zip(&self.scale) {
+                *cell = scale_cell(*cell, *factor);
+            }
+        }
+    }
+}
+
+/// A number times `factor`, as a DOUBLE (a formula's type); anything else as it is.
+#[inline]
+fn scale_cell(cell: Cell<'_>, factor: f64) -> Cell<'_> {
+    if factor == 1.0 {
+        return cell;
+    }
+    match cell {
+        Cell::Double(v) => Cell::Double(v * factor),
+        Cell::Float(v) => Cell::Double(f64::from(v) * factor),
+        Cell::Int(v) => Cell::Double(v as f64 * factor),
+        other => other,
     }
 }
 
@@ -203,14 +317,38 @@ fn operand(
         },
         (DataType::Bool, Literal::Number(n)) => Operand::Bool(*n != 0.0),
         (DataType::Date | DataType::DateTime, Literal::Text(t)) => {
-            let date =
-                chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").map_err(|_| bad(t))?;
-            Operand::Number(midnight(table.time_zone(), date) as f64)
+            let text = t.trim();
+            match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                Ok(date) => Operand::Number(midnight(table.time_zone(), date) as f64),
+                // A moment, read in the cluster's zone like the dates (job windows may end mid-day).
+                Err(_) => {
+                    let moment = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+                        .iter()
+                        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+                        .ok_or_else(|| bad(t))?;
+                    Operand::Number(
+                        local_instant(table.time_zone(), moment).ok_or_else(|| bad(t))? as f64,
+                    )
+                }
+            }
         }
         (_, Literal::Number(n)) => Operand::Number(*n),
         (_, Literal::Text(t)) => Operand::Number(t.trim().parse().map_err(|_| bad(t))?),
         (_, Literal::Bool(b)) => return Err(bad(&b.to_string())),
     })
+}
+
+/// Epoch seconds of a local wall-clock time in `tz`; in a daylight-saving gap, the moment an hour later
+/// (where the clocks went), and in an overlap, the first of the two.
+fn local_instant(tz: chrono_tz::Tz, moment: chrono::NaiveDateTime) -> Option<i64> {
+    use chrono::TimeZone;
+    tz.from_local_datetime(&moment)
+        .earliest()
+        .or_else(|| {
+            tz.from_local_datetime(&(moment + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|t| t.timestamp())
 }
 
 impl Prepared {
@@ -391,6 +529,10 @@ pub fn execute(
             OutColumn {
                 name: s.display_name(t),
                 data_type,
+                source: match s.formula {
+                    Some(f) => super::formula::formulas(t)[f].name.to_string(),
+                    None => t.columns()[s.column].name.to_string(),
+                },
             }
         })
         .collect();
@@ -411,11 +553,22 @@ pub fn execute(
     };
     let limit = query.limit.map(|(n, _)| n);
     let derive: Vec<Derive> = query.columns.iter().map(Derive::of).collect();
+    // A count of a formula counts rows, which no factor changes.
+    let scale: Vec<f64> = query
+        .columns
+        .iter()
+        .map(|s| match s.formula {
+            Some(f) if s.aggregation != Some(Aggregation::Count) => query.parameters.factor(t, f),
+            _ => 1.0,
+        })
+        .collect();
     let mut result = ResultSet {
         columns,
         sources: query.columns.iter().map(|s| s.column).collect(),
         derived: derive.iter().any(|d| *d != Derive::Raw),
         derive,
+        scaled: scale.iter().any(|f| *f != 1.0),
+        scale,
         rows: Rows::Values(Vec::new()),
         table: table.clone(),
     };

@@ -2,11 +2,13 @@
 //! through an aggregated or re-sorted result does not recompute it for every page.
 
 pub mod exec;
+pub mod formula;
 pub mod parse;
 
 use std::sync::{Arc, Mutex};
 
 pub use exec::{execute, OutColumn, ResultSet};
+pub use formula::ParameterValues;
 pub use parse::{find_column, parse, Filter, FilterOp, Literal, ParseError, Query};
 
 /// Most recently used results, keyed by source, query text and runtime filters.

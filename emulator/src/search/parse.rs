@@ -137,6 +137,8 @@ pub struct Selection {
     pub bucket: Option<DateBucket>,
     /// The aggregation asked for (`sum`, ...), if any.
     pub aggregation: Option<Aggregation>,
+    /// The formula of the table this is (`column` is then the formula's base column), if any.
+    pub formula: Option<usize>,
 }
 
 impl Selection {
@@ -146,6 +148,7 @@ impl Selection {
             column,
             bucket: None,
             aggregation: None,
+            formula: None,
         }
     }
 
@@ -162,7 +165,10 @@ impl Selection {
 
     /// The display name: `Total Sales`, `Max Sales`, `Month(Order Date)`.
     pub fn display_name(&self, table: &dyn Table) -> String {
-        let name = table.columns()[self.column].name;
+        let name = match self.formula {
+            Some(formula) => super::formula::formulas(table)[formula].name,
+            None => table.columns()[self.column].name,
+        };
         match self.bucket {
             Some(bucket) => bucket.display_name(name),
             None if self.is_measure(table) => self.effective_aggregation(table).display_name(name),
@@ -182,6 +188,8 @@ pub struct Query {
     pub sort: Option<(Selection, bool)>,
     /// `(n, top)`: `top n` keeps the n largest, `bottom n` the n smallest.
     pub limit: Option<(u64, bool)>,
+    /// The parameter values formulas read (set by the caller: a search's text names none).
+    pub parameters: super::formula::ParameterValues,
 }
 
 /// Why a query was rejected; the text goes into the 400 body's `debug`.
@@ -295,14 +303,28 @@ pub fn find_column(table: &dyn Table, name: &str) -> Option<usize> {
 
 /// Reads `[name]` or `[name].bucket` as a selection.
 fn selection(table: &dyn Table, name: &str, bucket: Option<&str>) -> Result<Selection, ParseError> {
-    let column = find_column(table, name).ok_or_else(|| {
+    let not_found = || {
         ParseError(format!(
             "Search did not find '[{name}]' in data source '{}'",
             table.name()
         ))
-    })?;
+    };
+    let (column, formula) = match find_column(table, name) {
+        Some(column) => (column, None),
+        None => {
+            let formula = super::formula::find_formula(table, name).ok_or_else(not_found)?;
+            let base = super::formula::formulas(table)[formula].base;
+            (
+                find_column(table, base).ok_or_else(not_found)?,
+                Some(formula),
+            )
+        }
+    };
     let Some(word) = bucket else {
-        return Ok(Selection::plain(column));
+        return Ok(Selection {
+            formula,
+            ..Selection::plain(column)
+        });
     };
     let bucket = DateBucket::parse(word).ok_or_else(|| {
         ParseError(format!(
@@ -321,6 +343,7 @@ fn selection(table: &dyn Table, name: &str, bucket: Option<&str>) -> Result<Sele
         column,
         bucket: Some(bucket),
         aggregation: None,
+        formula,
     })
 }
 
@@ -343,6 +366,11 @@ pub fn parse(query: &str, table: &dyn Table) -> Result<Query, ParseError> {
                     if selected.bucket.is_some() {
                         return Err(ParseError(format!(
                             "filters on date buckets such as '[{column}]' are not supported"
+                        )));
+                    }
+                    if selected.formula.is_some() {
+                        return Err(ParseError(format!(
+                            "filters on formulas such as '[{column}]' are not supported by the emulator"
                         )));
                     }
                     let value = match tokens.get(i + 2) {
@@ -422,7 +450,9 @@ pub fn parse(query: &str, table: &dyn Table) -> Result<Query, ParseError> {
         // Sorting by a column shown with an aggregation sorts by that output column.
         let shown = named
             .iter()
-            .find(|s| s.column == sort.column && s.bucket == sort.bucket)
+            .find(|s| {
+                s.column == sort.column && s.bucket == sort.bucket && s.formula == sort.formula
+            })
             .copied();
         match shown {
             Some(s) => query.sort = Some((s, descending)),

@@ -9,7 +9,8 @@ use serde_json::{json, Map, Value};
 use crate::api::data::counters_of;
 use crate::api::transport::Call;
 use crate::api::{
-    Client, Counters, DataFormat, Error, Page, PinboardRequest, SearchRequest, VizPage,
+    Client, Counters, DataFormat, Error, Page, ParamValue, PinboardRequest, SearchRequest, SortBy,
+    SortOrder, VizPage,
 };
 use crate::json as scan;
 
@@ -22,6 +23,10 @@ pub struct AnswerRequest {
     pub format: DataFormat,
     /// Runtime filters `(column, operator, values)`, sent as `runtime_filter` `col<n>`/`op<n>`/`val<n>`.
     pub filters: Vec<(String, String, Vec<String>)>,
+    /// Runtime sort, sent as `runtime_sort` `sortCol<n>`/`asc<n>`.
+    pub sort: Vec<SortBy>,
+    /// Parameter overrides `(name, value)`, sent as `runtime_param_override` `param<n>`/`paramVal<n>`.
+    pub params: Vec<(String, ParamValue)>,
 }
 
 impl AnswerRequest {
@@ -31,6 +36,8 @@ impl AnswerRequest {
             answer: answer.into(),
             format: DataFormat::Compact,
             filters: Vec::new(),
+            sort: Vec::new(),
+            params: Vec::new(),
         }
     }
 }
@@ -117,13 +124,26 @@ fn contents(body: &Bytes, endpoint: &str) -> Result<Vec<(Bytes, ContentCounters)
         .collect()
 }
 
+/// What shapes a data call's result besides its source: the runtime filter, sort and parameters.
+struct Runtime<'a> {
+    filters: &'a [(String, String, Vec<String>)],
+    sort: &'a [SortBy],
+    params: &'a [(String, ParamValue)],
+}
+
 /// The shared fields of the three data calls. `record_size` is always sent: v2's default is 10 rows.
+/// The runtime objects are sent only when given: clusters before 10.0 do not know `runtime_sort`.
 fn data_body(
     format: DataFormat,
     offset: u64,
     size: u64,
-    filters: &[(String, String, Vec<String>)],
+    runtime: Runtime<'_>,
 ) -> Map<String, Value> {
+    let Runtime {
+        filters,
+        sort,
+        params,
+    } = runtime;
     let mut body = Map::new();
     body.insert("data_format".into(), json!(format.as_str()));
     body.insert("record_offset".into(), json!(offset));
@@ -137,6 +157,24 @@ fn data_body(
             filter.insert(format!("val{n}"), json!(values));
         }
         body.insert("runtime_filter".into(), Value::Object(filter));
+    }
+    if !sort.is_empty() {
+        let mut object = Map::new();
+        for (i, by) in sort.iter().enumerate() {
+            let n = i + 1;
+            object.insert(format!("sortCol{n}"), json!(by.column));
+            object.insert(format!("asc{n}"), json!(by.order == SortOrder::Ascending));
+        }
+        body.insert("runtime_sort".into(), Value::Object(object));
+    }
+    if !params.is_empty() {
+        let mut object = Map::new();
+        for (i, (name, value)) in params.iter().enumerate() {
+            let n = i + 1;
+            object.insert(format!("param{n}"), json!(name));
+            object.insert(format!("paramVal{n}"), value.to_json());
+        }
+        body.insert("runtime_param_override".into(), Value::Object(object));
     }
     body
 }
@@ -169,7 +207,12 @@ impl Client {
         offset: u64,
         size: u64,
     ) -> Result<Page, Error> {
-        let mut body = data_body(request.format, offset, size, &request.filters);
+        let runtime = Runtime {
+            filters: &request.filters,
+            sort: &request.sort,
+            params: &request.params,
+        };
+        let mut body = data_body(request.format, offset, size, runtime);
         body.insert("query_string".into(), json!(request.query));
         body.insert(
             "logical_table_identifier".into(),
@@ -187,7 +230,12 @@ impl Client {
         offset: u64,
         size: u64,
     ) -> Result<Page, Error> {
-        let mut body = data_body(request.format, offset, size, &request.filters);
+        let runtime = Runtime {
+            filters: &request.filters,
+            sort: &request.sort,
+            params: &request.params,
+        };
+        let mut body = data_body(request.format, offset, size, runtime);
         body.insert("metadata_identifier".into(), json!(request.answer));
         let call = Call::v2("metadata/answer/data", Value::Object(body));
         let (_, _, bytes) = self.inner.send_for_bytes(&call).await?;
@@ -202,7 +250,12 @@ impl Client {
         offset: u64,
         size: u64,
     ) -> Result<Vec<VizPage>, Error> {
-        let mut body = data_body(request.format, offset, size, &request.filters);
+        let runtime = Runtime {
+            filters: &request.filters,
+            sort: &request.sort,
+            params: &request.params,
+        };
+        let mut body = data_body(request.format, offset, size, runtime);
         body.insert("metadata_identifier".into(), json!(request.pinboard));
         if !request.vizzes.is_empty() {
             body.insert("visualization_identifiers".into(), json!(request.vizzes));
@@ -265,11 +318,15 @@ mod tests {
             DataFormat::Compact,
             200,
             100,
-            &[(
-                "Region".into(),
-                "IN".into(),
-                vec!["east".into(), "west".into()],
-            )],
+            Runtime {
+                filters: &[(
+                    "Region".into(),
+                    "IN".into(),
+                    vec!["east".into(), "west".into()],
+                )],
+                sort: &[],
+                params: &[],
+            },
         );
         assert_eq!(
             Value::Object(body),
@@ -277,6 +334,49 @@ mod tests {
                 "data_format": "COMPACT", "record_offset": 200, "record_size": 100,
                 "runtime_filter": {"col1": "Region", "op1": "IN", "val1": ["east", "west"]}
             })
+        );
+    }
+
+    #[test]
+    fn sort_and_parameters_are_numbered_and_sent_only_when_given() {
+        let sort: Vec<SortBy> = vec!["Sales:desc".parse().unwrap(), "Order ID".parse().unwrap()];
+        let params = [
+            ("Discount Rate".to_string(), ParamValue::from_text("0.15")),
+            ("Since".to_string(), ParamValue::from_text("2024-01-02")),
+        ];
+        let body = data_body(
+            DataFormat::Compact,
+            0,
+            10,
+            Runtime {
+                filters: &[],
+                sort: &sort,
+                params: &params,
+            },
+        );
+        assert_eq!(
+            Value::Object(body),
+            json!({
+                "data_format": "COMPACT", "record_offset": 0, "record_size": 10,
+                "runtime_sort": {"sortCol1": "Sales", "asc1": false, "sortCol2": "Order ID", "asc2": true},
+                "runtime_param_override": {
+                    "param1": "Discount Rate", "paramVal1": 0.15,
+                    "param2": "Since", "paramVal2": 1_704_153_600
+                }
+            })
+        );
+        let plain = data_body(
+            DataFormat::Full,
+            0,
+            10,
+            Runtime {
+                filters: &[],
+                sort: &[],
+                params: &[],
+            },
+        );
+        assert!(
+            !plain.contains_key("runtime_sort") && !plain.contains_key("runtime_param_override")
         );
     }
 }

@@ -3,11 +3,13 @@
 //! a cluster serves v2 at all.
 
 mod data;
+mod logs;
 mod metadata;
 
 use serde_json::json;
 
 pub use data::AnswerRequest;
+pub use logs::{LogBatch, LogEntry, LogType, UnknownLogType};
 pub use metadata::{MetadataSearch, MetadataSearchItem, MetadataSelector};
 
 use super::transport::{Call, Transport};

@@ -100,7 +100,11 @@ async fn ls_lists_each_kind_of_object() {
             "ID NAME AUTHOR MODIFIED",
             "{worksheets}"
         );
-        assert_eq!(names(&worksheets), ["Retail Sales"], "{worksheets}");
+        assert_eq!(
+            names(&worksheets),
+            ["Retail Sales", "TS: BI Server"],
+            "{worksheets}"
+        );
         assert!(
             worksheets.contains(ids::RETAIL_SALES) && worksheets.contains("2022-01-"),
             "{worksheets}"
@@ -174,7 +178,7 @@ async fn ls_filters_by_pattern_and_tag_and_prints_json() {
         let json = ts.stdout(&["ls", "worksheets", "--json"]).await;
         let headers: serde_json::Value = serde_json::from_str(&json).unwrap();
         let headers = headers.as_array().expect("a JSON array");
-        assert_eq!(headers.len(), 1, "{json}");
+        assert_eq!(headers.len(), 2, "{json}");
         assert_eq!(headers[0]["id"], ids::RETAIL_SALES);
         assert_eq!(headers[0]["name"], "Retail Sales");
         assert!(headers[0]["modified"].is_i64(), "{json}");

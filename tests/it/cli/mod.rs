@@ -1,5 +1,6 @@
 //! The `tsexport` binary, run as a user runs it: flags, output, exit codes.
 
+mod activity;
 mod admin;
 mod basics;
 mod client;
@@ -7,4 +8,5 @@ mod docs;
 mod export;
 mod jobs;
 mod metadata;
+mod runtime;
 mod v2;

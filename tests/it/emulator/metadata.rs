@@ -243,7 +243,11 @@ async fn subtypes_filter_in_every_spelling() {
             &[("type", "LOGICAL_TABLE"), ("subtypes", spelling)],
         )
         .await;
-        assert_eq!(names(&items), vec!["Retail Sales"], "subtypes={spelling}");
+        assert_eq!(
+            names(&items),
+            vec!["Retail Sales", "TS: BI Server"],
+            "subtypes={spelling}"
+        );
     }
     let items = headers(
         &emu,
@@ -266,7 +270,7 @@ async fn subtypes_filter_in_every_spelling() {
         &[("type", "LOGICAL_TABLE"), ("subtypes", "[]")],
     )
     .await;
-    assert_eq!(all.len(), 6);
+    assert_eq!(all.len(), 7);
     assert_eq!(empty, all);
 }
 
@@ -365,7 +369,7 @@ async fn category_my_and_favorite() {
         &[("type", "LOGICAL_TABLE"), ("category", "ALL")],
     )
     .await;
-    assert_eq!(all.len(), 6);
+    assert_eq!(all.len(), 7);
 }
 
 #[tokio::test]
@@ -454,7 +458,7 @@ async fn fetchids_and_skipids() {
         &[("type", "LOGICAL_TABLE"), ("skipids", &skip)],
     )
     .await;
-    assert_eq!(items.len(), 5);
+    assert_eq!(items.len(), 6);
     assert!(!id_list(&items).contains(&RETAIL.to_string()));
     // Both: fetch two, skip one of them.
     let items = headers(
@@ -504,7 +508,7 @@ async fn sort_by_name_and_created() {
     let down = names(&sorted("NAME", "false").await);
     want.reverse();
     assert_eq!(down, want);
-    assert_eq!(down.first().map(String::as_str), Some("Targets Upload"));
+    assert_eq!(down.first().map(String::as_str), Some("TS: BI Server"));
 
     let created = |items: &[Value]| -> Vec<i64> {
         items

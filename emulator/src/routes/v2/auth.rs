@@ -94,15 +94,17 @@ pub(super) async fn token_full(State(state): State<AppState>, request: Request) 
     let ctx = gate(&state, V2Endpoint::TokenFull, &parts, Access::Public).await?;
     let (req, _) = read_json::<TokenRequest>(&parts, body).await?;
     let username = required(&req.username, "username")?.to_string();
-    match (given(&req.secret_key), given(&req.password)) {
-        (Some(secret), _) => trusted_sign_in(&state, &req, &username, secret)?,
-        (None, Some(password)) => password_sign_in(&state, &username, password)?,
+    let signed_in = match (given(&req.secret_key), given(&req.password)) {
+        (Some(secret), _) => trusted_sign_in(&state, &req, &username, secret),
+        (None, Some(password)) => password_sign_in(&state, &username, password),
         (None, None) => {
             return Err(
                 V2Error::bad_request("Invalid request: send either password or secret_key").into(),
             )
         }
-    }
+    };
+    audit_sign_in(&state, &username, signed_in.is_ok());
+    signed_in?;
     let validity = req.validity_time_in_sec.unwrap_or(DEFAULT_VALIDITY_SECS);
     if validity <= 0 {
         return Err(V2Error::bad_request(format!(
@@ -164,12 +166,14 @@ pub(super) async fn session_login(State(state): State<AppState>, request: Reques
     let username = match (given(&req.username), ctx.token.as_deref()) {
         (Some(username), _) => {
             let password = given(&req.password).unwrap_or_default();
-            state
-                .directory()
-                .authenticate(username, password)
-                .map_err(|_| {
-                    V2Error::unauthenticated(format!("Authentication failed for user {username}"))
-                })?;
+            let signed_in = state.directory().authenticate(username, password).is_ok();
+            audit_sign_in(&state, username, signed_in);
+            if !signed_in {
+                return Err(V2Error::unauthenticated(format!(
+                    "Authentication failed for user {username}"
+                ))
+                .into());
+            }
             username.to_string()
         }
         (None, Some(token)) => state
@@ -203,4 +207,20 @@ pub(super) async fn session_logout(State(state): State<AppState>, request: Reque
         state.sessions().close(session);
     }
     Ok(ctx.finish(empty(204)))
+}
+
+/// Records a sign-in in the audit log: a failed one names the user it tried in `data` only, as
+/// ThoughtSpot's events do.
+pub(in crate::routes) fn audit_sign_in(state: &AppState, username: &str, succeeded: bool) {
+    let data = json!({"userName": username});
+    if succeeded {
+        state.audit(
+            "LOGIN_SUCCESSFUL",
+            "User login successful",
+            Some(username),
+            data,
+        );
+    } else {
+        state.audit("LOGIN_FAILED", "User login failed", None, data);
+    }
 }

@@ -21,7 +21,8 @@ use crate::profile::V2AvailableRowCount;
 use crate::render::{write_str, CellStyle, Format, RowRange, Segment};
 use crate::routes::data::{respond, run_query_with, Span};
 use crate::routes::{Access, AppState, Ctx, Reply, RuntimeFilter};
-use crate::search::{Filter, ResultSet};
+use crate::search::formula::{find_parameter, parameters};
+use crate::search::{Filter, ParameterValues, ResultSet};
 use crate::{State as EmulatorState, V2Endpoint};
 
 /// Rows per call when the request gives no `record_size` (wire-protocol §4.9).
@@ -35,6 +36,8 @@ struct PageRequest {
     record_offset: Option<i64>,
     record_size: Option<i64>,
     runtime_filter: Option<Map<String, Value>>,
+    runtime_sort: Option<Value>,
+    runtime_param_override: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,22 +156,245 @@ fn runtime_filters(page: &PageRequest) -> Result<Vec<RuntimeFilter>, V2Error> {
     Ok(filters)
 }
 
-/// Runs a search off the async runtime. An unparsable query is a 400 whose debug names the tokens
-/// search did not understand (§7 Q22).
-async fn search(
+/// `{"<name>1": .., "<value>1": .., "<name>2": ..}`: the numbered pairs in order, from 1 until a
+/// name is missing. Any other key (a gap, a value without its name, a misspelling) is a 400 rather
+/// than an option silently dropped.
+fn numbered(
+    given: Option<&Value>,
+    field: &str,
+    name: &str,
+    value: &str,
+) -> Result<Vec<(String, Option<Value>)>, V2Error> {
+    let map = match given {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(map)) => map,
+        Some(_) => {
+            return Err(V2Error::bad_request(format!(
+                "Invalid {field}: must be an object such as {{\"{name}1\": .., \"{value}1\": ..}}"
+            )))
+        }
+    };
+    let mut pairs = Vec::new();
+    for n in 1.. {
+        let Some(given) = map.get(&format!("{name}{n}")) else {
+            break;
+        };
+        let text = given.as_str().ok_or_else(|| {
+            V2Error::bad_request(format!("Invalid {field}: {name}{n} must be a string"))
+        })?;
+        pairs.push((text.to_string(), map.get(&format!("{value}{n}")).cloned()));
+    }
+    let known = |key: &str| {
+        (1..=pairs.len()).any(|n| key == format!("{name}{n}") || key == format!("{value}{n}"))
+    };
+    if let Some(stray) = map.keys().find(|k| !known(k)) {
+        return Err(V2Error::bad_request(format!(
+            "Invalid {field}: unexpected key '{stray}' (keys are {name}<n> and {value}<n>, numbered from 1)"
+        )));
+    }
+    Ok(pairs)
+}
+
+/// `{"sortCol1": "Sales", "asc1": false, ...}` (wire-protocol §4.5) as `(column, descending)`;
+/// `asc<n>` defaults to true.
+fn runtime_sort(page: &PageRequest) -> Result<Vec<(String, bool)>, V2Error> {
+    numbered(page.runtime_sort.as_ref(), "runtime_sort", "sortCol", "asc")?
+        .into_iter()
+        .enumerate()
+        .map(|(i, (column, asc))| match asc {
+            None | Some(Value::Null) => Ok((column, false)),
+            Some(Value::Bool(asc)) => Ok((column, !asc)),
+            Some(other) => Err(V2Error::bad_request(format!(
+                "Invalid runtime_sort: asc{} must be a boolean, got {other}",
+                i + 1
+            ))),
+        })
+        .collect()
+}
+
+/// `{"param1": "Discount Rate", "paramVal1": 0.15, ...}` (wire-protocol §4.5), every value given.
+fn runtime_params(page: &PageRequest) -> Result<Vec<(String, Value)>, V2Error> {
+    numbered(
+        page.runtime_param_override.as_ref(),
+        "runtime_param_override",
+        "param",
+        "paramVal",
+    )?
+    .into_iter()
+    .enumerate()
+    .map(|(i, (name, value))| match value {
+        Some(value) if !value.is_null() => Ok((name, value)),
+        _ => Err(V2Error::bad_request(format!(
+            "Invalid runtime_param_override: param{} '{name}' has no paramVal{}",
+            i + 1,
+            i + 1
+        ))),
+    })
+    .collect()
+}
+
+/// The parameter values of a search over `table`. A name `table` does not define is a 400, or
+/// with `lenient` (a Liveboard's vizzes over several sources) left to the other vizzes; `used`
+/// marks the names `table` defines. A value of the wrong type or out of range is always a 400.
+fn resolve_params(
+    table: &dyn Table,
+    given: &[(String, Value)],
+    lenient: bool,
+    used: &mut [bool],
+) -> Result<ParameterValues, V2Error> {
+    let mut values = ParameterValues::default();
+    for (n, (name, value)) in given.iter().enumerate() {
+        let Some(index) = find_parameter(table, name) else {
+            if lenient {
+                continue;
+            }
+            return Err(V2Error::bad_request(format!(
+                "Invalid runtime_param_override: param{} '{name}' is not a parameter of {}",
+                n + 1,
+                table.name()
+            )));
+        };
+        used[n] = true;
+        let parameter = parameters(table)[index];
+        let number = value.as_f64().ok_or_else(|| {
+            V2Error::bad_request(format!(
+                "Invalid runtime_param_override: paramVal{} of '{}' must be a {} (a number), got {value}",
+                n + 1,
+                parameter.name,
+                parameter.data_type.as_str()
+            ))
+        })?;
+        if !(parameter.min..=parameter.max).contains(&number) {
+            return Err(V2Error::bad_request(format!(
+                "Invalid runtime_param_override: paramVal{} {number} is outside the range of '{}' ({} to {})",
+                n + 1,
+                parameter.name,
+                parameter.min,
+                parameter.max
+            )));
+        }
+        values.overrides.push((index, number));
+    }
+    Ok(values)
+}
+
+/// The output columns of `result` a runtime sort names: by the column's name as the result shows it
+/// (`Total Sales`) or as the worksheet does (`Sales`), ignoring case. A name the result does not
+/// have is a 400, or with `lenient` skipped (`used` marks the names found).
+fn resolve_sort(
+    result: &ResultSet,
+    given: &[(String, bool)],
+    lenient: bool,
+    used: &mut [bool],
+) -> Result<Vec<(usize, bool)>, V2Error> {
+    let mut keys = Vec::new();
+    for (n, (name, descending)) in given.iter().enumerate() {
+        let name = name.trim();
+        let found = result
+            .columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+            .or_else(|| {
+                result
+                    .columns
+                    .iter()
+                    .position(|c| c.source.eq_ignore_ascii_case(name))
+            });
+        match found {
+            Some(column) => {
+                used[n] = true;
+                keys.push((column, *descending));
+            }
+            None if lenient => {}
+            None => {
+                let shown: Vec<&str> = result.columns.iter().map(|c| c.name.as_str()).collect();
+                return Err(V2Error::bad_request(format!(
+                    "Invalid runtime_sort: sortCol{} '{name}' is not a column of the result ({})",
+                    n + 1,
+                    shown.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// A runtime sort or parameter that no visualization of a Liveboard has.
+fn unused(field: &str, key: &str, names: &[String], used: &[bool]) -> Result<(), V2Error> {
+    match used.iter().position(|u| !u) {
+        Some(n) => Err(V2Error::bad_request(format!(
+            "Invalid {field}: {key}{} '{}' is in no visualization's data",
+            n + 1,
+            names[n]
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Runs a search off the async runtime with its parameter values, then applies the runtime sort
+/// (`resolve` picks its columns once the result's columns are known). An unparsable query is a 400
+/// whose debug names the tokens search did not understand (§7 Q22). Results are cached by the
+/// parameters and the sort too, so every page of a call sequence sees one order.
+async fn search<R>(
     state: &AppState,
     table: Arc<dyn Table>,
     query: String,
     filters: Vec<Filter>,
-) -> Result<Arc<ResultSet>, V2Error> {
+    params: ParameterValues,
+    resolve: R,
+) -> Result<Arc<ResultSet>, V2Error>
+where
+    R: FnOnce(&ResultSet) -> Result<Vec<(usize, bool)>, V2Error> + Send + 'static,
+{
     let worker = state.clone();
     tokio::task::spawn_blocking(move || {
-        run_query_with(&worker, table, &query, &filters, |e| {
-            V2Error::bad_request(format!("Bad tokens in query_string: {e}"))
+        let bad = |e: String| V2Error::bad_request(format!("Bad tokens in query_string: {e}"));
+        let result = if params.overrides.is_empty() {
+            run_query_with(&worker, table.clone(), &query, &filters, bad)?
+        } else {
+            let key = format!("{}\u{1}{query}\u{1}{filters:?}\u{1}{params:?}", table.id());
+            worker.cache.get_or_compute(key, || {
+                let mut parsed =
+                    crate::search::parse(&query, table.as_ref()).map_err(|e| bad(e.to_string()))?;
+                parsed.parameters = params.clone();
+                crate::search::execute(table.clone(), &parsed, &filters)
+                    .map_err(|e| bad(e.to_string()))
+            })?
+        };
+        let keys = resolve(&result)?;
+        if keys.is_empty() {
+            return Ok(result);
+        }
+        let key = format!(
+            "{}\u{1}{query}\u{1}{filters:?}\u{1}{params:?}\u{1}sort {keys:?}",
+            table.id()
+        );
+        worker.cache.get_or_compute(key, || {
+            result
+                .sorted(&keys)
+                .map_err(|e| V2Error::bad_request(format!("Invalid runtime_sort: {e}")))
         })
     })
     .await
     .map_err(|e| V2Error::internal(format!("search failed: {e}")))?
+}
+
+/// The parameters and the runtime sort of a call to one data source (searchdata, an Answer):
+/// every parameter must be known there.
+fn strict_runtime(
+    page: &PageRequest,
+    table: &dyn Table,
+) -> Result<(ParameterValues, Vec<(String, bool)>), V2Error> {
+    let given = runtime_params(page)?;
+    let params = resolve_params(table, &given, false, &mut vec![false; given.len()])?;
+    Ok((params, runtime_sort(page)?))
+}
+
+/// A sort whose every column must be in the result.
+fn strictly(
+    sort: Vec<(String, bool)>,
+) -> impl FnOnce(&ResultSet) -> Result<Vec<(usize, bool)>, V2Error> + Send + 'static {
+    move |result: &ResultSet| resolve_sort(result, &sort, false, &mut vec![false; sort.len()])
 }
 
 /// One AnswerContent for `result` at `paging`, with the page's faults applied.
@@ -291,7 +517,8 @@ pub(super) async fn searchdata(State(state): State<AppState>, request: Request) 
             ))
         })?;
     let paging = Paging::read(&req.page, state.profile.row_cap)?;
-    let result = search(&state, table, query, filters).await?;
+    let (params, sort) = strict_runtime(&req.page, table.as_ref())?;
+    let result = search(&state, table, query, filters, params, strictly(sort)).await?;
     let contents = content(&state, &ctx, result, &paging, None);
     let head = b"{\"contents\":[".to_vec();
     Ok(respond_page(&state, &ctx, V2Endpoint::SearchData, &raw, head, contents).await)
@@ -327,8 +554,14 @@ pub(super) async fn liveboard_data(State(state): State<AppState>, request: Reque
         .filter(|v| requested.is_empty() || requested.iter().any(|r| r == v.id || r == v.name))
         .collect();
     let runtime = runtime_filters(&req.page)?;
+    let given_params = runtime_params(&req.page)?;
+    let given_sort = runtime_sort(&req.page)?;
     let paging = Paging::read(&req.page, state.profile.row_cap)?;
     let mut filtered_somewhere = runtime.is_empty();
+    // Like runtime filters, the sort and the parameters apply to the vizzes that have their columns
+    // and parameters; one that no viz has is a 400.
+    let mut params_used = vec![false; given_params.len()];
+    let sort_used = Arc::new(std::sync::Mutex::new(vec![false; given_sort.len()]));
     let mut contents = Vec::new();
     for (i, viz) in vizzes.iter().enumerate() {
         let table = state
@@ -342,7 +575,21 @@ pub(super) async fn liveboard_data(State(state): State<AppState>, request: Reque
             .collect::<Result<_, _>>()
             .unwrap_or_default();
         filtered_somewhere |= !filters.is_empty();
-        let result = search(&state, table, viz.query.to_string(), filters).await?;
+        let params = resolve_params(table.as_ref(), &given_params, true, &mut params_used)?;
+        let (sort, used) = (given_sort.clone(), sort_used.clone());
+        let resolve = move |result: &ResultSet| {
+            let mut used = used.lock().unwrap_or_else(|e| e.into_inner());
+            resolve_sort(result, &sort, true, &mut used)
+        };
+        let result = search(
+            &state,
+            table,
+            viz.query.to_string(),
+            filters,
+            params,
+            resolve,
+        )
+        .await?;
         if i > 0 {
             contents.push(Segment::Fixed(b",".to_vec()));
         }
@@ -358,6 +605,11 @@ pub(super) async fn liveboard_data(State(state): State<AppState>, request: Reque
         )
         .into());
     }
+    let names: Vec<String> = given_params.iter().map(|(n, _)| n.clone()).collect();
+    unused("runtime_param_override", "param", &names, &params_used)?;
+    let names: Vec<String> = given_sort.iter().map(|(n, _)| n.clone()).collect();
+    let sort_used = sort_used.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    unused("runtime_sort", "sortCol", &names, &sort_used)?;
     let head = metadata_keys(&id, &name);
     Ok(respond_page(
         &state,
@@ -402,7 +654,16 @@ pub(super) async fn answer_data(State(state): State<AppState>, request: Request)
             ))
         })?;
     let paging = Paging::read(&req.page, state.profile.row_cap)?;
-    let result = search(&state, table, viz.query.to_string(), filters).await?;
+    let (params, sort) = strict_runtime(&req.page, table.as_ref())?;
+    let result = search(
+        &state,
+        table,
+        viz.query.to_string(),
+        filters,
+        params,
+        strictly(sort),
+    )
+    .await?;
     let contents = content(&state, &ctx, result, &paging, None);
     let head = metadata_keys(&id, &name);
     Ok(respond_page(&state, &ctx, V2Endpoint::AnswerData, &raw, head, contents).await)

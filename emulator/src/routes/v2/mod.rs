@@ -10,7 +10,10 @@
 mod auth;
 mod content;
 mod data;
+mod logs;
 mod metadata;
+
+pub(super) use auth::audit_sign_in;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -37,6 +40,7 @@ pub(super) fn router(state: AppState) -> Router<AppState> {
         .route("/metadata/liveboard/data", post(data::liveboard_data))
         .route("/metadata/answer/data", post(data::answer_data))
         .route("/metadata/search", post(metadata::search))
+        .route("/logs/fetch", post(logs::fetch))
         .fallback(any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response_with_state(
@@ -59,7 +63,7 @@ async fn not_found(request: Request) -> Response {
     V2Error::not_found(format!(
         "No such v2 endpoint: {} (this emulator serves auth/token/full, auth/token/revoke, \
          auth/session/login, auth/session/logout, searchdata, metadata/liveboard/data, \
-         metadata/answer/data and metadata/search)",
+         metadata/answer/data, metadata/search and logs/fetch)",
         request.uri().path()
     ))
     .into_response()
