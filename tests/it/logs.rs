@@ -189,6 +189,16 @@ async fn sign_ins_and_privilege_changes_are_recorded_as_they_happen() {
     )
     .await;
     assert_eq!(status, 401);
+    let admin = crate::common::login(&emu).await;
+    let form = reqwest::multipart::Form::new()
+        .text("privilege", "DATADOWNLOADING")
+        .text("groupNames", "[\"Analyst\"]");
+    let response = crate::common::v1(admin.post(crate::common::url(&emu, "group/addprivilege")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("addprivilege");
+    assert!(response.status().is_success(), "{}", response.status());
     let token = v2_token(&emu).await;
     let now = Utc::now().timestamp_millis();
     let (status, body) = v2_post(
@@ -217,6 +227,13 @@ async fn sign_ins_and_privilege_changes_are_recorded_as_they_happen() {
         .find(|e| e["type"] == "LOGIN_SUCCESSFUL" && e["userName"] == "tsadmin")
         .expect("the sign-in");
     assert!(signed_in["userGUID"].is_string());
+    let granted = events
+        .iter()
+        .find(|e| e["type"] == "GROUP_PRIVILEGE_UPDATE")
+        .expect("the privilege change");
+    assert_eq!(granted["userName"], "tsadmin");
+    assert_eq!(granted["data"]["privilege"], "DATADOWNLOADING");
+    assert_eq!(granted["data"]["groupNames"], json!(["Analyst"]));
 }
 
 #[tokio::test]

@@ -88,6 +88,12 @@ pub(super) async fn logout(State(state): State<AppState>, request: Request) -> R
     if let Some(session) = &ctx.session {
         state.sessions().close(session);
     }
+    state.audit(
+        "LOGOUT_SUCCESSFUL",
+        "User logout successful",
+        Some(ctx.user()),
+        serde_json::json!({}),
+    );
     Ok(ctx.finish(empty(state.profile.logout_status)))
 }
 

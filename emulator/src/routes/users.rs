@@ -71,6 +71,14 @@ pub(super) async fn sync(State(state): State<AppState>, request: Request) -> Rep
         }
     }
     let body = serde_json::to_value(&diff).map_err(|e| V1Error::internal(e.to_string()))?;
+    if apply {
+        state.audit(
+            "USER_SYNC",
+            "Users and groups synchronized",
+            Some(ctx.user()),
+            body.clone(),
+        );
+    }
     Ok(ctx.finish(json(StatusCode::OK, &body)))
 }
 
@@ -97,7 +105,18 @@ pub(super) async fn update_password(State(state): State<AppState>, request: Requ
         .ok_or_else(|| {
             V1Error::bad_request("Missing required parameter: password (the new password)")
         })?;
-    change_password(&state, &ctx, name, current, new)?;
+    let changed = change_password(&state, &ctx, name, current, new);
+    let (kind, description) = match changed {
+        Ok(()) => ("UPDATE_PASSWORD_SUCCESS", "Password updated"),
+        Err(_) => ("UPDATE_PASSWORD_FAILURE", "Password update failed"),
+    };
+    state.audit(
+        kind,
+        description,
+        Some(ctx.user()),
+        serde_json::json!({"userName": name}),
+    );
+    changed?;
     Ok(ctx.finish(empty(204)))
 }
 
@@ -186,5 +205,11 @@ pub(super) async fn transfer_ownership(State(state): State<AppState>, request: R
     let only = (!ids.is_empty()).then_some(ids.as_slice());
     catalog.transfer(from, to, only, state.now_ms());
     drop(catalog);
+    state.audit(
+        "OWNERSHIP_TRANSFER",
+        "Object ownership transferred",
+        Some(ctx.user()),
+        serde_json::json!({"fromUserName": from, "toUserName": to, "objectIds": ids}),
+    );
     Ok(ctx.finish(empty(204)))
 }
