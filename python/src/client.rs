@@ -8,11 +8,12 @@ use pyo3::types::{PyDict, PyTuple};
 use tsexport::api::{ListObjectHeaders, ObjectKind, ObjectType, Secret};
 use tsexport::connect::Connection;
 use tsexport::jobs::ConnectionSettings;
+use tsexport::logs::LogRequest;
 use tsexport::read::{Read, TableSource};
 
 use crate::errors::{raise, usage};
 use crate::json::to_python;
-use crate::settings::{options, parse, ReadArgs};
+use crate::settings::{day, options, parse, ReadArgs};
 use crate::stream::reader;
 use crate::wait::wait;
 
@@ -206,6 +207,31 @@ impl Client {
         let found =
             wait(py, || client.find_object(ObjectType::Answer, &[], &answer))?.map_err(raise)?;
         self.read(py, client.answer(found.id), &args)
+    }
+
+    /// ThoughtSpot's security audit log (`log`, REST v2 `logs/fetch`; the user needs the
+    /// ADMINISTRATION privilege) from midnight of `start` to midnight of `end` (default: now), days
+    /// in `time_zone` (default: the cluster's), as a `pyarrow.RecordBatchReader` of one batch per
+    /// span of at most 24 hours, oldest first.
+    #[pyo3(signature = (
+        start, end = None, *, log = "security_audit", allow_incomplete = false, time_zone = None,
+    ))]
+    fn logs<'py>(
+        &self,
+        py: Python<'py>,
+        start: &Bound<'py, PyAny>,
+        end: Option<&Bound<'py, PyAny>>,
+        log: &str,
+        allow_incomplete: bool,
+        time_zone: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = ReadArgs::new(None, None, None, false, allow_incomplete, time_zone)?;
+        let request = LogRequest {
+            log_type: parse("log", log)?,
+            from: day("start", start)?,
+            to: end.map(|end| day("end", end)).transpose()?,
+        };
+        self.read(py, self.inner.read(TableSource::Log(request)), &args)
     }
 
     /// Object headers of a kind (`pinboards`, `answers`, `worksheets`, `tables`, `views`,

@@ -127,6 +127,22 @@ fn param_value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<ParamValue> {
     )))
 }
 
+/// A day given as `datetime.date` or `"YYYY-MM-DD"` (a `datetime` is refused: its time would be
+/// dropped).
+pub(crate) fn day(name: &str, value: &Bound<'_, PyAny>) -> PyResult<chrono::NaiveDate> {
+    let text: Option<String> = if value.is_instance_of::<PyString>() {
+        value.extract().ok()
+    } else {
+        value
+            .call_method0("isoformat")
+            .and_then(|iso| iso.extract())
+            .ok()
+    };
+    text.as_deref()
+        .and_then(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+        .ok_or_else(|| usage(format!("{name}: give a datetime.date or \"YYYY-MM-DD\"")))
+}
+
 /// Column types as `{"Order Date": "date"}` or `["Order Date=date"]`.
 fn type_hints(types: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<TypeHint>> {
     let Some(types) = types else {

@@ -127,3 +127,27 @@ def test_sort_and_params_reach_the_search(emulator):
             client.search(query, "Retail Sales", sort=["Sales:desc"]).read_all()
         with pytest.raises(tsexport.UsageError, match="COLUMN:desc"):
             client.search(query, "Retail Sales", sort="Sales:up")
+
+
+def test_the_audit_log_streams_typed_events_with_each_event_whole(client):
+    import datetime
+    import json
+
+    today = datetime.date.today()
+    start, end = today - datetime.timedelta(days=3), today - datetime.timedelta(days=1)
+    reader = client.logs(start, end.isoformat())
+    assert reader.schema.names == [
+        "timestamp", "event_id", "event_type", "description", "user_name", "user_guid",
+        "client_ip", "org_id", "data", "version", "log",
+    ]
+    assert pa.types.is_timestamp(reader.schema.field("timestamp").type)
+    table = reader.read_all()
+    assert table.num_rows > 0
+    times = table.column("timestamp").to_pylist()
+    assert times == sorted(times)
+    for event_id, log in zip(table.column("event_id").to_pylist(), table.column("log").to_pylist()):
+        assert json.loads(log)["id"] == event_id
+    with pytest.raises(tsexport.IncompleteError):
+        client.logs(today - datetime.timedelta(days=45)).read_all()
+    with pytest.raises(tsexport.UsageError):
+        client.logs(datetime.datetime.now())

@@ -111,6 +111,24 @@ class Client:
         params: Optional[Dict[str, Union[bool, int, float, str, datetime.date]]] = None,
     ) -> pyarrow.RecordBatchReader:
         """A saved Answer (by id or exact name; REST API v2), streamed."""
+    def logs(
+        self,
+        start: Union[datetime.date, str],
+        end: Optional[Union[datetime.date, str]] = None,
+        *,
+        log: str = "security_audit",
+        allow_incomplete: bool = False,
+        time_zone: Optional[str] = None,
+    ) -> pyarrow.RecordBatchReader:
+        """ThoughtSpot's security audit log from midnight of ``start`` to midnight of ``end``.
+
+        ``end`` defaults to now; days are in ``time_zone`` (default: the cluster's). Read through
+        REST v2 ``logs/fetch`` (the user needs ADMINISTRATION), one batch per span of at most 24
+        hours, oldest first: ``timestamp``, ``event_id``, ``event_type``, ``description``,
+        ``user_name``, ``user_guid``, ``client_ip``, ``org_id``, ``data``, ``version`` and ``log``
+        (the event's JSON as sent). A ``start`` older than the 30 days ThoughtSpot keeps raises
+        ``IncompleteError`` unless ``allow_incomplete``.
+        """
     def list(self, kind: str, pattern: Optional[str] = None) -> List[Dict[str, Any]]:
         """Object headers of a kind: pinboards, answers, worksheets, tables, views, users, groups.
 

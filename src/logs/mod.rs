@@ -157,6 +157,10 @@ pub async fn open(
     };
     let pages = stream::unfold(reader, |mut reader| async move {
         let page = reader.next_page().await.transpose()?;
+        if page.is_err() {
+            // A failed span ends the read: the spans after it must not look like the whole log.
+            reader.pending.clear();
+        }
         Some((page, reader))
     });
     Ok(RecordBatchStream::from_parts(arrow, table, pages.boxed()))
