@@ -113,6 +113,8 @@ async fn the_activity_template_run_three_nights_archives_each_day_as_the_cluster
     assert!(text.contains("TS: BI Server") && text.contains("logs = \"security_audit\""));
     let text = text.replace("\"thoughtspot-activity/", &format!("\"{}/", root.display()));
     std::fs::write(&jobs, text).expect("template");
+    let output = tsexport_on(&emu, &["check", &jobs_arg], &[]).await;
+    assert!(output.status.success(), "check: {}", output_text(&output));
 
     let today = Utc::now().date_naive();
     for night in [2, 1, 0] {
