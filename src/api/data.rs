@@ -139,17 +139,8 @@ impl ParamValue {
 
     /// A date as the epoch seconds of its midnight in `zone`; other values as they are.
     pub fn in_zone(&self, zone: chrono_tz::Tz) -> ParamValue {
-        use chrono::TimeZone;
         match self {
-            ParamValue::Date(day) => {
-                let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-                // A midnight skipped by a DST change is the first moment of that day.
-                let seconds = zone
-                    .from_local_datetime(&midnight)
-                    .earliest()
-                    .map_or_else(|| midnight.and_utc().timestamp(), |t| t.timestamp());
-                ParamValue::Int(seconds)
-            }
+            ParamValue::Date(day) => ParamValue::Int(day_start_ms(zone, *day).div_euclid(1000)),
             other => other.clone(),
         }
     }
@@ -428,6 +419,22 @@ pub(super) fn counters_of<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The first instant of `day` in `zone`, in epoch milliseconds: its midnight, the earlier one where
+/// a clock change repeats it, or the first hour that exists where a clock change skips it.
+pub(crate) fn day_start_ms(zone: chrono_tz::Tz, day: chrono::NaiveDate) -> i64 {
+    use chrono::TimeZone;
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    zone.from_local_datetime(&midnight)
+        .earliest()
+        .or_else(|| {
+            zone.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map_or_else(
+            || midnight.and_utc().timestamp_millis(),
+            |t| t.timestamp_millis(),
+        )
+}
 #[cfg(test)]
 mod tests {
     use super::*;

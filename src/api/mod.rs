@@ -42,6 +42,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub(crate) use data::day_start_ms;
 pub use data::{
     parse_param, Counters, DataFormat, InvalidParam, InvalidSort, Page, ParamValue,
     PinboardRequest, SearchRequest, SortBy, SortOrder, VizPage,

@@ -15,13 +15,13 @@ mod events;
 
 use std::collections::VecDeque;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use futures_util::stream::{self, StreamExt};
 
 pub use events::{schema, EventError};
 
-use crate::api::{Client, Error as ApiError, LogType};
+use crate::api::{day_start_ms, Client, Error as ApiError, LogType};
 use crate::pager::PagerError;
 use crate::read::{DecodedPage, PageStats, ReadError, RecordBatchStream};
 
@@ -66,26 +66,10 @@ impl LogRequest {
     /// The range in epoch milliseconds, `start` included, `end` excluded, with days starting at
     /// `zone`'s midnights and `now_ms` standing for an open end.
     pub fn range_ms(&self, zone: Tz, now_ms: i64) -> (i64, i64) {
-        let start = midnight_ms(zone, self.from);
-        let end = self.to.map_or(now_ms, |to| midnight_ms(zone, to));
+        let start = day_start_ms(zone, self.from);
+        let end = self.to.map_or(now_ms, |to| day_start_ms(zone, to));
         (start, end)
     }
-}
-
-/// The first instant of `day` in `zone` (the earliest, where a clock change makes midnight twice).
-fn midnight_ms(zone: Tz, day: NaiveDate) -> i64 {
-    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    zone.from_local_datetime(&midnight)
-        .earliest()
-        // A zone whose clocks skip midnight starts the day at the first hour that exists.
-        .or_else(|| {
-            zone.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .map_or_else(
-            || midnight.and_utc().timestamp_millis(),
-            |t| t.timestamp_millis(),
-        )
 }
 
 /// `start..end` cut into spans of at most [`MAX_SPAN_MS`], end to end.
