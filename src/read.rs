@@ -521,7 +521,7 @@ fn page_stream(
 }
 
 /// Opens a read: the first page decides the schema, then every page is decoded in order, up to
-/// `in_flight` at once on blocking threads.
+/// `in_flight` (at most the cores) at once on blocking threads.
 pub async fn open(
     client: &Client,
     source: &TableSource,
@@ -576,7 +576,10 @@ pub async fn open(
     }
     let decoder = Arc::new(PageDecoder::new(table.clone()));
     let schema = decoder.arrow_schema();
-    let in_flight = options.pager.in_flight.max(1);
+    // Decoding is CPU work: more pages at once than cores only holds more of them in memory. The
+    // pages requested ahead (`in_flight`) wait in the pager, their requests already sent.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let in_flight = options.pager.in_flight.clamp(1, cores.max(2));
     let decoded = stream::once(async move { Ok(first) })
         .chain(pages)
         .map(move |page| {

@@ -132,6 +132,14 @@ impl<B: ErrorBody> ApiError<B> {
         Self::new(415, code::BAD_REQUEST, debug)
     }
 
+    /// 429 from the profile's rate limit, with `Retry-After: retry_after` (seconds).
+    pub(crate) fn too_many_requests(retry_after: u64, debug: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(429, code::BAD_REQUEST, debug)
+        }
+    }
+
     pub(crate) fn internal(debug: impl Into<String>) -> Self {
         Self::new(500, code::INTERNAL, debug)
     }

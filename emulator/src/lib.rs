@@ -25,6 +25,7 @@ mod audit;
 mod auth;
 mod catalog;
 mod clock;
+mod cluster;
 pub mod data;
 mod directory;
 mod error;
@@ -450,6 +451,20 @@ impl Emulator {
         self.state.faults.max_in_flight()
     }
 
+    /// Requests answered `429 Too Many Requests` by the profile's rate limit (`rate_limit_per_sec`)
+    /// so far. They reach no endpoint, so [`request_count`](Self::request_count) and
+    /// [`total_requests`](Self::total_requests) leave them out.
+    pub fn rate_limited_count(&self) -> u64 {
+        self.state.cluster.rate_limited_count()
+    }
+
+    /// The most data pages (v1 `searchdata`, `pinboarddata`; v2 `searchdata`,
+    /// `metadata/answer/data`, `metadata/liveboard/data`) that were in service at once: holding a
+    /// service slot, not waiting for one (profile `max_concurrent`). Counted whatever the profile.
+    pub fn max_concurrent_queries(&self) -> u64 {
+        self.state.cluster.max_in_service()
+    }
+
     /// A bearer token for `user`, accepted on v1 calls when the profile allows bearer auth.
     pub fn issue_bearer_token(&self, user: &str) -> String {
         self.state.sessions().bearer_for(user)
@@ -505,6 +520,8 @@ pub(crate) struct State {
     pub first_pages: Mutex<std::collections::HashSet<(String, String)>>,
     /// The security audit log (`logs/fetch`).
     pub audit: audit::AuditLog,
+    /// Service slots, service time and rate limits (the profile's cluster model).
+    pub cluster: cluster::Cluster,
 }
 
 impl State {
@@ -527,7 +544,9 @@ impl State {
             .map(|u| (u.name.clone(), u.guid.clone()))
             .collect();
         let audit = audit::AuditLog::new(config.seed, now, &users);
+        let cluster = cluster::Cluster::new(&config.profile);
         Ok(Self {
+            cluster,
             profile: config.profile,
             clock: config.clock,
             data,

@@ -185,6 +185,23 @@ pub struct Profile {
     /// The longest range one `logs/fetch` request may span, in hours; ThoughtSpot documents 24. A
     /// smaller value stands for a cluster that refuses ranges the documentation allows.
     pub logs_max_span_hours: u32,
+
+    // --- cluster model (docs/emulator.md "Cluster model"; `cluster.rs`): every one off at 0 ---
+    /// Milliseconds every data page (v1 `searchdata`, `pinboarddata`; v2 `searchdata`,
+    /// `metadata/answer/data`, `metadata/liveboard/data`) is at least in service, like a warehouse
+    /// query, before its response starts.
+    pub page_latency_ms: u64,
+    /// Rows a second a data page is served at: its service time grows by its rows / this.
+    pub rows_per_second: u64,
+    /// Most data pages in service at once; more wait in a first-come-first-served queue.
+    pub max_concurrent: u32,
+    /// Requests a second each client address may make, all endpoints of both APIs together (a
+    /// token bucket; fractions allowed, e.g. 0.5); beyond it, 429 with `Retry-After`. ThoughtSpot
+    /// documents about 100.
+    pub rate_limit_per_sec: f64,
+    /// Requests a client address may make at once before the rate applies (the bucket's size); 0
+    /// means a tenth of `rate_limit_per_sec`, rounded up, at least 1 (10 for 100 a second).
+    pub rate_limit_burst: u32,
 }
 
 impl Profile {
@@ -229,6 +246,11 @@ impl Profile {
             v2_available_row_count: V2AvailableRowCount::Page,
             v2_error_message: V2ErrorMessage::Object,
             logs_max_span_hours: 24,
+            page_latency_ms: 0,
+            rows_per_second: 0,
+            max_concurrent: 0,
+            rate_limit_per_sec: 0.0,
+            rate_limit_burst: 0,
         }
     }
 
@@ -284,13 +306,24 @@ impl Profile {
             .and_then(|mut t| t.remove("v"))
             .unwrap_or_else(|| toml::Value::String(value.to_string()));
         table.insert(key.to_string(), parsed);
-        *self = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ProfileError::BadValue {
+        let updated: Self =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ProfileError::BadValue {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                    reason: e.message().to_string(),
+                })?;
+        let rate = updated.rate_limit_per_sec;
+        if key == "rate_limit_per_sec" && !(rate.is_finite() && rate >= 0.0) {
+            return Err(ProfileError::BadValue {
                 key: key.to_string(),
                 value: value.to_string(),
-                reason: e.message().to_string(),
-            })?;
+                reason: "rate_limit_per_sec is requests a second, 0 or more (0: no limit)"
+                    .to_string(),
+            });
+        }
+        *self = updated;
         Ok(())
     }
 
@@ -386,5 +419,45 @@ mod tests {
             .to_string();
         assert!(e.contains("past_end") && e.contains("sideways"), "{e}");
         assert!(Profile::named("v1999").is_err());
+        let e = Profile::v2021()
+            .set("rate_limit_per_sec", "-1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("rate_limit_per_sec") && e.contains("0 or more"),
+            "{e}"
+        );
+        assert!(Profile::v2021().set("rate_limit_per_sec", "nan").is_err());
+        assert!(Profile::v2021().set("max_concurrent", "-1").is_err());
+    }
+
+    #[test]
+    fn the_cluster_model_is_off_by_default_and_set_like_the_rest() {
+        for p in [Profile::v2021(), Profile::modern()] {
+            assert_eq!(
+                (p.page_latency_ms, p.rows_per_second, p.max_concurrent),
+                (0, 0, 0)
+            );
+            assert_eq!((p.rate_limit_per_sec, p.rate_limit_burst), (0.0, 0));
+        }
+        let p = Profile::v2021()
+            .with_overrides([
+                "page_latency_ms=200",
+                "rows_per_second=50000",
+                "max_concurrent=4",
+                "rate_limit_per_sec=100",
+                "rate_limit_burst=10",
+            ])
+            .unwrap();
+        assert_eq!(
+            (p.page_latency_ms, p.rows_per_second, p.max_concurrent),
+            (200, 50_000, 4)
+        );
+        assert_eq!((p.rate_limit_per_sec, p.rate_limit_burst), (100.0, 10));
+        let p = Profile::v2021()
+            .with_overrides(["rate_limit_per_sec=0.5"])
+            .unwrap();
+        assert_eq!(p.rate_limit_per_sec, 0.5);
+        assert!(Profile::setting_names().contains(&"rate_limit_burst".to_string()));
     }
 }

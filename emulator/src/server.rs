@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -29,7 +29,7 @@ pub(crate) fn serve(
                 accepted = listener.accept() => accepted,
                 _ = rx.changed() => break,
             };
-            let Ok((stream, _)) = accepted else {
+            let Ok((stream, peer)) = accepted else {
                 // Out of file descriptors or similar: back off briefly instead of spinning.
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
@@ -41,9 +41,10 @@ pub(crate) fn serve(
                 router
                     .clone()
                     .map_request(move |mut request: Request<hyper::body::Incoming>| {
-                        request
-                            .extensions_mut()
-                            .insert(ConnectionKill(kill_for_requests.clone()));
+                        let extensions = request.extensions_mut();
+                        extensions.insert(ConnectionKill(kill_for_requests.clone()));
+                        // The client's address, for the per-client rate limit (`cluster.rs`).
+                        extensions.insert(ConnectInfo(peer));
                         request
                     });
             let mut shutdown = rx.clone();

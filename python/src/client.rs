@@ -63,7 +63,13 @@ impl Client {
         let resolved = connection
             .resolve(&ConnectionSettings::default(), None)
             .map_err(raise)?;
-        let inner = resolved.builder.build().map_err(raise)?;
+        // Calls adapt to what the cluster sustains, as the command line's `--in-flight auto` does; a
+        // read's `in_flight` caps the pages it requests ahead within that.
+        let inner = resolved
+            .builder
+            .adaptive_in_flight(tsexport::api::AdaptiveLimit::default())
+            .build()
+            .map_err(raise)?;
         Ok(Client { inner })
     }
 

@@ -10,7 +10,7 @@ use tsexport::api::{AnswerRequest, ObjectType, SearchRequest};
 use tsexport::connect::Connection;
 use tsexport::export::{Export, ExportSource, Settings};
 use tsexport::failure::FailureKind;
-use tsexport::jobs::{self, JobFile, Selection, Shard};
+use tsexport::jobs::{self, JobFile, Selection, ShardSpec};
 
 use crate::client::Client;
 use crate::errors::{of_kind, raise, usage};
@@ -138,10 +138,21 @@ pub(crate) fn run_jobs<'py>(
         Some(date) => parse("run_date", date)?,
         None => chrono::Utc::now().date_naive(),
     };
-    let shard: Option<Shard> = shard.map(|s| parse("shard", s)).transpose()?;
+    // "auto" and "auto/COUNT" take the index (and count) from the scheduler's environment, as
+    // `tsexport run --shard auto` does.
+    let shard = shard
+        .map(|s| parse::<ShardSpec>("shard", s))
+        .transpose()?
+        .map(|spec| {
+            spec.resolve(|name| {
+                std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())
+            })
+            .map_err(|e| usage(format!("shard={spec}: {e}")))
+        })
+        .transpose()?;
     let selection = Selection {
         only: only.unwrap_or_default(),
-        shard,
+        shard: shard.map(|s| s.shard),
     };
     let plan = jobs::plan(&file, &selection, run_date).map_err(|e| usage(e.to_string()))?;
     let concurrency = concurrency.unwrap_or(file.run.concurrency);
@@ -151,15 +162,18 @@ pub(crate) fn run_jobs<'py>(
     let resolved = Connection::default()
         .resolve(&file.connection, None)
         .map_err(raise)?;
-    let client = resolved
+    let mut builder = resolved
         .builder
-        .max_requests_in_flight(file.run.request_cap())
-        .build()
-        .map_err(raise)?;
+        .max_requests_in_flight(file.run.request_cap());
+    if let Some(limit) = file.adaptive_limit() {
+        builder = builder.adaptive_in_flight(limit);
+    }
+    let client = builder.build().map_err(raise)?;
     let options = jobs::RunOptions {
         concurrency,
         run_date,
-        shard,
+        shard: shard.map(|s| s.shard),
+        shard_source: shard.map(|s| s.source.to_string()),
         backfill: None,
         observer: None,
     };

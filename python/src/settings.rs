@@ -75,7 +75,7 @@ impl ReadArgs {
         Ok(Settings {
             types: self.types.clone(),
             page_size: self.page_size,
-            in_flight: self.in_flight,
+            in_flight: self.in_flight.map(tsexport::api::InFlight::Fixed),
             allow_sampled: Some(self.allow_sampled),
             allow_incomplete: Some(self.allow_incomplete),
             time_zone: self

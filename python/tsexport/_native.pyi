@@ -220,6 +220,10 @@ def run_jobs(
 ) -> Dict[str, Any]:
     """Run the exports of a job file, as ``tsexport run``; returns the run report.
 
+    ``shard`` is ``"INDEX/COUNT"``, ``"auto/COUNT"`` (the index from the scheduler's environment:
+    ``JOB_COMPLETION_INDEX``, ``AWS_BATCH_JOB_ARRAY_INDEX`` or ``CLOUD_RUN_TASK_INDEX``) or
+    ``"auto"`` (the count from it too), as ``tsexport run --shard``.
+
     When an export failed, raises the failures' exception, whose ``report`` attribute is the run
     report and whose ``exit_code`` is ``tsexport run``'s.
     """

@@ -22,6 +22,7 @@
 //! ```
 
 mod auth;
+mod concurrency;
 mod data;
 mod error;
 mod find;
@@ -42,6 +43,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use concurrency::{
+    AdaptiveLimit, InFlight, InvalidInFlight, RequestStats, DEFAULT_MAX_IN_FLIGHT,
+};
 pub(crate) use data::day_start_ms;
 pub use data::{
     parse_param, Counters, DataFormat, InvalidParam, InvalidSort, Page, ParamValue,
@@ -228,6 +232,7 @@ pub struct ClientBuilder {
     retry: RetryConfig,
     on_retry: Option<RetryObserver>,
     max_requests_in_flight: Option<usize>,
+    adaptive: Option<AdaptiveLimit>,
     max_response_bytes: u64,
     api: ApiChoice,
     token_validity: Duration,
@@ -289,6 +294,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Let the calls in flight adapt to what the cluster sustains, between 1 and `limit.max` (and
+    /// [`Self::max_requests_in_flight`], when both are given): see [`AdaptiveLimit`]. Without it,
+    /// the client sends whatever its callers ask for, up to `max_requests_in_flight`.
+    pub fn adaptive_in_flight(mut self, limit: AdaptiveLimit) -> Self {
+        self.adaptive = Some(limit);
+        self
+    }
+
     /// The longest response body accepted (default 512 MiB). Pages are read whole, so this also caps
     /// the memory one response can take; a longer body fails the call instead of being buffered.
     pub fn max_response_bytes(mut self, bytes: u64) -> Self {
@@ -338,7 +351,18 @@ impl ClientBuilder {
                 self.on_retry,
                 transport::Limits {
                     timeout: self.timeout,
-                    max_in_flight: self.max_requests_in_flight,
+                    in_flight: match (self.adaptive, self.max_requests_in_flight) {
+                        (Some(limit), cap) => {
+                            let max = cap.map_or(limit.max, |cap| cap.min(limit.max));
+                            concurrency::Limiter::adaptive(AdaptiveLimit {
+                                max,
+                                initial: limit.initial.min(max),
+                                ..limit
+                            })
+                        }
+                        (None, Some(n)) => concurrency::Limiter::fixed(n),
+                        (None, None) => concurrency::Limiter::unbounded(),
+                    },
                     max_response_bytes: self.max_response_bytes,
                     token_validity: self.token_validity,
                 },
@@ -387,10 +411,17 @@ impl Client {
             retry: RetryConfig::default(),
             on_retry: None,
             max_requests_in_flight: None,
+            adaptive: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             api: ApiChoice::default(),
             token_validity: DEFAULT_TOKEN_VALIDITY,
         }
+    }
+
+    /// What this client's calls (and its clones') met so far: requests, 429s, 5xx, retries, and the
+    /// most in flight at once.
+    pub fn request_stats(&self) -> RequestStats {
+        self.inner.request_stats()
     }
 
     /// The API data is read through: the one chosen, or for [`ApiChoice::Auto`] the one the cluster

@@ -7,6 +7,7 @@ use reqwest::header::{HeaderMap, ACCEPT, COOKIE};
 use reqwest::{Method, Response, StatusCode};
 use tokio::sync::Mutex;
 
+use super::concurrency::Signal;
 use super::error::{error_chain, parse_error_body, Error};
 use super::redact::{redact, SECRET_FIELDS};
 use super::retry::{parse_retry_after, Backoff, RetryConfig};
@@ -128,12 +129,12 @@ impl Call {
 }
 
 /// What one client may take from the cluster and from memory.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub(crate) struct Limits {
     /// The longest wait for one whole response.
     pub timeout: Duration,
-    /// Calls in flight at once across every clone of the client.
-    pub max_in_flight: Option<usize>,
+    /// Calls in flight at once across every clone of the client: none, fixed or adaptive.
+    pub in_flight: super::concurrency::Limiter,
     /// The longest response body read into memory.
     pub max_response_bytes: u64,
     /// The lifetime asked for v2 bearer tokens.
@@ -159,8 +160,8 @@ pub(crate) struct Transport {
     on_retry: Option<RetryObserver>,
     timeout: Duration,
     /// Caps the calls in flight at once across every clone of the client, so that many exports
-    /// sharing it cannot overload the cluster.
-    in_flight: Option<tokio::sync::Semaphore>,
+    /// sharing it cannot overload the cluster, and counts what they meet.
+    in_flight: std::sync::Arc<super::concurrency::Limiter>,
     /// The longest response body read into memory; a longer one is refused, not buffered.
     max_response_bytes: u64,
 }
@@ -185,7 +186,7 @@ impl Transport {
     ) -> Self {
         let Limits {
             timeout,
-            max_in_flight,
+            in_flight,
             max_response_bytes,
             token_validity,
         } = limits;
@@ -200,13 +201,18 @@ impl Transport {
             retry,
             on_retry,
             timeout,
-            in_flight: max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
+            in_flight: std::sync::Arc::new(in_flight),
             max_response_bytes,
         }
     }
 
     pub(super) fn root(&self) -> &str {
         &self.root
+    }
+
+    /// What the client's calls met so far.
+    pub(super) fn request_stats(&self) -> super::concurrency::RequestStats {
+        self.in_flight.stats()
     }
 
     /// How reads are retried, for callers that retry more than one request (a download into a file).
@@ -283,14 +289,19 @@ impl Transport {
             let outcome = {
                 // Held for the request and the reading of its body, not for the wait before a retry.
                 // Sign-in calls take none: they run inside the call that needed them, which holds one.
-                let _permit = match (&self.in_flight, call.auth) {
-                    (Some(cap), Auth::Session) => cap.acquire().await.ok(),
-                    _ => None,
+                let permit = match call.auth {
+                    Auth::Session => Some(self.in_flight.acquire().await),
+                    Auth::None => None,
                 };
-                match self.send_renewing(call).await {
+                let outcome = match self.send_renewing(call).await {
                     Ok(response) => finish(response).await.map_err(Failure::from),
                     Err(failure) => Err(failure),
+                };
+                if let Some(permit) = permit {
+                    let signal = signal_of(&outcome, permit.sent().elapsed());
+                    permit.finish(&call.name(), signal);
                 }
+                outcome
             };
             let (error, retry_after) = match outcome {
                 Ok(value) => return Ok(value),
@@ -333,6 +344,7 @@ impl Transport {
             if let Some(observer) = &self.on_retry {
                 observer(&event);
             }
+            self.in_flight.count_retry();
             tokio::time::sleep(wait).await;
         }
     }
@@ -512,6 +524,26 @@ impl Transport {
             );
         }
         secrets
+    }
+}
+
+/// What a call's outcome says about the cluster's load.
+fn signal_of<T>(outcome: &Result<T, Failure>, latency: Duration) -> Signal {
+    match outcome {
+        Ok(_) => Signal::Ok { latency },
+        Err(Failure {
+            error: Error::Timeout { .. },
+            ..
+        }) => Signal::Overloaded,
+        Err(Failure {
+            error, retry_after, ..
+        }) => match error.status() {
+            Some(429) => Signal::RateLimited {
+                retry_after: *retry_after,
+            },
+            Some(500..=599) => Signal::Overloaded,
+            _ => Signal::Neutral,
+        },
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::api::{ApiChoice, Client, Credentials, Secret};
+use crate::api::{AdaptiveLimit, ApiChoice, Client, Credentials, Secret};
 use crate::connect::{self, ConnectError, Connection};
 use crate::jobs::ConnectionSettings;
 
@@ -94,19 +94,27 @@ impl ConnectionArgs {
         self.client_and_credentials().map(|(client, _)| client)
     }
 
+    /// The client of one export: with an adaptive limit on its calls when `limit` is given.
+    pub(crate) fn client_adapting(&self, limit: Option<AdaptiveLimit>) -> Result<Client, CliError> {
+        self.build(&ConnectionSettings::default(), None, limit)
+            .map(|(client, _)| client)
+    }
+
     /// The client and the credentials it signs in with (`users set-password` needs the password).
     pub(crate) fn client_and_credentials(&self) -> Result<(Client, Credentials), CliError> {
-        self.build(&ConnectionSettings::default(), None)
+        self.build(&ConnectionSettings::default(), None, None)
     }
 
     /// The client for a job file: its `[connection]` over the named profile, flags and environment
-    /// over both, and at most `max_requests` calls in flight.
+    /// over both, and at most `max_requests` calls in flight, adapting within them when `limit` is
+    /// given.
     pub(crate) fn client_for_jobs(
         &self,
         job_file: &ConnectionSettings,
         max_requests: usize,
+        limit: Option<AdaptiveLimit>,
     ) -> Result<Client, CliError> {
-        self.build(job_file, Some(max_requests))
+        self.build(job_file, Some(max_requests), limit)
             .map(|(client, _)| client)
     }
 
@@ -114,6 +122,7 @@ impl ConnectionArgs {
         &self,
         job_file: &ConnectionSettings,
         max_requests: Option<usize>,
+        limit: Option<AdaptiveLimit>,
     ) -> Result<(Client, Credentials), CliError> {
         let ask = |user: &str| prompt_password(user).map_err(|e| ConnectError::Prompt(e.message));
         let resolved = self
@@ -123,6 +132,9 @@ impl ConnectionArgs {
         let mut builder = resolved.builder;
         if let Some(n) = max_requests {
             builder = builder.max_requests_in_flight(n);
+        }
+        if let Some(limit) = limit {
+            builder = builder.adaptive_in_flight(limit);
         }
         let client = builder
             .build()

@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use crate::api::{
-    parse_param, AnswerRequest, ApiVersion, Client, LogType, ObjectType, SearchRequest, SortBy,
+    parse_param, AdaptiveLimit, AnswerRequest, ApiVersion, Client, InFlight, LogType, ObjectType,
+    RequestStats, SearchRequest, SortBy, DEFAULT_MAX_IN_FLIGHT,
 };
 use crate::decode::TypeHint;
 use crate::export::{
@@ -55,9 +56,13 @@ pub(crate) struct ExportArgs {
     /// Rows per request (at most 100000; a cluster may cap it lower).
     #[arg(long, value_name = "ROWS", default_value_t = 100_000)]
     pub(crate) page_size: u64,
-    /// Page requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub(crate) in_flight: usize,
+    /// Page requests in flight at once: `auto` finds what the cluster sustains (backing off on 429,
+    /// 5xx and rising latency) up to --max-in-flight; a number fixes it.
+    #[arg(long, value_name = "auto|N", default_value = "auto")]
+    pub(crate) in_flight: InFlight,
+    /// The most page requests `--in-flight auto` keeps in flight.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_IN_FLIGHT)]
+    pub(crate) max_in_flight: usize,
     /// Rows per Parquet row group.
     #[arg(long, value_name = "ROWS")]
     pub(crate) row_group_rows: Option<usize>,
@@ -211,6 +216,7 @@ impl ExportArgs {
             ),
             page_size: Some(self.page_size),
             in_flight: Some(self.in_flight),
+            max_in_flight: Some(self.max_in_flight),
             row_group_rows: self.row_group_rows,
             max_rows_per_file: self.max_rows_per_file,
             max_bytes_per_file: self.max_bytes_per_file,
@@ -227,6 +233,13 @@ impl ExportArgs {
     }
 }
 
+impl ExportArgs {
+    /// The adaptive limit of `--in-flight auto`, none for a fixed number.
+    fn adaptive_limit(&self) -> Option<AdaptiveLimit> {
+        (self.in_flight == InFlight::Auto).then(|| AdaptiveLimit::up_to(self.max_in_flight))
+    }
+}
+
 /// A settings error in the words of the flags that set them.
 fn settings_error(error: SettingsError) -> CliError {
     CliError::usage(match error {
@@ -234,7 +247,10 @@ fn settings_error(error: SettingsError) -> CliError {
             format!("--page-size must be 1 to {MAX_PAGE_SIZE} (got {got})")
         }
         SettingsError::InFlight(got) => {
-            format!("--in-flight must be 1 to {MAX_IN_FLIGHT} (got {got})")
+            format!("--in-flight must be auto or 1 to {MAX_IN_FLIGHT} (got {got})")
+        }
+        SettingsError::MaxInFlight(got) => {
+            format!("--max-in-flight must be 1 to {MAX_IN_FLIGHT} (got {got})")
         }
         SettingsError::NoPartitions => "--max-partitions must be at least 1".to_string(),
         other => other.to_string(),
@@ -243,7 +259,9 @@ fn settings_error(error: SettingsError) -> CliError {
 
 pub(crate) async fn search(args: SearchArgs) -> Result<(), CliError> {
     let options = args.export.options()?;
-    let client = args.connection.client()?;
+    let client = args
+        .connection
+        .client_adapting(args.export.adaptive_limit())?;
     let source = resolve::object(&client, ObjectType::LogicalTable, &[], &args.source).await?;
     let request = SearchRequest::new(args.query, source.id);
     run(
@@ -257,7 +275,9 @@ pub(crate) async fn search(args: SearchArgs) -> Result<(), CliError> {
 
 pub(crate) async fn answer(args: AnswerArgs) -> Result<(), CliError> {
     let options = args.export.options()?;
-    let client = args.connection.client()?;
+    let client = args
+        .connection
+        .client_adapting(args.export.adaptive_limit())?;
     if client.data_api().await? == ApiVersion::V1 {
         return Err(CliError::usage(format!(
             "answer '{}': saved Answers can only be read through REST API v2, and this cluster \
@@ -272,7 +292,9 @@ pub(crate) async fn answer(args: AnswerArgs) -> Result<(), CliError> {
 
 pub(crate) async fn logs(args: LogsArgs) -> Result<(), CliError> {
     let options = args.export.options()?;
-    let client = args.connection.client()?;
+    let client = args
+        .connection
+        .client_adapting(args.export.adaptive_limit())?;
     let request = LogRequest {
         log_type: args.log,
         from: args.from,
@@ -283,7 +305,9 @@ pub(crate) async fn logs(args: LogsArgs) -> Result<(), CliError> {
 
 pub(crate) async fn pinboard(args: PinboardArgs) -> Result<(), CliError> {
     let options = args.export.options()?;
-    let client = args.connection.client()?;
+    let client = args
+        .connection
+        .client_adapting(args.export.adaptive_limit())?;
     let pinboard = resolve::object(&client, ObjectType::Pinboard, &[], &args.pinboard).await?;
     let source = ExportSource::Pinboard {
         pinboard: pinboard.id,
@@ -309,10 +333,14 @@ async fn run(
     let result = export.run().await;
     bar.finish_and_clear();
     let summary = result.map_err(from_export_error)?;
+    let requests = client.request_stats();
     if args.json {
-        output::json(&summary.to_json())
+        let mut json = summary.to_json();
+        json["requests"] = serde_json::json!(requests);
+        output::json(&json)
     } else {
         print_summary(&summary);
+        print_requests(&requests);
         Ok(())
     }
 }
@@ -415,6 +443,18 @@ fn print_summary(summary: &Summary) {
         Some(version) => println!("table version {version}: {}", summary.manifest),
         None => println!("manifest: {}", summary.manifest),
     }
+}
+
+/// What the export's calls met: a slow or rate-limited cluster shows here.
+fn print_requests(stats: &RequestStats) {
+    println!(
+        "requests: {} sent, {} answered 429, {} 5xx or timed out, {} retries; up to {} in flight",
+        stats.requests,
+        stats.rate_limited,
+        stats.server_errors,
+        stats.retries,
+        stats.peak_in_flight
+    );
 }
 
 fn human_bytes(bytes: u64) -> String {

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::jobs::{self, JobFile, PlannedExport, RunReport, Selection, Shard, SourceSpec};
+use crate::jobs::{
+    self, JobFile, PlannedExport, ResolvedShard, RunReport, Selection, ShardSpec, SourceSpec,
+};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
@@ -20,9 +22,11 @@ pub(crate) struct RunArgs {
     #[arg(long = "only", value_name = "NAME")]
     pub(crate) only: Vec<String>,
     /// Run one share of the exports: INDEX/COUNT, 0-based (export k of the file runs in shard
-    /// k % COUNT), e.g. `--shard $JOB_COMPLETION_INDEX/4` in a Kubernetes Indexed Job.
-    #[arg(long, value_name = "INDEX/COUNT")]
-    pub(crate) shard: Option<Shard>,
+    /// k % COUNT). `auto/COUNT` takes INDEX from the scheduler's environment (JOB_COMPLETION_INDEX
+    /// of a Kubernetes Indexed Job, AWS_BATCH_JOB_ARRAY_INDEX, CLOUD_RUN_TASK_INDEX); `auto` takes
+    /// COUNT from it too (AWS_BATCH_JOB_ARRAY_SIZE, CLOUD_RUN_TASK_COUNT; Kubernetes sets none).
+    #[arg(long, value_name = "INDEX/COUNT|auto/COUNT|auto")]
+    pub(crate) shard: Option<ShardSpec>,
     /// Print the plan (exports, sources, destinations, settings) and exit without connecting.
     #[arg(long)]
     pub(crate) dry_run: bool,
@@ -121,6 +125,17 @@ pub(crate) async fn backfill(args: BackfillArgs) -> Result<(), CliError> {
     run_with(args.run, Some(backfill)).await
 }
 
+/// `--shard`, with `auto` read from the process's environment.
+fn resolve_shard(spec: Option<ShardSpec>) -> Result<Option<ResolvedShard>, CliError> {
+    spec.map(|spec| {
+        spec.resolve(|name| {
+            std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())
+        })
+        .map_err(|e| CliError::usage(format!("--shard {spec}: {e}")))
+    })
+    .transpose()
+}
+
 /// A planning error in the words of the flags.
 fn plan_error(error: jobs::PlanError) -> CliError {
     CliError::usage(match error {
@@ -147,29 +162,32 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
 }
 
 async fn run_with(args: RunArgs, backfill: Option<jobs::runner::Backfill>) -> Result<(), CliError> {
+    let shard = resolve_shard(args.shard)?;
     let file = load(&args.jobs)?;
     let run_date = args
         .run_date
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let selection = Selection {
         only: args.only.clone(),
-        shard: args.shard,
+        shard: shard.map(|s| s.shard),
     };
     let mut plan = jobs::plan(&file, &selection, run_date).map_err(plan_error)?;
     if let Some(backfill) = &backfill {
         plan = backfill.select(plan, &args.only).map_err(backfill_error)?;
     }
     if args.dry_run {
-        print_plan(&plan, run_date, args.shard, backfill).await;
+        print_plan(&plan, run_date, shard, backfill).await;
         return Ok(());
     }
     let concurrency = args.concurrency.unwrap_or(file.run.concurrency);
     if concurrency == 0 {
         return Err(CliError::usage("--concurrency must be at least 1"));
     }
-    let client = args
-        .connection
-        .client_for_jobs(&file.connection, file.run.request_cap())?;
+    let client = args.connection.client_for_jobs(
+        &file.connection,
+        file.run.request_cap(),
+        file.adaptive_limit(),
+    )?;
     // One sign-in up front: bad credentials are one clear error, not one per export.
     client.session_info().await?;
     let json_logs = super::JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed);
@@ -215,7 +233,8 @@ async fn run_with(args: RunArgs, backfill: Option<jobs::runner::Backfill>) -> Re
     let options = jobs::RunOptions {
         concurrency,
         run_date,
-        shard: args.shard,
+        shard: shard.map(|s| s.shard),
+        shard_source: shard.map(|s| s.source.to_string()),
         backfill,
         observer: Some(observer),
     };
@@ -253,12 +272,14 @@ async fn run_with(args: RunArgs, backfill: Option<jobs::runner::Backfill>) -> Re
 async fn print_plan(
     plan: &[PlannedExport],
     run_date: NaiveDate,
-    shard: Option<Shard>,
+    shard: Option<ResolvedShard>,
     backfill: Option<jobs::Backfill>,
 ) {
     println!(
         "plan for {run_date}{}: {} export(s), nothing is exported",
-        shard.map(|s| format!(", shard {s}")).unwrap_or_default(),
+        shard
+            .map(|s| format!(", shard {} ({})", s.shard, s.source))
+            .unwrap_or_default(),
         plan.len()
     );
     for export in plan {
@@ -383,7 +404,11 @@ pub(crate) async fn check(connection: &ConnectionArgs, path: &Path) -> Result<()
     let file = load(path)?;
     let today = chrono::Utc::now().date_naive();
     let plan = jobs::plan(&file, &Selection::default(), today).map_err(plan_error)?;
-    let client = connection.client_for_jobs(&file.connection, file.run.request_cap())?;
+    let client = connection.client_for_jobs(
+        &file.connection,
+        file.run.request_cap(),
+        file.adaptive_limit(),
+    )?;
     let report = match jobs::check(&client, &plan, today).await {
         Ok(report) => report,
         Err(e) => {

@@ -134,6 +134,20 @@ impl From<crate::api::Error> for CliError {
     }
 }
 
+/// Checks that `args` (the program name first) is a command line `tsexport` accepts, without
+/// running it (so `--shard auto` is not resolved): for tests and tools that check command lines written
+/// elsewhere (deploy manifests, DAGs). The error is clap's message, as `tsexport` would print it;
+/// `--help` and `--version` count as errors too, since they run nothing.
+pub fn check_arguments<I, T>(args: I) -> Result<(), String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    Cli::try_parse_from(args)
+        .map(drop)
+        .map_err(|e| e.render().to_string())
+}
+
 /// Runs the command line `args` (the program name first, as `std::env::args_os` gives it) to the end
 /// and returns the exit code: what the `tsexport` binary and the Python package's `tsexport` command
 /// call. Help, version and flag errors are printed as clap prints them.

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono_tz::Tz;
 
-use crate::api::{ParamValue, SortBy};
+use crate::api::{InFlight, ParamValue, SortBy, DEFAULT_MAX_IN_FLIGHT};
 use crate::decode::TypeHint;
 use crate::lake::TableFormat;
 use crate::pager::PagerConfig;
@@ -119,8 +119,12 @@ pub struct Settings {
     pub on_drift: Option<DriftPolicy>,
     /// Rows per request, 1 to [`MAX_PAGE_SIZE`] [default: the most].
     pub page_size: Option<u64>,
-    /// Page requests in flight, 1 to [`MAX_IN_FLIGHT`] [default: 2].
-    pub in_flight: Option<usize>,
+    /// Page requests in flight: `auto` (adapt to the cluster, up to `max_in_flight`) or a fixed
+    /// number, 1 to [`MAX_IN_FLIGHT`] [default: auto].
+    pub in_flight: Option<InFlight>,
+    /// The most page requests `auto` keeps in flight, 1 to [`MAX_IN_FLIGHT`] [default:
+    /// [`DEFAULT_MAX_IN_FLIGHT`]]. The client's adaptive limit decides how many are sent.
+    pub max_in_flight: Option<usize>,
     /// Rows per Parquet row group.
     pub row_group_rows: Option<usize>,
     /// Start a new file after this many rows.
@@ -154,8 +158,11 @@ pub enum SettingsError {
     #[error("page_size must be 1 to {MAX_PAGE_SIZE} (got {0})")]
     PageSize(u64),
     /// `in_flight` is outside 1 to [`MAX_IN_FLIGHT`]; holds the value given.
-    #[error("in_flight must be 1 to {MAX_IN_FLIGHT} (got {0})")]
+    #[error("in_flight must be `auto` or 1 to {MAX_IN_FLIGHT} (got {0})")]
     InFlight(usize),
+    /// `max_in_flight` is outside 1 to [`MAX_IN_FLIGHT`]; holds the value given.
+    #[error("max_in_flight must be 1 to {MAX_IN_FLIGHT} (got {0})")]
+    MaxInFlight(usize),
     /// `max_partitions` is 0.
     #[error("max_partitions must be at least 1")]
     NoPartitions,
@@ -199,10 +206,17 @@ impl ExportOptions {
         if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
             return Err(SettingsError::PageSize(page_size));
         }
-        let in_flight = settings.in_flight.unwrap_or(defaults.in_flight);
-        if !(1..=MAX_IN_FLIGHT).contains(&in_flight) {
-            return Err(SettingsError::InFlight(in_flight));
+        let max_in_flight = settings.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
+        if !(1..=MAX_IN_FLIGHT).contains(&max_in_flight) {
+            return Err(SettingsError::MaxInFlight(max_in_flight));
         }
+        let in_flight = match settings.in_flight.unwrap_or_default() {
+            InFlight::Fixed(n) if !(1..=MAX_IN_FLIGHT).contains(&n) => {
+                return Err(SettingsError::InFlight(n))
+            }
+            InFlight::Fixed(n) => n,
+            InFlight::Auto => max_in_flight,
+        };
         let partition = match &settings.partition_by {
             Some(spec) => {
                 let mut spec = spec.clone();
@@ -261,12 +275,12 @@ mod tests {
         });
         assert!(matches!(error, SettingsError::PageSize(_)), "{error}");
         let error = given(Settings {
-            in_flight: Some(MAX_IN_FLIGHT + 1),
+            in_flight: Some(InFlight::Fixed(MAX_IN_FLIGHT + 1)),
             ..Settings::default()
         });
         assert_eq!(
             error.to_string(),
-            format!("in_flight must be 1 to {MAX_IN_FLIGHT} (got 17)")
+            format!("in_flight must be `auto` or 1 to {MAX_IN_FLIGHT} (got 17)")
         );
         let error = given(Settings {
             max_partitions: Some(3),

@@ -39,6 +39,21 @@ pub struct JobFile {
     pub exports: Vec<ExportEntry>,
 }
 
+impl JobFile {
+    /// How a run's client paces its calls: one adaptive limit for the whole run, within
+    /// [`RunSettings::request_cap`], unless every export fixes its `in_flight` (then the cap alone,
+    /// as a fixed number). One limit, because the exports share one cluster.
+    pub fn adaptive_limit(&self) -> Option<crate::api::AdaptiveLimit> {
+        let every_one_fixed = self.exports.iter().all(|export| {
+            matches!(
+                export.settings_over(&self.defaults).in_flight,
+                Some(crate::api::InFlight::Fixed(_))
+            )
+        });
+        (!every_one_fixed).then(|| crate::api::AdaptiveLimit::up_to(self.run.request_cap()))
+    }
+}
+
 /// How to reach ThoughtSpot. Secrets are never written here: only the path of a file that holds one,
 /// or the environment (`TSEXPORT_PASSWORD`, `TSEXPORT_SECRET_KEY`, `TSEXPORT_TOKEN`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
@@ -80,7 +95,8 @@ pub struct RunSettings {
     #[schemars(range(min = 1, max = 64))]
     pub concurrency: usize,
     /// Requests in flight to ThoughtSpot at once, across every export of the run, so that a big job
-    /// file cannot overload the cluster. Default: twice the concurrency.
+    /// file cannot overload the cluster; with `in_flight = "auto"` the run's adaptive limit stays
+    /// within it. Default: 8, or twice the concurrency when that is more.
     #[schemars(range(min = 1, max = 256))]
     pub max_requests: Option<usize>,
 }
@@ -92,7 +108,9 @@ impl RunSettings {
 
     /// The request cap in effect.
     pub fn request_cap(&self) -> usize {
-        self.max_requests.unwrap_or(self.concurrency * 2).max(1)
+        self.max_requests
+            .unwrap_or((self.concurrency * 2).max(crate::api::DEFAULT_MAX_IN_FLIGHT))
+            .max(1)
     }
 }
 
@@ -132,9 +150,13 @@ macro_rules! with_export_settings {
             /// Rows per request [default: 100000, the most ThoughtSpot serves].
             #[schemars(range(min = 1, max = crate::export::MAX_PAGE_SIZE))]
             pub page_size: Option<u64>,
-            /// Page requests in flight at once per export [default: 2].
+            /// Page requests in flight at once per export: `"auto"` adapts to what the cluster
+            /// sustains (up to `max_in_flight`, within the run's `max_requests`), a number fixes it
+            /// [default: auto].
+            pub in_flight: Option<crate::api::InFlight>,
+            /// The most page requests `"auto"` keeps in flight per export [default: 8].
             #[schemars(range(min = 1, max = crate::export::MAX_IN_FLIGHT))]
-            pub in_flight: Option<usize>,
+            pub max_in_flight: Option<usize>,
             /// Rows per Parquet row group [default: 1048576].
             pub row_group_rows: Option<usize>,
             /// Start a new file after this many rows.
@@ -174,6 +196,7 @@ macro_rules! with_export_settings {
                     on_drift: self.on_drift.clone().or_else(|| defaults.on_drift.clone()),
                     page_size: self.page_size.or(defaults.page_size),
                     in_flight: self.in_flight.or(defaults.in_flight),
+                    max_in_flight: self.max_in_flight.or(defaults.max_in_flight),
                     row_group_rows: self.row_group_rows.or(defaults.row_group_rows),
                     max_rows_per_file: self.max_rows_per_file.or(defaults.max_rows_per_file),
                     max_bytes_per_file: self.max_bytes_per_file.or(defaults.max_bytes_per_file),
@@ -544,6 +567,7 @@ impl ExportSettings {
             on_drift: self.on_drift.as_ref().map(|d| d.0),
             page_size: self.page_size,
             in_flight: self.in_flight,
+            max_in_flight: self.max_in_flight,
             row_group_rows: self.row_group_rows,
             max_rows_per_file: self.max_rows_per_file,
             max_bytes_per_file: self.max_bytes_per_file.map(|b| b.0),
@@ -740,6 +764,22 @@ where
             }
         }
         deserializer.deserialize_str(Text(PhantomData))
+    }
+}
+
+impl JsonSchema for crate::api::InFlight {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "InFlight".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "\"auto\", or a fixed number of requests",
+            "anyOf": [
+                { "const": "auto" },
+                { "type": "integer", "minimum": 1, "maximum": crate::export::MAX_IN_FLIGHT }
+            ]
+        })
     }
 }
 

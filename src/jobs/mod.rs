@@ -18,7 +18,10 @@ pub use file::{
     ConnectionSettings, ExportEntry, ExportSettings, InvalidJobFile, JobFile, JobFileError,
     SourceSpec, SourceSpecError, WindowRuleError,
 };
-pub use plan::{plan, PlanError, PlannedExport, Selection, Shard, TemplateError, WindowPlan};
+pub use plan::{
+    plan, PlanError, PlannedExport, ResolvedShard, Selection, Shard, ShardEnvError, ShardSource,
+    ShardSpec, TemplateError, WindowPlan,
+};
 pub use report::{ExportReport, ExportStatus, ExportedTable, RunReport};
 pub use runner::{run, Backfill, BackfillError, RunEvent, RunObserver, RunOptions, StateError};
 pub use window::{Window, WindowSize, WindowState};

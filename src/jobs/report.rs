@@ -4,6 +4,7 @@
 use arrow_schema::Schema;
 use serde::Serialize;
 
+use crate::api::RequestStats;
 use crate::export::Summary;
 use crate::failure::FailureKind;
 
@@ -20,10 +21,17 @@ pub struct RunReport {
     pub seconds: f64,
     /// `INDEX/COUNT` when the run was one shard of the file.
     pub shard: Option<String>,
+    /// Where the shard came from, when the run was one: `explicit` (written as INDEX/COUNT), or
+    /// the scheduler's variables `--shard auto` read: `JOB_COMPLETION_INDEX` (the count written
+    /// after `auto/`) or `CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT` (both from the environment).
+    pub shard_source: Option<String>,
     /// How many exports committed.
     pub succeeded: usize,
     /// How many exports failed.
     pub failed: usize,
+    /// What the run's calls to ThoughtSpot met, over all its exports: requests, 429s, 5xx and
+    /// timeouts, retries, and the most in flight at once.
+    pub requests: RequestStats,
     /// Per export, in file order.
     pub exports: Vec<ExportReport>,
 }

@@ -47,6 +47,9 @@ pub struct RunOptions {
     pub run_date: NaiveDate,
     /// Only the exports of this shard (`--shard INDEX/COUNT`); None: every export.
     pub shard: Option<Shard>,
+    /// Where [`RunOptions::shard`] came from ([`super::plan::ShardSource`]'s text), for the report's
+    /// `shard_source`; None with a shard: `explicit`.
+    pub shard_source: Option<String>,
     /// Export these windows instead of the due ones (`tsexport backfill`).
     pub backfill: Option<Backfill>,
     /// Called with each [`RunEvent`] as the run goes; None: no progress.
@@ -124,6 +127,7 @@ impl std::fmt::Debug for RunOptions {
             .field("concurrency", &self.concurrency)
             .field("run_date", &self.run_date)
             .field("shard", &self.shard)
+            .field("shard_source", &self.shard_source)
             .finish_non_exhaustive()
     }
 }
@@ -133,6 +137,7 @@ impl std::fmt::Debug for RunOptions {
 pub async fn run(client: &Client, plan: Vec<PlannedExport>, options: &RunOptions) -> RunReport {
     let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let started = Instant::now();
+    let requests_before = client.request_stats();
     let exports: Vec<ExportReport> = futures_util::stream::iter(plan)
         .map(|planned| run_one(client, planned, options))
         .buffered(options.concurrency.max(1))
@@ -148,8 +153,15 @@ pub async fn run(client: &Client, plan: Vec<PlannedExport>, options: &RunOptions
         started_at,
         seconds: started.elapsed().as_secs_f64(),
         shard: options.shard.map(|s| s.to_string()),
+        shard_source: options.shard.map(|_| {
+            options
+                .shard_source
+                .clone()
+                .unwrap_or_else(|| super::plan::ShardSource::Explicit.to_string())
+        }),
         succeeded,
         failed: exports.len() - succeeded,
+        requests: client.request_stats().since(&requests_before),
         exports,
     }
 }

@@ -154,6 +154,8 @@ impl Span {
 struct Block {
     segments: Vec<Segment>,
     past_end: bool,
+    /// Rows the block serves, for the cluster model's service time.
+    rows: u64,
 }
 
 fn block(
@@ -210,6 +212,7 @@ fn block(
     Block {
         segments: data_block(rows, counters, &options),
         past_end,
+        rows: rows_here,
     }
 }
 
@@ -353,11 +356,14 @@ pub(super) async fn searchdata(State(state): State<AppState>, request: Request) 
     })?;
     let window = window(&p, state.profile.row_cap, state.profile.offset_one_based)?;
     check_first_page(&state, &ctx, &p, &format!("{source}/{query}"))?;
+    // The cluster model: the query waits for a service slot, then runs and is served in it.
+    let service = state.cluster.begin_query().await;
     let worker = state.clone();
     let result = tokio::task::spawn_blocking(move || run_query(&worker, table, &query, &filters))
         .await
         .map_err(|e| V1Error::internal(format!("search failed: {e}")))??;
     let block = block(&state, &ctx, result, &p, window, false, None);
+    service.finish(block.rows).await;
     if block.past_end && state.profile.past_end == PastEnd::BadRequest {
         return Err(past_end_error(window.offset).into());
     }
@@ -421,6 +427,8 @@ pub(super) async fn pinboarddata(State(state): State<AppState>, request: Request
     };
     let window = window(&p, state.profile.row_cap, state.profile.offset_one_based)?;
     check_first_page(&state, &ctx, &p, &id)?;
+    // The cluster model: one service slot for the whole page, all its vizzes' queries.
+    let service = state.cluster.begin_query().await;
     let mut results = Vec::new();
     let mut filtered_somewhere = p.runtime.is_empty();
     for viz in &vizzes {
@@ -447,6 +455,7 @@ pub(super) async fn pinboarddata(State(state): State<AppState>, request: Request
     }
     let mut segments = vec![Segment::Fixed(b"{".to_vec())];
     let mut all_past_end = !vizzes.is_empty();
+    let mut rows = 0u64;
     for (i, (viz, result)) in vizzes.iter().zip(results).enumerate() {
         let mut key = Vec::new();
         if i > 0 {
@@ -465,9 +474,11 @@ pub(super) async fn pinboarddata(State(state): State<AppState>, request: Request
             Some(viz.name),
         );
         all_past_end &= b.past_end;
+        rows = rows.saturating_add(b.rows);
         segments.extend(b.segments);
     }
     segments.push(Segment::Fixed(b"}".to_vec()));
+    service.finish(rows).await;
     if all_past_end && state.profile.past_end == PastEnd::BadRequest {
         return Err(past_end_error(window.offset).into());
     }

@@ -1,5 +1,6 @@
-//! HTTP routes: one module per v1 API group, the v2 API in [`v2`], and the gate every request passes
-//! first (counting, fault plan, `X-Requested-By`, authentication).
+//! HTTP routes: one module per v1 API group, the v2 API in [`v2`], the profile's rate limit every
+//! request meets first, and the gate every request passes (counting, fault plan, `X-Requested-By`,
+//! authentication).
 
 mod body;
 mod data;
@@ -18,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 
-use super::error::{ApiError, ErrorBody, ErrorMarker, V1Error, V1};
+use super::error::{ApiError, ErrorBody, ErrorMarker, V1Error, V1, V2};
 use super::faults::Fault;
 use super::server::ConnectionKill;
 use super::{CountedEndpoint, Endpoint, State};
@@ -67,6 +68,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .nest("/api/rest/2.0", v2::router(state.clone()))
         .fallback(any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit,
+        ))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
             strip_error_body,
@@ -86,6 +91,39 @@ async fn count_in_flight(
 ) -> Response {
     let _in_flight = state.faults.enter();
     next.run(request).await
+}
+
+/// Profile switches `rate_limit_per_sec` and `rate_limit_burst`: every request, whatever its path,
+/// takes a token from its client address's bucket (`cluster.rs`), or is answered 429 with
+/// `Retry-After` in the body of the API it was sent to, and reaches no endpoint. Inside
+/// `strip_error_body`, so `empty_error_bodies` applies to it like to any other error.
+async fn rate_limit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let client = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let wait = match state.cluster.admit(client, tokio::time::Instant::now()) {
+        Ok(()) => return next.run(request).await,
+        Err(wait) => wait,
+    };
+    let secs = super::cluster::retry_after_secs(wait);
+    let (rate, burst) = state.cluster.rate_limit().unwrap_or_default();
+    let debug = format!(
+        "Too many requests: this cluster allows {rate} requests per second per client address \
+         (bursts of {burst}); retry after {secs} s"
+    );
+    let path = request.uri().path();
+    let is_v2 = path == "/api/rest/2.0" || path.starts_with("/api/rest/2.0/");
+    if is_v2 && state.profile.v2 {
+        let response = ApiError::<V2>::too_many_requests(secs, debug).into_response();
+        super::error::reshape(axum::extract::State(state), response).await
+    } else {
+        V1Error::too_many_requests(secs, debug).into_response()
+    }
 }
 
 pub(crate) async fn not_found() -> Response {

@@ -9,4 +9,5 @@ mod export;
 mod jobs;
 mod metadata;
 mod runtime;
+mod shard;
 mod v2;

@@ -2,6 +2,7 @@
 //! the wire protocol describes them. No tsexport client code runs here.
 
 mod activity;
+mod cluster;
 mod data;
 mod faults;
 mod metadata;

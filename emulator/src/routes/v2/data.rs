@@ -397,14 +397,15 @@ fn strictly(
     move |result: &ResultSet| resolve_sort(result, &sort, false, &mut vec![false; sort.len()])
 }
 
-/// One AnswerContent for `result` at `paging`, with the page's faults applied.
+/// One AnswerContent for `result` at `paging`, with the page's faults applied, and the rows it
+/// returns (for the cluster model's service time).
 fn content(
     state: &EmulatorState,
     ctx: &Ctx,
     result: Arc<ResultSet>,
     paging: &Paging,
     viz: Option<VizKeys<'_>>,
-) -> Vec<Segment> {
+) -> (Vec<Segment>, u64) {
     let span = Span::of(&ctx.data, result.len(), paging.offset, paging.size);
     let available = match state.profile.v2_available_row_count {
         V2AvailableRowCount::Page => span.rows(),
@@ -427,7 +428,7 @@ fn content(
         style,
         state.profile.full_duplicates,
     );
-    answer_content(&columns, rows, &counters, viz)
+    (answer_content(&columns, rows, &counters, viz), span.rows())
 }
 
 /// Fixed bytes: `"key":"value",` for the top-level `metadata_id`/`metadata_name`.
@@ -518,8 +519,11 @@ pub(super) async fn searchdata(State(state): State<AppState>, request: Request) 
         })?;
     let paging = Paging::read(&req.page, state.profile.row_cap)?;
     let (params, sort) = strict_runtime(&req.page, table.as_ref())?;
+    // The cluster model: the query waits for a service slot, then runs and is served in it.
+    let service = state.cluster.begin_query().await;
     let result = search(&state, table, query, filters, params, strictly(sort)).await?;
-    let contents = content(&state, &ctx, result, &paging, None);
+    let (contents, rows) = content(&state, &ctx, result, &paging, None);
+    service.finish(rows).await;
     let head = b"{\"contents\":[".to_vec();
     Ok(respond_page(&state, &ctx, V2Endpoint::SearchData, &raw, head, contents).await)
 }
@@ -563,6 +567,9 @@ pub(super) async fn liveboard_data(State(state): State<AppState>, request: Reque
     let mut params_used = vec![false; given_params.len()];
     let sort_used = Arc::new(std::sync::Mutex::new(vec![false; given_sort.len()]));
     let mut contents = Vec::new();
+    // The cluster model: one service slot for the whole page, all its vizzes' queries.
+    let service = state.cluster.begin_query().await;
+    let mut rows = 0u64;
     for (i, viz) in vizzes.iter().enumerate() {
         let table = state
             .data
@@ -597,7 +604,9 @@ pub(super) async fn liveboard_data(State(state): State<AppState>, request: Reque
             id: viz.id,
             name: viz.name,
         };
-        contents.extend(content(&state, &ctx, result, &paging, Some(keys)));
+        let (segments, viz_rows) = content(&state, &ctx, result, &paging, Some(keys));
+        contents.extend(segments);
+        rows = rows.saturating_add(viz_rows);
     }
     if !filtered_somewhere {
         return Err(V2Error::bad_request(
@@ -610,6 +619,7 @@ pub(super) async fn liveboard_data(State(state): State<AppState>, request: Reque
     let names: Vec<String> = given_sort.iter().map(|(n, _)| n.clone()).collect();
     let sort_used = sort_used.lock().unwrap_or_else(|e| e.into_inner()).clone();
     unused("runtime_sort", "sortCol", &names, &sort_used)?;
+    service.finish(rows).await;
     let head = metadata_keys(&id, &name);
     Ok(respond_page(
         &state,
@@ -655,6 +665,8 @@ pub(super) async fn answer_data(State(state): State<AppState>, request: Request)
         })?;
     let paging = Paging::read(&req.page, state.profile.row_cap)?;
     let (params, sort) = strict_runtime(&req.page, table.as_ref())?;
+    // The cluster model: the query waits for a service slot, then runs and is served in it.
+    let service = state.cluster.begin_query().await;
     let result = search(
         &state,
         table,
@@ -664,7 +676,8 @@ pub(super) async fn answer_data(State(state): State<AppState>, request: Request)
         strictly(sort),
     )
     .await?;
-    let contents = content(&state, &ctx, result, &paging, None);
+    let (contents, rows) = content(&state, &ctx, result, &paging, None);
+    service.finish(rows).await;
     let head = metadata_keys(&id, &name);
     Ok(respond_page(&state, &ctx, V2Endpoint::AnswerData, &raw, head, contents).await)
 }
