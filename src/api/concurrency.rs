@@ -109,7 +109,8 @@ impl<'de> serde::Deserialize<'de> for InFlight {
 /// The settings of an adaptive limit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdaptiveLimit {
-    /// The limit a client starts with (2, the old fixed default).
+    /// The limit a client starts with (4: a cluster serves a few queries at once, and one round
+    /// trip of slow start then reaches 8).
     pub initial: usize,
     /// The limit never exceeds this ([`DEFAULT_MAX_IN_FLIGHT`] by default).
     pub max: usize,
@@ -128,7 +129,7 @@ pub struct AdaptiveLimit {
 impl Default for AdaptiveLimit {
     fn default() -> Self {
         Self {
-            initial: 2,
+            initial: 4,
             max: DEFAULT_MAX_IN_FLIGHT,
             latency_tolerance: 1.5,
             backoff: 0.75,
@@ -728,8 +729,7 @@ mod tests {
     fn slow_start_doubles_each_round_trip_up_to_the_max() {
         let mut c = Controller::new(AdaptiveLimit::default());
         let mut t = Instant::now();
-        assert_eq!(c.limit(), 2);
-        assert_eq!(successes(&mut c, &mut t, 2, 400), 4);
+        assert_eq!(c.limit(), 4);
         assert_eq!(successes(&mut c, &mut t, 4, 400), 8);
         assert_eq!(successes(&mut c, &mut t, 50, 400), 8, "never past the max");
     }
@@ -738,7 +738,7 @@ mod tests {
     fn rising_latency_cuts_once_per_round_trip_then_growth_is_additive() {
         let mut c = Controller::new(AdaptiveLimit::default());
         let mut t = Instant::now();
-        successes(&mut c, &mut t, 6, 400);
+        successes(&mut c, &mut t, 4, 400);
         assert_eq!(c.limit(), 8);
         // Three calls sent in the same window come back twice as slow: one cut, to 6.
         let sent = t;
@@ -757,7 +757,7 @@ mod tests {
     fn rate_limits_and_server_errors_cut_and_neutral_outcomes_do_not() {
         let mut c = Controller::new(AdaptiveLimit::default());
         let mut t = Instant::now();
-        successes(&mut c, &mut t, 6, 100);
+        successes(&mut c, &mut t, 4, 100);
         let change = c.on_outcome(PAGE, t, t, 8, Signal::RateLimited { retry_after: None });
         assert_eq!(
             change.map(|c| (c.from, c.to)),
@@ -786,12 +786,12 @@ mod tests {
         }
         assert_eq!(
             c.limit(),
-            2,
+            4,
             "one call at a time says nothing about room for more"
         );
         // A fast metadata call does not make data pages look congested.
         c.on_outcome("metadata/list", t, t, 1, ok(5));
-        assert_eq!(c.on_outcome(PAGE, t, t, 2, ok(120)).map(|c| c.to), Some(3));
+        assert_eq!(c.on_outcome(PAGE, t, t, 4, ok(120)).map(|c| c.to), Some(5));
     }
 
     #[test]

@@ -5,52 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::{output_text as text, TempDir};
+use crate::common::{output_text as text, run_cli as run, TempDir};
 use serde_json::Value;
 use tsexport_emulator::Emulator;
-
-/// Every variable `--shard auto` reads: removed from each child unless a test sets it, so a test
-/// run inside a Kubernetes Indexed Job (or AWS Batch, or Cloud Run) behaves the same.
-const SCHEDULER_VARS: [&str; 5] = [
-    "JOB_COMPLETION_INDEX",
-    "AWS_BATCH_JOB_ARRAY_INDEX",
-    "AWS_BATCH_JOB_ARRAY_SIZE",
-    "CLOUD_RUN_TASK_INDEX",
-    "CLOUD_RUN_TASK_COUNT",
-];
-
-/// The connection variables `common::run_cli` also clears.
-const CONNECTION_VARS: [&str; 10] = [
-    "TSEXPORT_URL",
-    "TSEXPORT_USERNAME",
-    "TSEXPORT_PASSWORD",
-    "TSEXPORT_PASSWORD_FILE",
-    "TSEXPORT_SECRET_KEY",
-    "TSEXPORT_TOKEN",
-    "TSEXPORT_CONNECTION",
-    "TSEXPORT_CONFIG",
-    "TSEXPORT_NEW_PASSWORD",
-    "RUST_LOG",
-];
-
-/// Runs the binary with no scheduler or connection variables but those in `env`.
-async fn run(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tsexport"));
-        command.args(&args).stdin(std::process::Stdio::null());
-        for name in SCHEDULER_VARS.iter().chain(&CONNECTION_VARS) {
-            command.env_remove(name);
-        }
-        command.envs(env).output().expect("tsexport runs")
-    })
-    .await
-    .expect("the runner thread")
-}
 
 /// Four small searches, each to its own folder under `out`.
 fn four_exports(dir: &Path, out: &Path) -> String {

@@ -109,7 +109,19 @@ pub async fn error_body(response: Response) -> (i64, String) {
 pub const RETAIL: &str = tsexport_emulator::ids::RETAIL_SALES;
 pub const PINBOARD: &str = tsexport_emulator::ids::RETAIL_PINBOARD;
 
-/// Runs the `tsexport` binary with a clean connection environment plus `env`, off the async runtime.
+/// Every variable a scheduler hands its task and `--shard auto` reads: cleared like the connection
+/// variables, so a test run inside a Kubernetes Indexed Job (or AWS Batch, or Cloud Run) behaves the
+/// same.
+pub const SCHEDULER_VARS: [&str; 5] = [
+    "JOB_COMPLETION_INDEX",
+    "AWS_BATCH_JOB_ARRAY_INDEX",
+    "AWS_BATCH_JOB_ARRAY_SIZE",
+    "CLOUD_RUN_TASK_INDEX",
+    "CLOUD_RUN_TASK_COUNT",
+];
+
+/// Runs the `tsexport` binary with a clean connection and scheduler environment plus `env`, off the
+/// async runtime.
 pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let env: Vec<(String, String)> = env
@@ -130,7 +142,10 @@ pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Outpu
             "TSEXPORT_CONFIG",
             "TSEXPORT_NEW_PASSWORD",
             "RUST_LOG",
-        ] {
+        ]
+        .iter()
+        .chain(&SCHEDULER_VARS)
+        {
             command.env_remove(name);
         }
         command.envs(env).output().expect("tsexport runs")
