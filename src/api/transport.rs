@@ -651,8 +651,12 @@ struct BodyBuffer(Vec<u8>);
 static BODY_POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
 
 impl BodyBuffer {
+    /// Buffers kept: the pages a read holds at once, about.
     const POOLED: usize = 4;
+    /// Smaller bodies (metadata, error bodies) are cheap to allocate and are not pooled.
     const MIN: usize = 1 << 20;
+    /// A larger one (a body near `--max-response-size`) is freed, not kept resident for the run.
+    const MAX: usize = 64 << 20;
 
     fn take(want: usize) -> Vec<u8> {
         if want < Self::MIN {
@@ -675,7 +679,7 @@ impl AsRef<[u8]> for BodyBuffer {
 impl Drop for BodyBuffer {
     fn drop(&mut self) {
         let mut buffer = std::mem::take(&mut self.0);
-        if buffer.capacity() >= Self::MIN {
+        if (Self::MIN..=Self::MAX).contains(&buffer.capacity()) {
             let mut pool = BODY_POOL.lock().unwrap_or_else(|e| e.into_inner());
             if pool.len() < Self::POOLED {
                 buffer.clear();
