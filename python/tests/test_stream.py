@@ -18,7 +18,9 @@ def test_schema_is_known_before_the_first_batch_and_pages_stream():
 
 def pages_as_read(emulator, client):
     before = emulator.request_count("v2/searchdata")
-    reader = client.search(EVERY_COLUMN, "Retail Sales", page_size=2_000)
+    # Two pages ahead at most: the client's adaptive limit allows more, and a read's `in_flight`
+    # caps how many of its own pages it asks for.
+    reader = client.search(EVERY_COLUMN, "Retail Sales", page_size=2_000, in_flight=2)
     assert isinstance(reader, pa.RecordBatchReader)
     # Opening fetched the first page, and the pages in flight (2) may follow it in the background;
     # the schema is already whole.
@@ -56,9 +58,10 @@ def test_a_server_capping_pages_still_gives_every_row():
     # were asked for.
     with tsexport.Emulator(rows=2_345, settings={"row_cap": 1_000}) as ts:
         with tsexport.Client(ts.url, username="tsadmin", password="admin") as client:
-            table = client.search("[Order Line ID] [Sales]", "Retail Sales").read_all()
+            table = client.search("[Order Line ID] [Sales]", "Retail Sales", in_flight=2).read_all()
         assert table.num_rows == 2_345
-        # Three pages hold the rows; the page that proves the end and one asked ahead may follow.
+        # Three pages hold the rows; the page that proves the end and one asked ahead (of the two in
+        # flight) may follow.
         assert 3 <= ts.request_count("v2/searchdata") <= 5
 
 
