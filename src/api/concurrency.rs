@@ -171,10 +171,10 @@ impl RequestStats {
     /// The counts since `earlier`, a snapshot of the same client; the peak and the limit as now.
     pub fn since(&self, earlier: &RequestStats) -> RequestStats {
         RequestStats {
-            requests: self.requests - earlier.requests.min(self.requests),
-            rate_limited: self.rate_limited - earlier.rate_limited.min(self.rate_limited),
-            server_errors: self.server_errors - earlier.server_errors.min(self.server_errors),
-            retries: self.retries - earlier.retries.min(self.retries),
+            requests: self.requests.saturating_sub(earlier.requests),
+            rate_limited: self.rate_limited.saturating_sub(earlier.rate_limited),
+            server_errors: self.server_errors.saturating_sub(earlier.server_errors),
+            retries: self.retries.saturating_sub(earlier.retries),
             ..*self
         }
     }
